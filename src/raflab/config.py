@@ -48,7 +48,7 @@ def describe_validation_error(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None) -> None:
+def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None, d=None) -> None:
     """Raise ValueError with one clear line for the first out-of-range parameter.
 
     Arrays are checked elementwise; the message names the offending value.
@@ -65,6 +65,8 @@ def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None) -> N
         bad("eps", eps, lambda v: (v >= 0) & (v <= 1), "in [0, 1]")
     if lam is not None:
         bad("lam", lam, lambda v: v >= 0, ">= 0")
+    if d is not None and (int(d) != d or d < 2):
+        raise ValueError(f"d must be an integer >= 2 (got {d})")
     if loss is not None and loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     if model is not None and model not in MODELS:
