@@ -59,7 +59,7 @@ class RAFChannel:
         Gauss-Legendre nodes per smooth piece of each integrand.
     """
 
-    def __init__(self, loss: Loss | str, interpolating: bool = False, nodes_per_piece: int = 16):
+    def __init__(self, loss: Loss | str, interpolating: bool = False, nodes_per_piece: int = 10):
         self.loss = get_loss(loss)
         self.interpolating = interpolating
         self.nodes_per_piece = nodes_per_piece
@@ -137,7 +137,10 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
         return state[:, 2] > _V_TILDE_MIN if channel.interpolating else np.ones(len(state), bool)
 
     return solve_fixed_point(update, init, tol=tol, max_iter=max_iter, damping=damping,
-                             diverged=diverged, admissible=admissible)
+                             diverged=diverged, admissible=admissible, positive=(1, 2),
+                             # the interpolating map also attracts to the degenerate V_tilde -> 0,
+                             # q -> inf; extrapolating steps can jump there, plain steps do not
+                             anderson=0 if channel.interpolating else 3)
 
 
 def _warm_start_lines(solve, alpha_lines: np.ndarray) -> FixedPointResult:
@@ -187,7 +190,7 @@ def linear_erm_theory(
     max_iter: int = 20_000,
     damping: float = 1.0,
     warm_start: bool = True,
-    nodes_per_piece: int = 16,
+    nodes_per_piece: int = 10,
 ) -> pd.DataFrame:
     """Asymptotic errors of linear ERM on the RAF model over the grid alpha x eps x lam.
 
