@@ -30,9 +30,13 @@ def misclassified(y, score):
 
 
 def error_rate(y, score) -> float:
-    """Fraction of samples misclassified; nan-free: an empty set has error 0."""
+    """Fraction of samples misclassified; NaN (undefined, JSON null) for an empty set.
+
+    An empty set is not an error of 0: at eps = 0 there are no facts to memorize, at eps = 1 no
+    rule samples to fit, and the theory reports the same quantities as undefined.
+    """
     y = np.asarray(y)
-    return float(misclassified(y, score).mean()) if y.size else 0.0
+    return float(misclassified(y, score).mean()) if y.size else float("nan")
 
 
 def generalization_error_from_overlaps(m, q, rho: float = 1.0):
@@ -43,6 +47,12 @@ def generalization_error_from_overlaps(m, q, rho: float = 1.0):
     """
     cos = np.clip(np.asarray(m, dtype=float) / np.sqrt(np.asarray(q, dtype=float) * rho), -1.0, 1.0)
     return np.arccos(cos) / np.pi
+
+
+def undefined_errors(eps):
+    """Masks of the records where an error has no samples: facts at eps = 0, rules at eps = 1."""
+    eps = np.asarray(eps, dtype=float)
+    return {"fact_memorization_error": eps == 0, "rule_train_error": eps == 1}
 
 
 def raf_training_errors(y, score, is_fact) -> dict[str, float]:

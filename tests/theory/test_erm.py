@@ -61,7 +61,8 @@ def test_square_loss_lam_zero_min_norm_and_least_squares(alpha, eps):
     row = linear_erm_theory("square", alpha, eps, 0.0).iloc[0]
     if alpha < 1:
         m, q = np.sqrt(mu2) * alpha, mu2 * alpha + (1 - mu2) * alpha / (1 - alpha)
-        assert row.fact_memorization_error == 0 and row.rule_train_error == 0
+        assert row.rule_train_error == 0
+        assert row.fact_memorization_error == 0 if eps > 0 else np.isnan(row.fact_memorization_error)
     else:
         m, q = np.sqrt(mu2), mu2 + (1 - mu2) / (alpha - 1)
     np.testing.assert_allclose([row.m, row.q], [m, q], rtol=1e-7)
@@ -138,3 +139,11 @@ def test_bad_input_is_a_clear_error(kwargs, match):
     args = dict(loss="hinge", alpha=2.0, eps=0.1, lam=0.1) | kwargs
     with pytest.raises(ValueError, match=match):
         linear_erm_theory(args.pop("loss"), **args)
+
+
+def test_errors_without_samples_are_undefined_not_zero():
+    """No facts at eps = 0, no rule samples at eps = 1: NaN (JSON null), as in a simulation."""
+    df = linear_erm_theory("hinge", 2.0, [0.0, 0.5, 1.0], 0.1)
+    assert np.isnan(df.fact_memorization_error[0]) and not np.isnan(df.rule_train_error[0])
+    assert not df.iloc[1][ERRORS].isna().any()
+    assert np.isnan(df.rule_train_error[2]) and not np.isnan(df.fact_memorization_error[2])

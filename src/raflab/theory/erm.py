@@ -24,7 +24,7 @@ from scipy.special import ndtr
 
 from raflab.config import check_raf_params
 from raflab.losses import Loss, get_loss
-from raflab.metrics import generalization_error_from_overlaps, misclassified
+from raflab.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
 from raflab.theory.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
 from raflab.theory.quadrature import gaussian_nodes
 
@@ -211,7 +211,9 @@ def linear_erm_theory(
     pandas.DataFrame
         One row per grid point, ordered by (eps, lam, alpha), with the record columns
         ``model, loss, alpha, eps, lam, gen_error, rule_train_error, fact_memorization_error,
-        train_loss, m, q, V, converged, iterations, residual``. Points whose fixed point did not
+        train_loss, m, q, V, converged, iterations, residual``. The fact memorization error at
+        eps = 0 and the rule training error at eps = 1 are undefined (NaN): there are no such
+        samples, exactly as in a simulation. Points whose fixed point did not
         converge are flagged ``converged=False`` and a :class:`ConvergenceWarning` is emitted.
 
     Examples
@@ -277,6 +279,8 @@ def linear_erm_theory(
             part = RAFChannel(loss, flag, nodes_per_piece).observables(e_flat[sel], m[sel], q[sel], V[sel])
             for k, v in part.items():
                 obs[k][sel] = v
+    for k, undefined in undefined_errors(e_flat).items():
+        obs[k] = np.where(undefined, np.nan, obs[k])
     # In the interpolating phase the state holds V_tilde = lam V; the reported V is the true one.
     V_report = np.where(interpolating, np.inf, V)
     df = pd.DataFrame({
