@@ -137,9 +137,11 @@ def _active_set_polish(G, a, upper, tol, max_solves: int = 5):
 
 
 def _kkt_violation(a, grad, upper) -> float:
-    """Largest violation of the box-QP optimality conditions (projected gradient)."""
+    """Largest violation of the box-QP optimality conditions: the projected gradient, and the
+    bounds themselves (an active-set solve can land outside the box)."""
     proj = np.where(a <= 0, np.minimum(grad, 0.0), np.where(a >= upper, np.maximum(grad, 0.0), grad))
-    return float(np.max(np.abs(proj), initial=0.0))
+    outside = np.maximum(-a, a - upper)
+    return float(max(np.max(np.abs(proj), initial=0.0), np.max(outside, initial=0.0)))
 
 
 class LinearERM:
