@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The main job: the three RAF errors against alpha for eps in {0, 0.1, 0.3}, hinge loss, small lam,
-# exact theory (lines) and fits at d = 400 over 4 seeds (points with standard errors).
+# exact theory (lines) and fits at d = 300 over 4 seeds (points with standard errors).
 demo: install
-	$(BIN)/raflab compare --model linear --loss hinge --alpha 0.25:4:10 --eps 0,0.1,0.3 --lam 0.01 \
-		--d 400 --seeds 4 --format table --out $(FIGURE)
+	$(BIN)/raflab compare --model linear --loss hinge --alpha 0.25:4:10 --eps 0,0.1,0.3 --lam 0.02 \
+		--d 300 --seeds 4 --format table --out $(FIGURE)
 
 # Default run: everything but the tests marked slow; two workers on two cores, one BLAS thread each.
 test: install

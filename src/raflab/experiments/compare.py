@@ -24,6 +24,9 @@ def join_theory_simulation(theory: pd.DataFrame, simulation: pd.DataFrame) -> pd
         sim[k], th[k] = sim[k].round(12), th[k].round(12)
     out = sim.merge(th, on=JOIN_KEYS, how="left")
     for k in ERROR_KEYS:
+        diff = out[k] - out[f"{k}_theory"]
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[f"{k}_z"] = (out[k] - out[f"{k}_theory"]) / out[f"{k}_stderr"]
+            z = diff / out[f"{k}_stderr"]
+        # every seed exactly 0 (stderr 0) against a theory value ~1e-20 is agreement, not -inf
+        out[f"{k}_z"] = np.where((out[f"{k}_stderr"] == 0) & (diff.abs() <= 1e-9), 0.0, z)
     return out

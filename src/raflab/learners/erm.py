@@ -89,8 +89,11 @@ def is_linearly_separable(X, y, tol: float = 1e-9) -> bool:
     return -res.fun > tol
 
 
-def _box_qp(G, upper: float, tol: float, max_iter: int):
-    """min_a a^T G a / 2 - sum(a) over 0 <= a <= upper (upper may be inf); G = Zy Zy^T / lam.
+def _box_qp(A, upper: float, tol: float, max_iter: int):
+    """min_a |A^T a|^2 / 2 - sum(a) over 0 <= a <= upper (upper may be inf).
+
+    With A = (y * Z) / sqrt(lam) this is the hinge dual, G = A A^T; A (n x d) is used in factored
+    form, so a gradient costs two n x d products and never the n x n Gram matrix.
 
     Rounds of bounded quasi-Newton (L-BFGS-B), each followed by an exact polish: guess which
     bounds bind from a - gradient, solve the equality-constrained problem on the free set, repeat
@@ -99,41 +102,47 @@ def _box_qp(G, upper: float, tol: float, max_iter: int):
     three solves. A polish is accepted only with its KKT certificate, so the worst case is plain
     L-BFGS-B.
     """
-    n = G.shape[0]
-    ones = np.ones(n)
+    n = A.shape[0]
     bounds = [(0.0, upper if np.isfinite(upper) else None)] * n
-    a, total, rounds = np.zeros(n), 0, 0
-    budget = 30
+
+    def fun(v):
+        u = A.T @ v
+        return 0.5 * u @ u - v.sum(), A @ u - 1.0
+
+    a, total, rounds, budget = np.zeros(n), 0, 0, 30
     while total < 50 * max_iter:
-        res = optimize.minimize(lambda v: (0.5 * v @ (G @ v) - v.sum(), G @ v - 1.0), a, jac=True,
-                                method="L-BFGS-B", bounds=bounds,
+        res = optimize.minimize(fun, a, jac=True, method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": budget, "ftol": 0.0, "gtol": 0.0})
         a, total, rounds = res.x, total + res.nit, rounds + 1
-        polished = _active_set_polish(G, a, upper, tol)
-        if polished is not None:
+        polished, certified = _active_set_polish(A, a, upper, tol)
+        if certified:
             return polished, total + rounds, True
-        if _kkt_violation(a, G @ a - ones, upper) < tol:
+        # An uncertified active-set point, projected on the box, is often still a far better
+        # start for the next round than where L-BFGS-B stopped.
+        if polished is not None and fun(polished)[0] < fun(a)[0]:
+            a = polished
+        if _kkt_violation(a, fun(a)[1], upper) < tol:
             return a, total, True
         budget *= 2
     return a, total, False
 
 
-def _active_set_polish(G, a, upper, tol, max_solves: int = 5):
-    ones = np.ones(G.shape[0])
-    grad = G @ a - ones
+def _active_set_polish(A, a, upper, tol, max_solves: int = 5):
+    grad = A @ (A.T @ a) - 1.0
     for _ in range(max_solves):
         at_upper, at_lower = a - grad > upper, a - grad < 0
         free = ~(at_upper | at_lower)
         new = np.where(at_upper, upper, 0.0) if np.isfinite(upper) else np.zeros_like(a)
-        rhs = ones[free] - (G[np.ix_(free, at_upper)] @ new[at_upper] if at_upper.any() else 0.0)
+        A_free = A[free]
+        rhs = 1.0 - A_free @ (A[at_upper].T @ new[at_upper]) if at_upper.any() else np.ones(free.sum())
         try:
-            new[free] = linalg.solve(G[np.ix_(free, free)], rhs, assume_a="pos", check_finite=False)
+            new[free] = linalg.solve(A_free @ A_free.T, rhs, assume_a="pos", check_finite=False)
         except (linalg.LinAlgError, ValueError):
-            return None
-        a, grad = new, G @ new - ones
+            break
+        a, grad = new, A @ (A.T @ new) - 1.0
         if _kkt_violation(a, grad, upper) < tol:
-            return a
-    return None
+            return a, True
+    return np.clip(a, 0.0, upper), False
 
 
 def _kkt_violation(a, grad, upper) -> float:
@@ -218,14 +227,14 @@ class LinearERM:
                                     "lam=0) does not exist; use lam > 0")
         self.separable_ = True
         Zy = y[:, None] * _scaled(X)
-        a, self.n_iter_, self.converged_ = _box_qp(Zy @ Zy.T, np.inf, self.tol, self.max_iter)
+        a, self.n_iter_, self.converged_ = _box_qp(Zy, np.inf, self.tol, self.max_iter)
         self.coef_ = Zy.T @ a
 
     def _fit_hinge(self, X, y):
         if self.lam == 0:
             return self._max_margin(X, y)
         Zy = y[:, None] * _scaled(X)
-        a, self.n_iter_, self.converged_ = _box_qp(Zy @ Zy.T / self.lam, 1.0, self.tol, self.max_iter)
+        a, self.n_iter_, self.converged_ = _box_qp(Zy / np.sqrt(self.lam), 1.0, self.tol, self.max_iter)
         self.coef_ = Zy.T @ a / self.lam
 
     def _fit_logistic(self, X, y):
