@@ -78,7 +78,8 @@ def simulate_linear_erm(
     Raises
     ------
     raflab.learners.erm.NotSeparableError
-        For hinge or logistic with lam = 0 (max-margin) on data that no hyperplane separates.
+        For hinge with lam = 0 (max-margin) on data that no hyperplane separates. (Logistic at
+        lam = 0 then returns the maximum-likelihood fit instead.)
     """
     alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
     check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss, d=d)
