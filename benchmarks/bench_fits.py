@@ -22,11 +22,11 @@ import time
 import warnings
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from raflab.learners.erm import LinearERM, objective
+from _common import cap_blas_threads, raf_data
 
 
 def best_time(fit, repeats):
@@ -48,15 +48,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--blas-threads", type=int, default=None, help="cap on BLAS threads (default: no cap)")
     args = parser.parse_args()
-    if args.blas_threads is not None:
-        threadpool_limits(args.blas_threads, user_api="blas")
-    blas = max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default="?")
+    blas = cap_blas_threads(args.blas_threads)
 
-    rng = np.random.default_rng(args.seed)
-    X = rng.standard_normal((args.n, args.d))
-    y = np.where(X @ rng.standard_normal(args.d) >= 0, 1.0, -1.0)
-    facts = rng.random(args.n) < args.eps
-    y[facts] = rng.choice([-1.0, 1.0], facts.sum())
+    X, y = raf_data(args.d, args.n, args.eps, args.seed)
     Z, lam = X / np.sqrt(args.d), args.lam
 
     sklearn_models = {

@@ -12,10 +12,10 @@ import argparse
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
 from sklearn.linear_model import Ridge
 
 from raflab.learners.erm import ridge_path
+from _common import cap_blas_threads, raf_data
 
 
 def main() -> None:
@@ -26,15 +26,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--blas-threads", type=int, default=None, help="cap on BLAS threads (default: no cap)")
     args = parser.parse_args()
-    if args.blas_threads is not None:
-        threadpool_limits(args.blas_threads, user_api="blas")
-    blas = max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default="?")
+    blas = cap_blas_threads(args.blas_threads)
 
-    rng = np.random.default_rng(args.seed)
-    X = rng.standard_normal((args.n, args.d))
-    y = np.where(X @ rng.standard_normal(args.d) >= 0, 1.0, -1.0)
-    facts = rng.random(args.n) < 0.2
-    y[facts] = rng.choice([-1.0, 1.0], facts.sum())
+    X, y = raf_data(args.d, args.n, 0.2, args.seed)
     lams = np.logspace(-3, 2, args.n_lams)
 
     t0 = time.perf_counter()
