@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from raflab.losses import LOSSES
 
-MODELS = ("linear",)
+MODELS = ("linear", "rf", "kernel")
 
 
 class RAFConfig(BaseModel):
@@ -48,7 +48,7 @@ def describe_validation_error(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None, d=None) -> None:
+def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None, d=None, kappa=None) -> None:
     """Raise ValueError with one clear line for the first out-of-range parameter.
 
     Arrays are checked elementwise; the message names the offending value.
@@ -65,6 +65,8 @@ def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None, d=No
         bad("eps", eps, lambda v: (v >= 0) & (v <= 1), "in [0, 1]")
     if lam is not None:
         bad("lam", lam, lambda v: v >= 0, ">= 0")
+    if kappa is not None:
+        bad("kappa", kappa, lambda v: v > 0, "> 0")
     if d is not None and (int(d) != d or d < 2):
         raise ValueError(f"d must be an integer >= 2 (got {d})")
     if loss is not None and loss not in LOSSES:

@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 
 from raflab.config import RAFConfig, check_raf_params
-from raflab.data.raf import RAFSample, sample_raf
+from raflab.activations import get_activation
+from raflab.data.raf import RAFSample, sample_raf, sample_rule_test_set
 from raflab.learners.erm import LinearERM, NotSeparableError, ridge_path
+from raflab.learners.random_features import random_feature_matrix, random_features
 from raflab.losses import get_loss
-from raflab.metrics import generalization_error_from_overlaps, raf_training_errors
+from raflab.metrics import error_rate, generalization_error_from_overlaps, raf_training_errors
 from raflab.seeding import point_rng
 
 #: per-seed quantities averaged into a record; the errors also get a ``_stderr`` column
@@ -45,33 +47,94 @@ def linear_fit_metrics(sample: RAFSample, coef: np.ndarray, loss: str) -> dict[s
 
 def fit_lam_path(sample: RAFSample, loss: str, lams) -> list[np.ndarray]:
     """Coefficients for every lam on one training set (square loss: one SVD for the path)."""
+    return fit_path(sample.X, sample.y, loss, lams)
+
+
+def fit_path(X, y, loss: str, lams) -> list[np.ndarray]:
+    """Linear ERM coefficients on inputs (or features) X for every lam of a path."""
     if loss == "square":
-        return list(ridge_path(sample.X, sample.y, lams))
-    return [LinearERM(loss=loss, lam=lam).fit(sample.X, sample.y).coef_ for lam in lams]
+        return list(ridge_path(X, y, lams))
+    return [LinearERM(loss=loss, lam=lam).fit(X, y).coef_ for lam in lams]
 
 
-def simulate_linear_erm(
+def scores_fit_metrics(sample: RAFSample, train_scores, test_scores, test_teacher_field,
+                       loss: str) -> dict[str, float]:
+    """The RAF metrics of any predictor from its scores on the training set and a rule test set.
+
+    m and q are the test-set estimates of E[f(x) w*.x/sqrt d] and E[f(x)^2], the overlaps the
+    theory reports for nonlinear learners.
+    """
+    test_labels = np.where(test_teacher_field >= 0, 1.0, -1.0)
+    return {
+        "gen_error": error_rate(test_labels, test_scores),
+        **raf_training_errors(sample.y, train_scores, sample.is_fact),
+        "train_loss": float(np.mean(get_loss(loss).value(sample.y, train_scores))),
+        "m": float(np.mean(test_scores * test_teacher_field)),
+        "q": float(np.mean(test_scores**2)),
+    }
+
+
+def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, activation, kernel,
+               kernel_params, n_test) -> list[dict]:
+    """Metrics of every lam on one (alpha, eps, seed) data set, for any model."""
+    if model == "linear":
+        return [linear_fit_metrics(sample, coef, loss) for coef in fit_lam_path(sample, loss, lams)]
+    X_test, _ = sample_rule_test_set(sample.teacher, n_test, rng)
+    field = X_test @ sample.teacher / np.sqrt(sample.X.shape[1])
+    if model == "rf":
+        F = random_feature_matrix(max(1, int(round(kappa * sample.X.shape[1]))), sample.X.shape[1], rng)
+        Phi, Phi_test = random_features(sample.X, F, activation), random_features(X_test, F, activation)
+        root_p = np.sqrt(Phi.shape[1])
+        return [scores_fit_metrics(sample, Phi @ c / root_p, Phi_test @ c / root_p, field, loss)
+                for c in fit_path(Phi, sample.y, loss, lams)]
+    if model == "kernel":
+        from raflab.learners.kernels import KernelERM
+
+        out = []
+        for lam in lams:
+            est = KernelERM(kernel=kernel, loss=loss, lam=lam, **(kernel_params or {})).fit(sample.X, sample.y)
+            out.append(scores_fit_metrics(sample, est.train_scores_, est.decision_function(X_test), field, loss))
+        return out
+    raise ValueError(f"unknown model {model!r}; choose one of linear, rf, kernel")
+
+
+def simulate_erm(
     loss: str,
     alpha,
     eps=0.0,
     lam=0.0,
     *,
+    model: str = "linear",
+    kappa=1.0,
+    activation="relu",
+    kernel="arccos",
+    kernel_params: dict | None = None,
     d: int = 1000,
     seeds: int = 5,
     seed: int = 0,
     fact_count: str = "exact",
+    n_test: int = 20_000,
     progress: bool = False,
     raw: bool = False,
 ) -> pd.DataFrame:
-    """Fit linear ERM on RAF data over the grid alpha x eps x lam, ``seeds`` draws per point.
+    """Fit ERM on RAF data over the grid alpha x eps x lam (x kappa), ``seeds`` draws per point.
 
     Each (alpha, eps, seed) draws one data set (from :func:`raflab.seeding.point_rng`) that serves
-    the whole lam path.
+    the whole lam path; random features F and the test set come from the same stream, after the data.
+
+    Parameters
+    ----------
+    model : {'linear', 'rf', 'kernel'}
+        As in :func:`raflab.theory.erm_theory`; ``kappa`` and ``activation`` for rf, ``kernel`` and
+        ``kernel_params`` for kernels.
+    n_test : int
+        Size of the rule test set of nonlinear learners (the linear learner's generalization error
+        is exact, from its angle to the teacher).
 
     Returns
     -------
     pandas.DataFrame
-        One record per grid point ordered by (eps, lam, alpha): means of the metrics, ``d``,
+        One record per grid point ordered by (kappa, eps, lam, alpha): means of the metrics, ``d``,
         ``n_seeds`` and ``<error>_stderr`` (standard error of the mean over seeds, ddof=1; undefined,
         NaN, with a single seed). With ``raw=True``, one row per (point, seed) instead.
 
@@ -81,35 +144,67 @@ def simulate_linear_erm(
         For hinge with lam = 0 (max-margin) on data that no hyperplane separates. (Logistic at
         lam = 0 then returns the maximum-likelihood fit instead.)
     """
-    alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
-    check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss, d=d)
+    alpha, eps, lam, kappas = (np.atleast_1d(np.asarray(v, dtype=float)).ravel()
+                               for v in (alpha, eps, lam, kappa))
+    check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss, d=d, model=model)
+    if model == "rf":
+        check_raf_params(kappa=kappas)
+        get_activation(activation)
+    else:
+        kappas = kappas[:1]
+    if model == "kernel":
+        from raflab.kernels import get_kernel
+
+        get_kernel(kernel, **(kernel_params or {}))
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
-    jobs = list(itertools.product(eps, alpha, range(seeds)))
+    jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
     if progress:
         from rich.progress import track
 
-        jobs = track(jobs, description=f"fitting linear {loss} (d={d})", transient=True)
+        jobs = track(jobs, description=f"fitting {model} {loss} (d={d})", transient=True)
+    extra = _model_columns(model, activation, kernel)
     rows = []
-    for e, a, s in jobs:
+    for k, e, a, s in jobs:
         config = RAFConfig(d=d, alpha=a, eps=e, loss=loss, fact_count=fact_count)
-        sample = sample_raf(config, point_rng(seed + s, d, a, e))
+        rng = point_rng(seed + s, d, a, e)
+        sample = sample_raf(config, rng)
         try:
-            coefs = fit_lam_path(sample, loss, lam)
+            metrics = _fit_point(model, sample, loss, lam, rng, kappa=k, activation=activation,
+                                 kernel=kernel, kernel_params=kernel_params, n_test=n_test)
         except NotSeparableError as exc:
             raise NotSeparableError(f"{exc} (alpha={a:g}, eps={e:g}, d={d}, seed {seed + s})") from None
-        for l_, coef in zip(lam, coefs):
-            rows.append({"model": "linear", "loss": loss, "alpha": a, "eps": e, "lam": l_, "seed": seed + s,
-                         **linear_fit_metrics(sample, coef, loss)})
+        for l_, values in zip(lam, metrics):
+            row = {"model": model, "loss": loss, "alpha": a, "eps": e, "lam": l_}
+            if model == "rf":
+                row["kappa"] = k
+            rows.append({**row, **extra, "seed": seed + s, **values})
     per_seed = pd.DataFrame(rows)
+    order = (["kappa"] if model == "rf" else []) + ["eps", "lam", "alpha"]
     if raw:
-        return per_seed.sort_values(["eps", "lam", "alpha", "seed"], ignore_index=True)
+        return per_seed.sort_values(order + ["seed"], ignore_index=True)
     return summarize_seeds(per_seed, d)
+
+
+def simulate_linear_erm(loss: str, alpha, eps=0.0, lam=0.0, **options) -> pd.DataFrame:
+    """:func:`simulate_erm` for the linear learner."""
+    return simulate_erm(loss, alpha, eps, lam, model="linear", **options)
+
+
+def _model_columns(model: str, activation, kernel) -> dict:
+    from raflab.theory.erm import _label
+
+    if model == "rf":
+        return {"activation": _label(activation)}
+    if model == "kernel":
+        return {"kernel": _label(kernel)}
+    return {}
 
 
 def summarize_seeds(per_seed: pd.DataFrame, d: int) -> pd.DataFrame:
     """Mean over seeds, with the standard error of each error and loss."""
-    keys = ["model", "loss", "alpha", "eps", "lam"]
+    keys = [k for k in ("model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel")
+            if k in per_seed.columns]
     g = per_seed.groupby(keys, sort=False)
     out = g[list(MEASURED)].mean()
     out.insert(0, "d", d)
@@ -117,4 +212,5 @@ def summarize_seeds(per_seed: pd.DataFrame, d: int) -> pd.DataFrame:
     sem = g[list(STDERR_OF)].sem(ddof=1)
     for k in STDERR_OF:
         out[f"{k}_stderr"] = sem[k]
-    return out.reset_index().sort_values(["eps", "lam", "alpha"], ignore_index=True)
+    order = [k for k in ("kappa", "eps", "lam", "alpha") if k in keys]
+    return out.reset_index().sort_values(order, ignore_index=True)

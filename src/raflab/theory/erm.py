@@ -26,6 +26,7 @@ from raflab.config import check_raf_params
 from raflab.losses import Loss, get_loss
 from raflab.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
 from raflab.theory.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
+from raflab.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
 from raflab.theory.quadrature import gaussian_nodes
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -35,15 +36,6 @@ DEFAULT_INIT = (0.3, 1.0, 1.0)
 _Q_DIVERGED_INTERPOLATING = 1e7
 _Q_DIVERGED = 1e14
 _V_TILDE_MIN = 1e-8
-
-
-class RidgePrior:
-    """Gaussian teacher with unit norm, ridge penalty lam |w|^2 / 2 on a linear student."""
-
-    @staticmethod
-    def overlaps(m_hat, q_hat, V_hat, lam):
-        V = 1.0 / (lam + V_hat)
-        return m_hat * V, (m_hat**2 + q_hat) * V**2, V
 
 
 class RAFChannel:
@@ -121,8 +113,10 @@ class RAFChannel:
 
 
 def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping):
+    channel_alpha = prior.channel_alpha(alpha)
+
     def update(state, idx):
-        m_hat, q_hat, V_hat = channel.conjugates(alpha[idx], eps[idx], *state.T)
+        m_hat, q_hat, V_hat = channel.conjugates(channel_alpha[idx], eps[idx], *state.T)
         return np.stack(prior.overlaps(m_hat, q_hat, V_hat, lam[idx]), axis=1)
 
     q_max = _Q_DIVERGED_INTERPOLATING if channel.interpolating else _Q_DIVERGED
@@ -132,8 +126,8 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
         return ~((V > 0) & (q > 0) & (q < q_max) & (m**2 <= q * (1 + 1e-12)))
 
     def admissible(state):
-        # In the interpolating phase V_tilde = lam V = 1 - alpha P(margin constraint active); where
-        # interpolation is impossible its only root is the degenerate V_tilde = 0.
+        # Where interpolation is impossible the rescaled map's only root is the degenerate
+        # V_tilde = lam V = 0 (linear: V_tilde = 1 - alpha P(margin constraint active)).
         return state[:, 2] > _V_TILDE_MIN if channel.interpolating else np.ones(len(state), bool)
 
     return solve_fixed_point(update, init, tol=tol, max_iter=max_iter, damping=damping,
@@ -180,19 +174,42 @@ def _warm_start_lines(solve, alpha_lines: np.ndarray) -> FixedPointResult:
     return out
 
 
-def linear_erm_theory(
+def make_prior(model: str = "linear", kappa: float = 1.0, activation="relu", kernel="arccos",
+               **kernel_params):
+    """The prior step of a learner: ``linear``, ``rf`` (activation, kappa) or ``kernel``."""
+    if model == "linear":
+        return RidgePrior()
+    if model == "rf":
+        from raflab.activations import gaussian_moments
+
+        moments = gaussian_moments(activation)
+        return RandomFeaturesPrior(kappa, moments.mu1, moments.mu_star)
+    if model == "kernel":
+        from raflab.kernels import get_kernel
+
+        moments = get_kernel(kernel, **kernel_params).moments()
+        return KernelPrior(moments.mu1, moments.mu_star)
+    raise ValueError(f"unknown model {model!r}; choose one of linear, rf, kernel")
+
+
+def erm_theory(
     loss: str | Loss,
     alpha,
     eps=0.0,
     lam=0.0,
     *,
+    model: str = "linear",
+    kappa=1.0,
+    activation="relu",
+    kernel="arccos",
+    kernel_params: dict | None = None,
     tol: float = 1e-10,
     max_iter: int = 20_000,
     damping: float = 1.0,
     warm_start: bool = True,
     nodes_per_piece: int = 10,
 ) -> pd.DataFrame:
-    """Asymptotic errors of linear ERM on the RAF model over the grid alpha x eps x lam.
+    """Asymptotic errors of ERM on the RAF model over the grid alpha x eps x lam (x kappa for rf).
 
     Parameters
     ----------
@@ -201,6 +218,15 @@ def linear_erm_theory(
         Sample ratio n/d (> 0), fact fraction (in [0, 1]), ridge penalty (>= 0). ``lam = 0`` is the
         lam -> 0+ limit: max-margin (hinge, and the direction of logistic) or min-norm (square)
         where the data can be interpolated, plain unregularized ERM where they cannot.
+    model : {'linear', 'rf', 'kernel'}
+        Linear student on x; random features sigma(F x / sqrt d) with p = kappa d; or a dot-product
+        kernel (see :mod:`raflab.theory.priors` for the equations).
+    kappa : float or 1-d array-like
+        Features per input dimension p/d (> 0), ``model='rf'`` only.
+    activation : str or callable
+        Random-feature activation (``raflab.activations``), ``model='rf'`` only.
+    kernel : str or callable, kernel_params : dict
+        Kernel (``raflab.kernels``) and its parameters, ``model='kernel'`` only.
     tol : float
         Relative fixed-point residual at which a point counts as converged.
     warm_start : bool
@@ -209,26 +235,62 @@ def linear_erm_theory(
     Returns
     -------
     pandas.DataFrame
-        One row per grid point, ordered by (eps, lam, alpha), with the record columns
+        One row per grid point, ordered by (kappa, eps, lam, alpha), with the record columns
         ``model, loss, alpha, eps, lam, gen_error, rule_train_error, fact_memorization_error,
-        train_loss, m, q, V, converged, iterations, residual``. The fact memorization error at
-        eps = 0 and the rule training error at eps = 1 are undefined (NaN): there are no such
-        samples, exactly as in a simulation. Points whose fixed point did not
-        converge are flagged ``converged=False`` and a :class:`ConvergenceWarning` is emitted.
+        train_loss, m, q, V, converged, iterations, residual`` (plus ``kappa, activation`` for rf,
+        ``kernel`` for kernels). m and q are the overlaps of the student's prediction:
+        m = E[f(x) w*.x/sqrt d], q = E[f(x)^2]. The fact memorization error at eps = 0 and the rule
+        training error at eps = 1 are undefined (NaN): there are no such samples, exactly as in a
+        simulation. Points whose fixed point did not converge are flagged ``converged=False`` and a
+        :class:`ConvergenceWarning` is emitted.
 
     Examples
     --------
-    >>> df = linear_erm_theory("square", alpha=2.0, eps=0.2, lam=0.1)
+    >>> df = erm_theory("square", alpha=2.0, eps=0.2, lam=0.1)
     >>> round(float(df.gen_error[0]), 3)
     0.268
+    >>> rf = erm_theory("hinge", alpha=2.0, eps=0.2, lam=0.1, model="rf", kappa=2.0, activation="tanh")
+    >>> list(rf.columns[:4])
+    ['model', 'loss', 'alpha', 'eps']
     """
     loss = get_loss(loss)
-    alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
-    check_raf_params(alpha=alpha, eps=eps, lam=lam)
+    alpha, eps, lam, kappas = (np.atleast_1d(np.asarray(v, dtype=float)).ravel()
+                               for v in (alpha, eps, lam, kappa))
+    check_raf_params(alpha=alpha, eps=eps, lam=lam, model=model)
+    if model == "rf":
+        check_raf_params(kappa=kappas)
+        frames = []
+        for k in kappas:
+            prior = make_prior("rf", kappa=k, activation=activation)
+            df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
+                                  nodes_per_piece)
+            df.insert(5, "kappa", k)
+            df.insert(6, "activation", _label(activation))
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+    prior = make_prior(model, kernel=kernel, **(kernel_params or {}))
+    df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
+                          nodes_per_piece)
+    if model == "kernel":
+        df.insert(5, "kernel", _label(kernel))
+    return df
+
+
+def linear_erm_theory(loss, alpha, eps=0.0, lam=0.0, **options) -> pd.DataFrame:
+    """:func:`erm_theory` for the linear learner (``model='linear'``)."""
+    return erm_theory(loss, alpha, eps, lam, model="linear", **options)
+
+
+def _label(thing) -> str:
+    """Record label of an activation or kernel given by name or as a callable."""
+    return thing if isinstance(thing, str) else getattr(thing, "name", getattr(thing, "__name__", "callable"))
+
+
+def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
+                     nodes_per_piece) -> pd.DataFrame:
     E, Lm, A = np.meshgrid(eps, lam, alpha, indexing="ij")  # lines along alpha
     a_flat, e_flat, l_flat = A.ravel(), E.ravel(), Lm.ravel()
     n_lines = eps.size * lam.size
-    prior = RidgePrior()
 
     result = FixedPointResult(np.empty((a_flat.size, 3)), np.zeros(a_flat.size, bool),
                               np.zeros(a_flat.size, int), np.full(a_flat.size, np.inf))
@@ -284,9 +346,9 @@ def linear_erm_theory(
     # In the interpolating phase the state holds V_tilde = lam V; the reported V is the true one.
     V_report = np.where(interpolating, np.inf, V)
     df = pd.DataFrame({
-        "model": "linear", "loss": loss.name, "alpha": a_flat, "eps": e_flat, "lam": l_flat,
+        "model": prior.name, "loss": loss.name, "alpha": a_flat, "eps": e_flat, "lam": l_flat,
         **obs, "m": m, "q": q, "V": V_report,
         "converged": result.converged, "iterations": result.iterations, "residual": result.residual,
     })
-    warn_unconverged(result, f"linear {loss.name} theory")
+    warn_unconverged(result, f"{prior.name} {loss.name} theory")
     return df
