@@ -130,11 +130,25 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
         # V_tilde = lam V = 0 (linear: V_tilde = 1 - alpha P(margin constraint active)).
         return state[:, 2] > _V_TILDE_MIN if channel.interpolating else np.ones(len(state), bool)
 
-    return solve_fixed_point(update, init, tol=tol, max_iter=max_iter, damping=damping,
-                             diverged=diverged, admissible=admissible, positive=(1, 2),
-                             # the interpolating map also attracts to the degenerate V_tilde -> 0,
-                             # q -> inf; extrapolating steps can jump there, plain steps do not
-                             anderson=0 if channel.interpolating else 3)
+    def solve(init, damping, index=None):
+        index = np.arange(len(init)) if index is None else index
+        return solve_fixed_point(lambda state, idx: update(state, index[idx]), init, tol=tol,
+                                 max_iter=max_iter, damping=damping, diverged=diverged,
+                                 admissible=admissible, positive=(1, 2),
+                                 # the interpolating map also attracts to the degenerate V_tilde -> 0,
+                                 # q -> inf; extrapolating steps can jump there, plain steps do not
+                                 anderson=0 if channel.interpolating else 3)
+
+    result = solve(init, damping)
+    # A point that ran out of iterations without diverging is cycling (seen for random features at
+    # n/p >> 1, where the hinge map has a stable 4-cycle): a damped restart from its start settles it.
+    cycling = np.flatnonzero(~result.converged & (result.iterations >= max_iter))
+    if cycling.size and damping > 0.3:
+        retry = solve(np.asarray(init)[cycling], 0.3, cycling)
+        for field in ("state", "converged", "residual"):
+            getattr(result, field)[cycling] = getattr(retry, field)
+        result.iterations[cycling] += retry.iterations
+    return result
 
 
 def _warm_start_lines(solve, alpha_lines: np.ndarray) -> FixedPointResult:
