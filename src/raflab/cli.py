@@ -13,6 +13,7 @@ import warnings
 from enum import Enum
 from pathlib import Path
 
+import numpy as np
 import typer
 from pydantic import ValidationError
 
@@ -63,26 +64,82 @@ def user_errors(fn):
 
 
 # Options shared by the RAF commands: one definition each, so every command reads the same way.
-ModelOpt = typer.Option("linear", "--model", help="learner: linear")
+ModelOpt = typer.Option("linear", "--model", help="learner: linear | rf (random features) | kernel")
 LossOpt = typer.Option("square", "--loss", help="square | hinge | logistic")
 AlphaOpt = typer.Option("2", "--alpha", help="n/d: start:stop:num or a,b,c")
 EpsOpt = typer.Option("0", "--eps", help="fraction of facts in [0,1]: start:stop:num or a,b,c")
 LamOpt = typer.Option("0.1", "--lam", help="ridge penalty >= 0 (0: the lam->0+ limit): start:stop:num or a,b,c")
+KappaOpt = typer.Option("2", "--kappa", help="rf: features per dimension p/d > 0: start:stop:num or a,b,c")
+ActivationOpt = typer.Option("relu", "--activation",
+                             help="rf: relu | tanh | erf | sign | linear, or module:function for your own")
+KernelOpt = typer.Option("arccos", "--kernel",
+                         help="kernel: arccos | polynomial | rbf | linear | activation:NAME, parameters as "
+                              "name:key=value,... e.g. polynomial:degree=3,coef0=1")
 FormatOpt = typer.Option(Format.table, "--format", help="output records as table | json | csv")
 DOpt = typer.Option(1000, "--d", help="input dimension of the simulation")
 SeedsOpt = typer.Option(5, "--seeds", help="independent data sets per point")
 SeedOpt = typer.Option(0, "--seed", help="base seed")
 FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
+OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
 
 
 def _grid(alpha: str, eps: str, lam: str):
     return parse_range(alpha, "alpha"), parse_range(eps, "eps"), parse_range(lam, "lam")
 
 
-def _check_model(model: str, loss: str) -> None:
+def _check_model(model: str, loss: str | None = None) -> None:
     from raflab.config import check_raf_params
 
     check_raf_params(model=model, loss=loss)
+
+
+def _activation(text: str):
+    """A named activation, or ``package.module:function`` imported for a user-supplied one."""
+    if ":" not in text:
+        return text
+    import importlib
+
+    module, _, attr = text.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot import activation {text!r} ({exc})") from None
+
+
+def _kernel(text: str) -> tuple[str, dict]:
+    """``name`` or ``name:key=value,...`` (``activation:NAME`` is a name)."""
+    name, _, params = text.partition(":")
+    if name == "activation" or not params:
+        return text, {}
+    out = {}
+    for item in params.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"malformed kernel parameters {params!r} (use key=value,key=value)")
+        try:
+            out[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError:
+            raise ValueError(f"kernel parameter {key.strip()} must be a number (got {value!r})") from None
+    return name, out
+
+
+def _model_options(model: str, kappa: str, activation: str, kernel: str) -> dict:
+    """Keyword arguments of the theory and simulation APIs for the chosen learner."""
+    _check_model(model)
+    if model == "rf":
+        return {"model": "rf", "kappa": parse_range(kappa, "kappa"), "activation": _activation(activation)}
+    if model == "kernel":
+        name, params = _kernel(kernel)
+        return {"model": "kernel", "kernel": name, "kernel_params": params}
+    return {"model": "linear"}
+
+
+def _describe(options: dict, loss: str | None = None) -> str:
+    model = options["model"]
+    extra = {"rf": lambda: f" ({options['activation'] if isinstance(options['activation'], str) else 'custom'}, "
+                           f"kappa={','.join(f'{k:g}' for k in options['kappa'])})",
+             "kernel": lambda: f" ({options['kernel']})"}.get(model, lambda: "")()
+    return f"{model}{extra}" + (f" {loss}" if loss else "")
 
 
 def _emit(df, fmt: Format, title: str) -> None:
@@ -94,57 +151,202 @@ def _emit(df, fmt: Format, title: str) -> None:
 @app.command()
 @user_errors
 def theory(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
-           lam: str = LamOpt, tol: float = typer.Option(1e-10, help="fixed-point tolerance"),
-           format: Format = FormatOpt):
+           lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+           tol: float = typer.Option(1e-10, help="fixed-point tolerance"), format: Format = FormatOpt):
     """Exact asymptotic errors (d -> infinity) of the RAF model over a grid."""
     _check_model(model, loss)
-    from raflab.theory import linear_erm_theory
+    from raflab.theory import erm_theory
 
-    df = linear_erm_theory(loss, *_grid(alpha, eps, lam), tol=tol)
-    _emit(df, format, f"RAF theory: {model} {loss}")
+    options = _model_options(model, kappa, activation, kernel)
+    df = erm_theory(loss, *_grid(alpha, eps, lam), tol=tol, **options)
+    _emit(df, format, f"RAF theory: {_describe(options, loss)}")
 
 
 @app.command()
 @user_errors
 def simulate(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
-             lam: str = LamOpt, d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
+             lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+             d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
              fact_count: str = FactCountOpt, format: Format = FormatOpt):
     """Finite-size fits on RAF data: mean and standard error over seeds."""
     _check_model(model, loss)
-    from raflab.experiments.simulate import simulate_linear_erm
+    from raflab.experiments.simulate import simulate_erm
 
-    df = simulate_linear_erm(loss, *_grid(alpha, eps, lam), d=d, seeds=seeds, seed=seed,
-                             fact_count=fact_count, progress=sys.stderr.isatty())
-    _emit(df, format, f"RAF simulation: {model} {loss}, d={d}")
+    options = _model_options(model, kappa, activation, kernel)
+    df = simulate_erm(loss, *_grid(alpha, eps, lam), d=d, seeds=seeds, seed=seed,
+                      fact_count=fact_count, progress=sys.stderr.isatty(), **options)
+    _emit(df, format, f"RAF simulation: {_describe(options, loss)}, d={d}")
 
 
 @app.command()
 @user_errors
 def compare(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
-            lam: str = LamOpt, d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
-            fact_count: str = FactCountOpt, format: Format = FormatOpt,
-            out: Path = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)"),
+            lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+            d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
+            fact_count: str = FactCountOpt, format: Format = FormatOpt, out: Path = OutOpt,
             theory_points: int = typer.Option(80, help="alpha points of the theory lines in the figure")):
     """Theory and simulation side by side: joined records, and a figure with --out."""
     _check_model(model, loss)
     import numpy as np
 
     from raflab.experiments.compare import join_theory_simulation
-    from raflab.experiments.simulate import simulate_linear_erm
-    from raflab.theory import linear_erm_theory
+    from raflab.experiments.simulate import simulate_erm
+    from raflab.theory import erm_theory
 
+    options = _model_options(model, kappa, activation, kernel)
     alphas, epss, lams = _grid(alpha, eps, lam)
-    sim = simulate_linear_erm(loss, alphas, epss, lams, d=d, seeds=seeds, seed=seed,
-                              fact_count=fact_count, progress=sys.stderr.isatty())
-    at_points = linear_erm_theory(loss, alphas, epss, lams)
-    _emit(join_theory_simulation(at_points, sim), format, f"RAF theory vs simulation: {model} {loss}, d={d}")
+    sim = simulate_erm(loss, alphas, epss, lams, d=d, seeds=seeds, seed=seed,
+                       fact_count=fact_count, progress=sys.stderr.isatty(), **options)
+    at_points = erm_theory(loss, alphas, epss, lams, **options)
+    _emit(join_theory_simulation(at_points, sim), format,
+          f"RAF theory vs simulation: {_describe(options, loss)}, d={d}")
     if out is not None:
         from raflab.plots import plot_raf_errors
 
         lo, hi = float(alphas.min()), float(alphas.max())
         line_alphas = np.union1d(np.linspace(lo, hi, theory_points), alphas) if hi > lo else alphas
-        lines = linear_erm_theory(loss, line_alphas, epss, lams)
-        plot_raf_errors(lines, sim, out, title=f"RAF, {model} learner, {loss} loss")
+        lines = erm_theory(loss, line_alphas, epss, lams, **options)
+        plot_raf_errors(lines, sim, out, title=f"RAF, {_describe(options)} learner, {loss} loss")
+        typer.echo(f"figure written to {out}", err=True)
+
+
+@app.command()
+@user_errors
+def capacity(model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt,
+             kernel: str = KernelOpt, eps: str = typer.Option("1", "--eps", help="fact fractions: start:stop:num or a,b,c"),
+             alpha: str = typer.Option(None, "--alpha", help="also: the largest eps whose facts are all stored at these alpha"),
+             format: Format = FormatOpt):
+    """Storage capacity of hinge ERM with lam -> 0+: the largest alpha (and eps) storing every fact."""
+    import pandas as pd
+
+    from raflab.theory.capacity import capacity_alpha, capacity_eps
+
+    options = _model_options(model, kappa, activation, kernel)
+    epss = parse_range(eps, "eps")
+    alphas = parse_range(alpha, "alpha") if alpha is not None else np.empty(0)
+    rows = []
+    for k in options.get("kappa", [None]):
+        prior = _prior(options, k)
+        head = {"model": model, **({"kappa": k} if k is not None else {}),
+                "learner": _describe({**options, "kappa": [k]} if k is not None else options)}
+        for e in epss:
+            a_c, c = capacity_alpha(prior, float(e))
+            rows.append({**head, "solved_for": "alpha", "eps": e, "alpha": a_c, "teacher_correlation": c})
+        for a in alphas:
+            rows.append({**head, "solved_for": "eps", "eps": capacity_eps(prior, float(a)), "alpha": a})
+    _emit(pd.DataFrame(rows), format, f"storage capacity (hinge, lam -> 0+): {_describe(options)}")
+
+
+def _prior(options: dict, kappa=None):
+    """The theory's prior for the chosen learner (one kappa for rf)."""
+    from raflab.theory.erm import make_prior
+
+    if options["model"] == "rf":
+        return make_prior("rf", kappa=float(kappa), activation=options["activation"])
+    if options["model"] == "kernel":
+        return make_prior("kernel", kernel=options["kernel"], **options["kernel_params"])
+    return make_prior("linear")
+
+
+@app.command()
+@user_errors
+def phase(model: str = ModelOpt, loss: str = typer.Option("hinge", "--loss", help="square | hinge | logistic"),
+          kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+          x: str = typer.Option("alpha", "--x", help="horizontal axis: alpha | eps | lam | kappa"),
+          y: str = typer.Option("eps", "--y", help="vertical axis: alpha | eps | lam | kappa"),
+          alpha: str = typer.Option("0.25:8:32", "--alpha", help="n/d values"),
+          eps: str = typer.Option("0:1:21", "--eps", help="fact fractions"),
+          lam: str = typer.Option("0.001", "--lam", help="ridge penalties"),
+          gen_margin: float = typer.Option(0.02, help="rule learned: gen error <= its eps=0 value + this"),
+          fact_threshold: float = typer.Option(0.01, help="facts memorized: fact memorization error <= this"),
+          check_d: int = typer.Option(0, "--check-d", help="simulation spot checks at this d (0: none)"),
+          check_seeds: int = typer.Option(2, "--check-seeds", help="seeds per spot check"),
+          check_grid: int = typer.Option(3, "--check-grid", help="spot checks on an N x N sub-grid"),
+          seed: int = SeedOpt, format: Format = FormatOpt, out: Path = OutOpt):
+    """Phase diagram from theory: where the rule is learned AND the facts are memorized."""
+    _check_model(model, loss)
+    from raflab.experiments.phase import PLANE_AXES, phase_diagram, phase_spot_checks, spot_check_points
+
+    for name, axis in (("--x", x), ("--y", y)):
+        if axis not in PLANE_AXES or (axis == "kappa" and model != "rf"):
+            raise ValueError(f"{name} must be one of alpha, eps, lam{', kappa' if model == 'rf' else ''} (got {axis!r})")
+    if x == y:
+        raise ValueError("--x and --y must differ")
+    options = _model_options(model, kappa, activation, kernel)
+    grid = {"alpha": parse_range(alpha, "alpha"), "eps": parse_range(eps, "eps"), "lam": parse_range(lam, "lam")}
+    if model == "rf":
+        grid["kappa"] = options.pop("kappa")
+    for axis, values in grid.items():
+        if axis not in (x, y) and values.size > 1:
+            raise ValueError(f"--{axis} must be a single value when it is not an axis of the plane (got {values.size})")
+    df = phase_diagram(loss, grid, model_options=options, gen_margin=gen_margin, fact_threshold=fact_threshold)
+    checks = None
+    if check_d > 0:
+        checks = phase_spot_checks(loss, spot_check_points(df, x, y, check_grid), model_options=options,
+                                   d=check_d, seeds=check_seeds, seed=seed, gen_margin=gen_margin,
+                                   fact_threshold=fact_threshold)
+    _emit(df if checks is None else pd_concat_checks(df, checks), format,
+          f"RAF phase diagram: {_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}")
+    if out is not None:
+        from raflab.plots import plot_phase_diagram
+
+        cap = _capacity_line(options, grid, x, y) if (loss == "hinge" and np.all(grid["lam"] == 0)) else None
+        plot_phase_diagram(df, x, y, checks=checks, capacity=cap, out=out,
+                           title=f"{_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}, "
+                                 + ", ".join(f"{k}={v[0]:g}" for k, v in grid.items() if k not in (x, y)))
+        typer.echo(f"figure written to {out}", err=True)
+
+
+def pd_concat_checks(df, checks):
+    """Theory rows and spot-check rows in one table, told apart by ``source``."""
+    import pandas as pd
+
+    return pd.concat([df.assign(source="theory"), checks.assign(source=f"fits d={int(checks['d'].iloc[0])}")],
+                     ignore_index=True)
+
+
+def _capacity_line(options: dict, grid: dict, x: str, y: str):
+    """alpha_c(eps) over the plane's eps values, when the plane is (alpha, eps)."""
+    import pandas as pd
+
+    from raflab.theory.capacity import capacity_alpha
+
+    if {x, y} != {"alpha", "eps"}:
+        return None
+    prior = _prior(options, grid["kappa"][0] if "kappa" in grid else None)
+    cap = pd.DataFrame([{"eps": e, "alpha": capacity_alpha(prior, float(e))[0]} for e in grid["eps"]])
+    return cap[np.isfinite(cap["alpha"])]
+
+
+@app.command("optimal-lam")
+@user_errors
+def optimal_lam(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt,
+                eps: str = typer.Option("0,0.1,0.3", "--eps", help="fact fractions"),
+                kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+                lam_min: float = typer.Option(1e-4, help="smallest lam scanned (> 0)"),
+                lam_max: float = typer.Option(1e2, help="largest lam scanned"),
+                pareto_points: int = typer.Option(60, help="lam values of each Pareto curve in the figure"),
+                format: Format = FormatOpt, out: Path = OutOpt):
+    """The lam minimizing the generalization error, and the (gen, fact) Pareto front traced by lam."""
+    _check_model(model, loss)
+    import pandas as pd
+
+    from raflab.experiments.regularization import optimal_lambda, pareto_front
+
+    options = _model_options(model, kappa, activation, kernel)
+    alphas, epss = parse_range(alpha, "alpha"), parse_range(eps, "eps")
+    best = optimal_lambda(loss, alphas, epss, model_options=options, lam_min=lam_min, lam_max=lam_max)
+    _emit(best, format, f"generalization-optimal lam: {_describe(options, loss)}")
+    if out is not None:
+        from raflab.plots import plot_pareto_front
+
+        if alphas.size != 1 or (model == "rf" and len(options["kappa"]) != 1):
+            raise ValueError("the Pareto figure needs a single --alpha (and --kappa)")
+        lams = np.concatenate([[0.0], np.geomspace(lam_min, lam_max, pareto_points)])
+        fronts = pd.concat([pareto_front(loss, alphas[0], e, lams, model_options=options) for e in epss],
+                           ignore_index=True)
+        plot_pareto_front(fronts, best, out=out,
+                          title=f"{_describe(options, loss)}, α={alphas[0]:g}: what λ trades")
         typer.echo(f"figure written to {out}", err=True)
 
 

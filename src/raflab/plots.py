@@ -77,3 +77,94 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out)
     return fig
+
+
+AXIS_LABELS = {"alpha": "α = n/d", "eps": "ε (fraction of facts)", "lam": "λ", "kappa": "κ = p/d"}
+
+
+def plot_phase_diagram(phase: pd.DataFrame, x: str = "alpha", y: str = "eps", checks: pd.DataFrame | None = None,
+                       capacity: pd.DataFrame | None = None, out: str | Path | None = None,
+                       title: str | None = None):
+    """The (x, y) plane from theory: generalization error as colour, the region where the rule is
+    learned AND the facts are memorized shaded, the two criteria's boundaries as contours, and
+    simulation spot checks as markers (filled: both criteria met in the fits, hollow: not).
+    ``capacity`` (columns x, y) is drawn as a dashed line when given.
+    """
+    import numpy as np
+
+    apply_style()
+    grid = phase.pivot_table(index=y, columns=x, values="gen_error", aggfunc="first")
+    flags = {k: phase.pivot_table(index=y, columns=x, values=k, aggfunc="first").astype(float)
+             for k in ("rule_learned", "facts_memorized", "rule_and_facts")}
+    conv = phase.pivot_table(index=y, columns=x, values="converged", aggfunc="first").astype(bool)
+    X, Y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    mesh = ax.pcolormesh(X, Y, np.where(conv, grid.to_numpy(), np.nan), shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="generalization error (theory)")
+    both = flags["rule_and_facts"].to_numpy()
+    ax.contourf(X, Y, both, levels=[0.5, 1.5], colors="none", hatches=["//"])
+    ax.contour(X, Y, both, levels=[0.5], colors="white", linewidths=2.0)
+    ax.contour(X, Y, flags["rule_learned"].to_numpy(), levels=[0.5], colors="tab:orange", linestyles="-")
+    ax.contour(X, Y, flags["facts_memorized"].to_numpy(), levels=[0.5], colors="tab:red", linestyles="--")
+    handles = [plt.Line2D([], [], color="white", lw=2, label="rule learned AND facts memorized (hatched)"),
+               plt.Line2D([], [], color="tab:orange", label="rule-learned boundary"),
+               plt.Line2D([], [], color="tab:red", ls="--", label="facts-memorized boundary")]
+    if capacity is not None and len(capacity):
+        c = capacity.sort_values(y)
+        ax.plot(c[x], c[y], color="black", ls=":", lw=1.5)
+        handles.append(plt.Line2D([], [], color="black", ls=":", label="storage capacity (hinge, λ→0+)"))
+    if checks is not None and len(checks):
+        ok = checks["rule_and_facts"].astype(bool)
+        ax.scatter(checks[x][ok], checks[y][ok], s=46, c="white", edgecolors="black", zorder=3)
+        ax.scatter(checks[x][~ok], checks[y][~ok], s=46, facecolors="none", edgecolors="white", zorder=3)
+        handles.append(plt.Line2D([], [], marker="o", ls="", mfc="white", mec="black",
+                                  label=f"fits d={int(checks['d'].iloc[0])}: both met (hollow: not)"))
+    ax.set_xlabel(AXIS_LABELS.get(x, x))
+    ax.set_ylabel(AXIS_LABELS.get(y, y))
+    ax.set_xlim(X.min(), X.max())
+    ax.set_ylim(Y.min(), Y.max())
+    ax.grid(False)
+    ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.8, frameon=True)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out)
+    return fig
+
+
+def plot_pareto_front(fronts: pd.DataFrame, optimum: pd.DataFrame | None = None, out: str | Path | None = None,
+                      series: str = "eps", title: str | None = None):
+    """Fact memorization error against generalization error along lam, one curve per ``series``
+    value; Pareto-optimal lams drawn solid, dominated ones faint, the generalization-optimal lam starred.
+    """
+    import matplotlib.colors as mcolors
+
+    apply_style()
+    fig, ax = plt.subplots(figsize=(5.4, 4.0))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (value, part) in enumerate(fronts.groupby(series, sort=True)):
+        c = colors[i % len(colors)]
+        part = part.sort_values("lam")
+        ax.plot(part["gen_error"], part["fact_memorization_error"], color=c, alpha=0.3)
+        front = part[part["pareto"]]
+        ax.plot(front["gen_error"], front["fact_memorization_error"], color=c, lw=2.2,
+                label=f"{'ε' if series == 'eps' else series}={value:g}")
+        pts = ax.scatter(part["gen_error"], part["fact_memorization_error"], c=part["lam"], s=10,
+                         cmap="magma", norm=mcolors.LogNorm(), zorder=3)
+        if optimum is not None:
+            o = optimum[optimum[series] == value]
+            ax.scatter(o["gen_error"], o["fact_memorization_error"], marker="*", s=160, color=c,
+                       edgecolors="black", zorder=4)
+    fig.colorbar(pts, ax=ax, label="λ")
+    ax.set_xlabel(ERROR_LABELS["gen_error"])
+    ax.set_ylabel(ERROR_LABELS["fact_memorization_error"])
+    ax.legend(fontsize=8, title="★ = λ minimizing gen. error", title_fontsize=7)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out)
+    return fig
