@@ -146,7 +146,7 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
     if cycling.size and damping > 0.3:
         # a cycle settles within tens of damped steps; a point still creeping after this is
         # genuinely critical (e.g. min-norm square loss at n = p), not worth another full budget
-        retry = solve(np.asarray(init)[cycling], 0.3, cycling, max_iter=max(200, max_iter // 20))
+        retry = solve(np.asarray(init)[cycling], 0.3, cycling, max_iter=max(min(200, max_iter), max_iter // 20))
         for field in ("state", "converged", "residual"):
             getattr(result, field)[cycling] = getattr(retry, field)
         result.iterations[cycling] += retry.iterations
@@ -187,7 +187,35 @@ def _warm_start_lines(solve, alpha_lines: np.ndarray) -> FixedPointResult:
     for idx, res in ((coarse_idx, first), (rest_idx, second)):
         out.state[idx], out.converged[idx] = res.state, res.converged
         out.iterations[idx], out.residual[idx] = res.iterations, res.residual
+    _continue_failed(solve, alpha_lines, out)
     return out
+
+
+def _continue_failed(solve, alpha_lines: np.ndarray, out: FixedPointResult) -> None:
+    """Continuation for points that failed from an interpolated start (in place).
+
+    Near a threshold (an interpolation or capacity edge) the root still exists but its basin is
+    narrow: undamped steps from a start a little off overshoot to q -> inf. Walking up alpha from
+    the last converged point of the line, one point at a time, stays in the basin. The walk stops at
+    the first point that fails from its neighbour too: that is where the root really ends.
+    """
+    L, A = alpha_lines.shape
+    for line in range(L):
+        order = np.argsort(alpha_lines[line])
+        flat = line * A + order
+        last = None
+        for i in flat:
+            if out.converged[i]:
+                last = i
+                continue
+            if last is None:
+                continue
+            res = solve(np.array([i]), out.state[[last]])
+            out.iterations[i] += res.iterations[0]
+            if not res.converged[0]:
+                break
+            out.state[i], out.converged[i], out.residual[i] = res.state[0], True, res.residual[0]
+            last = i
 
 
 def make_prior(model: str = "linear", kappa: float = 1.0, activation="relu", kernel="arccos",
