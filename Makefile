@@ -30,6 +30,7 @@ test-all: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_theory.py
+	$(BIN)/python benchmarks/bench_rf_theory.py
 	$(BIN)/python benchmarks/bench_ridge_path.py
 	$(BIN)/python benchmarks/bench_fits.py
 
