@@ -293,7 +293,7 @@ def phase(model: str = ModelOpt, loss: str = typer.Option("hinge", "--loss", hel
         cap = _capacity_line(options, grid, x, y) if (loss == "hinge" and np.all(grid["lam"] == 0)) else None
         plot_phase_diagram(df, x, y, checks=checks, capacity=cap, out=out,
                            title=f"{_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}, "
-                                 + ", ".join(f"{k}={v[0]:g}" for k, v in grid.items() if k not in (x, y)))
+                                 + ", ".join(f"{k}={v[0]:g}" for k, v in grid.items() if k not in (x, y, "kappa")))
         typer.echo(f"figure written to {out}", err=True)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from raflab.experiments.simulate import simulate_erm
+from raflab.learners.erm import NotSeparableError
 from raflab.theory.erm import erm_theory
 
 PLANE_AXES = ("alpha", "eps", "lam", "kappa")
@@ -73,9 +74,18 @@ def phase_spot_checks(loss: str, points: pd.DataFrame, *, model_options: dict | 
         opts = dict(model_options)
         if "kappa" in p:
             opts["kappa"] = p["kappa"]
-        rows.append(simulate_erm(loss, p["alpha"], p["eps"], p["lam"], d=d, seeds=seeds, seed=seed, **opts))
+        try:
+            rows.append(simulate_erm(loss, p["alpha"], p["eps"], p["lam"], d=d, seeds=seeds, seed=seed, **opts)
+                        .assign(separable=True))
+        except NotSeparableError:
+            # hinge at lam = 0 beyond capacity: the max-margin fit does not exist, so not every
+            # training sample (fact or rule) can be stored; no errors are reported for the point
+            rows.append(pd.DataFrame([{**{k: p[k] for k in points.columns}, "model": opts.get("model", "linear"),
+                                       "loss": loss, "d": d, "separable": False}]))
     sim = pd.concat(rows, ignore_index=True)
-    return _classify(sim, _reference(loss, sim, model_options, tol), gen_margin, fact_threshold)
+    out = _classify(sim, _reference(loss, sim, model_options, tol), gen_margin, fact_threshold)
+    out.loc[~out["separable"].astype(bool), ["rule_learned", "facts_memorized", "rule_and_facts"]] = False
+    return out
 
 
 def spot_check_points(df: pd.DataFrame, x: str, y: str, per_axis: int = 3) -> pd.DataFrame:
