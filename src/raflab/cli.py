@@ -80,6 +80,7 @@ DOpt = typer.Option(1000, "--d", help="input dimension of the simulation")
 SeedsOpt = typer.Option(5, "--seeds", help="independent data sets per point")
 SeedOpt = typer.Option(0, "--seed", help="base seed")
 FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
+DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed")
 OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
 
 
@@ -167,14 +168,14 @@ def theory(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, ep
 def simulate(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
              lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
              d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
-             fact_count: str = FactCountOpt, format: Format = FormatOpt):
+             fact_count: str = FactCountOpt, device: str = DeviceOpt, format: Format = FormatOpt):
     """Finite-size fits on RAF data: mean and standard error over seeds."""
     _check_model(model, loss)
     from raflab.experiments.simulate import simulate_erm
 
     options = _model_options(model, kappa, activation, kernel)
-    df = simulate_erm(loss, *_grid(alpha, eps, lam), d=d, seeds=seeds, seed=seed,
-                      fact_count=fact_count, progress=sys.stderr.isatty(), **options)
+    df = simulate_erm(loss, *_grid(alpha, eps, lam), d=d, seeds=seeds, seed=seed, fact_count=fact_count,
+                      device=device, progress=sys.stderr.isatty(), **options)
     _emit(df, format, f"RAF simulation: {_describe(options, loss)}, d={d}")
 
 
@@ -182,8 +183,8 @@ def simulate(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, 
 @user_errors
 def compare(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
             lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
-            d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
-            fact_count: str = FactCountOpt, format: Format = FormatOpt, out: Path = OutOpt,
+            d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt, fact_count: str = FactCountOpt,
+            device: str = DeviceOpt, format: Format = FormatOpt, out: Path = OutOpt,
             theory_points: int = typer.Option(80, help="alpha points of the theory lines in the figure")):
     """Theory and simulation side by side: joined records, and a figure with --out."""
     _check_model(model, loss)
@@ -195,8 +196,8 @@ def compare(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, e
 
     options = _model_options(model, kappa, activation, kernel)
     alphas, epss, lams = _grid(alpha, eps, lam)
-    sim = simulate_erm(loss, alphas, epss, lams, d=d, seeds=seeds, seed=seed,
-                       fact_count=fact_count, progress=sys.stderr.isatty(), **options)
+    sim = simulate_erm(loss, alphas, epss, lams, d=d, seeds=seeds, seed=seed, fact_count=fact_count,
+                       device=device, progress=sys.stderr.isatty(), **options)
     at_points = erm_theory(loss, alphas, epss, lams, **options)
     _emit(join_theory_simulation(at_points, sim), format,
           f"RAF theory vs simulation: {_describe(options, loss)}, d={d}")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from raflab.config import RAFConfig, check_raf_params
 from raflab.activations import get_activation
+from raflab.device import resolve_device
 from raflab.data.raf import RAFSample, sample_raf, sample_rule_test_set
 from raflab.learners.erm import LinearERM, NotSeparableError, ridge_path
 from raflab.learners.random_features import random_feature_matrix, random_features
@@ -75,7 +76,7 @@ def scores_fit_metrics(sample: RAFSample, train_scores, test_scores, test_teache
 
 
 def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, activation, kernel,
-               kernel_params, n_test) -> list[dict]:
+               kernel_params, n_test, device="cpu") -> list[dict]:
     """Metrics of every lam on one (alpha, eps, seed) data set, for any model."""
     if model == "linear":
         return [linear_fit_metrics(sample, coef, loss) for coef in fit_lam_path(sample, loss, lams)]
@@ -83,7 +84,8 @@ def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, ac
     field = X_test @ sample.teacher / np.sqrt(sample.X.shape[1])
     if model == "rf":
         F = random_feature_matrix(max(1, int(round(kappa * sample.X.shape[1]))), sample.X.shape[1], rng)
-        Phi, Phi_test = random_features(sample.X, F, activation), random_features(X_test, F, activation)
+        Phi = random_features(sample.X, F, activation, device=device)
+        Phi_test = random_features(X_test, F, activation, device=device)
         root_p = np.sqrt(Phi.shape[1])
         return [scores_fit_metrics(sample, Phi @ c / root_p, Phi_test @ c / root_p, field, loss)
                 for c in fit_path(Phi, sample.y, loss, lams)]
@@ -114,6 +116,7 @@ def simulate_erm(
     seed: int = 0,
     fact_count: str = "exact",
     n_test: int = 20_000,
+    device: str = "auto",
     progress: bool = False,
     raw: bool = False,
 ) -> pd.DataFrame:
@@ -130,6 +133,8 @@ def simulate_erm(
     n_test : int
         Size of the rule test set of nonlinear learners (the linear learner's generalization error
         is exact, from its angle to the teacher).
+    device : {'auto', 'cpu', 'cuda'}
+        Where random features are computed (``raflab.device``).
 
     Returns
     -------
@@ -158,6 +163,7 @@ def simulate_erm(
         get_kernel(kernel, **(kernel_params or {}))
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    device = resolve_device(device)
     jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
     if progress:
         from rich.progress import track
@@ -171,7 +177,7 @@ def simulate_erm(
         sample = sample_raf(config, rng)
         try:
             metrics = _fit_point(model, sample, loss, lam, rng, kappa=k, activation=activation,
-                                 kernel=kernel, kernel_params=kernel_params, n_test=n_test)
+                                 kernel=kernel, kernel_params=kernel_params, n_test=n_test, device=device)
         except NotSeparableError as exc:
             raise NotSeparableError(f"{exc} (alpha={a:g}, eps={e:g}, d={d}, seed {seed + s})") from None
         for l_, values in zip(lam, metrics):

@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from raflab.activations import get_activation
+from raflab.device import resolve_device
 from raflab.learners.erm import LinearERM, _check_Xy
 
 
@@ -19,15 +20,36 @@ def random_feature_matrix(n_features: int, d: int, rng: np.random.Generator) -> 
     return rng.standard_normal((n_features, d))
 
 
-def random_features(X, F, activation: str | Callable = "relu", chunk: int = 4096) -> np.ndarray:
-    """sigma(X F^T / sqrt d) in chunks of rows (bounded temporary memory)."""
+def random_features(X, F, activation: str | Callable = "relu", chunk: int = 4096, device: str = "cpu") -> np.ndarray:
+    """sigma(X F^T / sqrt d) in chunks of rows (bounded temporary memory).
+
+    ``device='cuda'`` (or ``'auto'`` with a GPU present) computes a named activation on the GPU in
+    float64 with PyTorch; a user callable always runs in numpy on the CPU.
+    """
     X = np.asarray(X, dtype=float)
+    device = resolve_device(device)
+    if device != "cpu" and isinstance(activation, str):
+        get_activation(activation)
+        return torch_random_features(X, F, activation, device, chunk)
     sigma = get_activation(activation)
     d = X.shape[1]
     out = np.empty((X.shape[0], F.shape[0]))
     for start in range(0, X.shape[0], chunk):
         out[start:start + chunk] = sigma(X[start:start + chunk] @ F.T / np.sqrt(d))
     return out
+
+
+def torch_random_features(X, F, activation: str, device: str, chunk: int = 4096) -> np.ndarray:
+    """The same features computed by PyTorch on ``device`` (float64, so results match numpy)."""
+    import torch
+
+    sigma = {"relu": torch.relu, "tanh": torch.tanh, "erf": torch.special.erf, "linear": lambda z: z,
+             "sign": lambda z: torch.where(z >= 0, 1.0, -1.0).to(z.dtype)}[activation]
+    Ft = torch.as_tensor(np.asarray(F, dtype=float), device=device)
+    scale = 1.0 / np.sqrt(X.shape[1])
+    parts = [sigma(torch.as_tensor(X[s:s + chunk], device=device) @ Ft.T * scale).cpu().numpy()
+             for s in range(0, X.shape[0], chunk)]
+    return np.concatenate(parts, axis=0)
 
 
 class RandomFeaturesERM:
@@ -44,6 +66,8 @@ class RandomFeaturesERM:
         Ridge penalty; 0 is the lam -> 0+ limit (see :class:`LinearERM`).
     random_state : int, numpy Generator or None
         Source of F. Pass the experiment's Generator to keep data and features in one stream.
+    device : {'auto', 'cpu', 'cuda'}
+        Where the features are computed (the weights are fitted by LinearERM in numpy).
 
     Attributes
     ----------
@@ -65,7 +89,8 @@ class RandomFeaturesERM:
     """
 
     def __init__(self, kappa: float = 2.0, activation: str | Callable = "relu", loss: str = "square",
-                 lam: float = 1.0, random_state=None, tol: float = 1e-9, max_iter: int = 20000):
+                 lam: float = 1.0, random_state=None, tol: float = 1e-9, max_iter: int = 20000,
+                 device: str = "auto"):
         self.kappa = kappa
         self.activation = activation
         self.loss = loss
@@ -73,10 +98,11 @@ class RandomFeaturesERM:
         self.random_state = random_state
         self.tol = tol
         self.max_iter = max_iter
+        self.device = device
 
     def get_params(self, deep: bool = True) -> dict:
         return {k: getattr(self, k) for k in
-                ("kappa", "activation", "loss", "lam", "random_state", "tol", "max_iter")}
+                ("kappa", "activation", "loss", "lam", "random_state", "tol", "max_iter", "device")}
 
     def set_params(self, **params) -> "RandomFeaturesERM":
         for key, value in params.items():
@@ -95,7 +121,7 @@ class RandomFeaturesERM:
 
     def transform(self, X) -> np.ndarray:
         """The features sigma(F x / sqrt d) of the rows of X."""
-        return random_features(X, self.features_, self.activation)
+        return random_features(X, self.features_, self.activation, device=self.device)
 
     def fit(self, X, y) -> "RandomFeaturesERM":
         X, y = _check_Xy(X, y)
