@@ -63,8 +63,8 @@ def _check_X(X, what: str) -> np.ndarray:
 def _inner(X, Y):
     """(X, Y, t = X Y^T / d, |x|^2 / d, |y|^2 / d) with the inputs checked; Y = None means X.
 
-    For Y = None the product X X^T is exactly symmetric (BLAS syrk), so every kernel matrix of X
-    built from it elementwise is too.
+    For Y = None the product X X^T is exactly symmetric (BLAS syrk); kernels that go through
+    vectorized transcendental functions restore that with :func:`_symmetric`.
     """
     X = _check_X(X, "X")
     if Y is None:
@@ -81,6 +81,15 @@ def _inner(X, Y):
     return X, Y, t, ax, ay
 
 
+def _symmetric(K: np.ndarray, same: bool) -> np.ndarray:
+    """K of X alone (``same``) made exactly symmetric: SIMD transcendental functions (exp, arccos)
+    may round an entry and its mirror image differently, by an ulp."""
+    if same:
+        K += K.T  # numpy buffers the overlapping operand
+        K *= 0.5
+    return K
+
+
 def _cosines(X, Y):
     """Cosines of the angles between the rows of X and Y, and the norms |x| / sqrt d, |y| / sqrt d.
 
@@ -90,12 +99,40 @@ def _cosines(X, Y):
     X, Y, c, ax, ay = _inner(X, Y)
     nx = np.sqrt(ax)
     ny = nx if Y is X else np.sqrt(ay)
-    c /= np.where(nx > 0, nx, 1.0)[:, None]
-    c /= np.where(ny > 0, ny, 1.0)[None, :]
+    # one outer product (not two broadcast divisions) keeps the matrix of X exactly symmetric
+    c /= np.multiply.outer(np.where(nx > 0, nx, 1.0), np.where(ny > 0, ny, 1.0))
     np.clip(c, -1.0, 1.0, out=c)  # rounding can push |c| a hair above 1 (nan in arccos/arcsin)
     if Y is X:
         np.fill_diagonal(c, np.where(nx > 0, 1.0, 0.0))  # exact, where arcsin has infinite slope
     return c, nx, ny
+
+
+def _angles(X, Y, chunk: int = 4096) -> np.ndarray:
+    """Angles between the rows of X and Y, accurate also for nearly (anti)parallel rows.
+
+    arccos(c) turns the rounding of c (~1e-16) into an angle error ~1e-8 at c ~ +-1; there the
+    angle comes from the chord instead, th = 2 arcsin(|u - v| / 2) for unit vectors u, v (only for
+    the few pairs with |c| > 1 - 1e-8, where the arccos error would exceed ~1e-12).
+    """
+    same = Y is None
+    X = _check_X(X, "X")
+    Y = X if same else Y
+    c, nx, ny = _cosines(X, Y)
+    Y = _check_X(Y, "Y")
+    near = np.abs(c) > 1.0 - 1e-8
+    if same:
+        np.fill_diagonal(near, False)  # already exact
+    theta = np.arccos(c, out=c)
+    i, j = np.nonzero(near)
+    root_d = np.sqrt(X.shape[1])
+    for start in range(0, i.size, chunk):  # pairs in chunks: all rows may be (nearly) equal
+        a, b = i[start:start + chunk], j[start:start + chunk]
+        u, v = X[a] / (nx[a, None] * root_d), Y[b] / (ny[b, None] * root_d)
+        parallel = theta[a, b] < np.pi / 2
+        chord = np.linalg.norm(u - np.where(parallel, 1.0, -1.0)[:, None] * v, axis=1)
+        half = 2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0))
+        theta[a, b] = np.where(parallel, half, np.pi - half)
+    return theta
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +230,7 @@ class PolynomialKernel(Kernel):
         if isinstance(degree, bool) or not np.isscalar(degree) or not float(degree).is_integer() or degree < 1:
             raise ValueError(f"degree must be an integer >= 1 (got {degree!r})")
         if not (np.isscalar(coef0) and np.isfinite(coef0) and coef0 >= 0):
-            raise ValueError(f"coef0 must be finite and >= 0 (got {coef0!r}); a negative coef0 is not positive definite")
+            raise ValueError(f"coef0 must be finite and >= 0 (got {coef0!r}): a negative one is not positive definite")
         self.degree, self.coef0 = int(degree), float(coef0)
 
     def matrix(self, X, Y=None) -> np.ndarray:
@@ -239,11 +276,10 @@ class RBFKernel(Kernel):
         X, Y, t, ax, ay = _inner(X, Y)
         # |x - x'|^2 / d = |x|^2/d + |x'|^2/d - 2 t, in place; clipped at 0 against rounding
         t *= -2.0
-        t += ax[:, None]
-        t += ay[None, :]
+        t += np.add.outer(ax, ay)
         np.maximum(t, 0.0, out=t)
         t *= -self.gamma
-        return np.exp(t, out=t)
+        return _symmetric(np.exp(t, out=t), Y is X)
 
     def linearization(self) -> KernelLinearization:
         x = 2.0 * self.gamma
@@ -262,9 +298,9 @@ def _arccos1(X, Y) -> np.ndarray:
     np.subtract(np.pi, th, out=th)     # pi - th
     th *= c
     th += s
-    th *= nx[:, None] / (2 * np.pi)
-    th *= ny[None, :]
-    return th
+    th *= np.multiply.outer(nx, ny)
+    th /= 2 * np.pi
+    return _symmetric(th, Y is None)
 
 
 class ArcCosKernel(Kernel):
@@ -294,7 +330,7 @@ class ArcCosKernel(Kernel):
 # --- activation kernels ------------------------------------------------------------------------
 
 #: Hermite series: at most this many terms; stop once the unexplained part of E sigma^2 is below
-#: _SERIES_RTOL E sigma^2 (tanh: ~40 terms); the remainder is lumped into the last power.
+#: _SERIES_RTOL E sigma^2 (tanh: 95 terms); the remainder is lumped into the last power.
 _SERIES_MAX_TERMS = 400
 _SERIES_RTOL = 1e-12
 #: Composite Gauss-Legendre rule for the Hermite coefficients: |g| <= 12 (Gaussian mass outside
@@ -370,17 +406,21 @@ def _power_series(coef: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def _sign_kernel(X, Y) -> np.ndarray:
-    c = _cosines(X, Y)[0]
-    return np.arcsin(c, out=c) * (2 / np.pi)
+    # (2/pi) arcsin(cos th) = 1 - 2 th / pi, from angles accurate at th ~ 0 and ~ pi as well
+    theta = _angles(X, Y)
+    theta *= -2 / np.pi
+    theta += 1.0
+    return _symmetric(theta, Y is None)
 
 
 def _erf_kernel(X, Y) -> np.ndarray:
     X, Y, t, ax, ay = _inner(X, Y)
     t *= 2.0
-    t /= np.sqrt(1.0 + 2.0 * ax)[:, None]
-    t /= np.sqrt(1.0 + 2.0 * ay)[None, :]
+    t /= np.sqrt(np.multiply.outer(1.0 + 2.0 * ax, 1.0 + 2.0 * ay))
     np.clip(t, -1.0, 1.0, out=t)  # |.| < 1 in exact arithmetic (Cauchy-Schwarz)
-    return np.arcsin(t, out=t) * (2 / np.pi)
+    t = np.arcsin(t, out=t)
+    t *= 2 / np.pi
+    return _symmetric(t, Y is X)
 
 
 # exact kernels with the true input norms, where a closed form exists
@@ -424,8 +464,9 @@ class ActivationKernel(Kernel):
     --------
     >>> k = ActivationKernel("tanh")
     >>> X = np.random.default_rng(0).standard_normal((4, 100))
-    >>> K = k.matrix(X)
-    >>> K.shape, bool(np.allclose(np.diag(K), k.linearization().k0 + k.linearization().k1 + k.linearization().k_star))
+    >>> lin = k.linearization()
+    >>> K = k.matrix(X)  # the diagonal is E tanh(g)^2 = k0 + k1 + k_star
+    >>> K.shape, bool(np.allclose(np.diag(K), lin.k0 + lin.k1 + lin.k_star))
     ((4, 4), True)
     """
 
@@ -436,8 +477,8 @@ class ActivationKernel(Kernel):
         self.activation = activation
         self._gm = gaussian_moments(activation)  # ValueError when the moments diverge
         self._series = None
-        label = activation if isinstance(activation, str) else getattr(activation, "__name__", "callable")
-        self.name = f"activation:{label}"
+        self._label = activation if isinstance(activation, str) else getattr(activation, "__name__", "callable")
+        self.name = f"activation:{self._label}"
 
     @property
     def series_rest(self) -> float:
@@ -456,14 +497,14 @@ class ActivationKernel(Kernel):
         if isinstance(self.activation, str) and self.activation in _CLOSED_FORM_KERNELS:
             return _CLOSED_FORM_KERNELS[self.activation](X, Y)
         c = _cosines(X, Y)[0]
-        return _power_series(self._coefficients(), c)
+        return _symmetric(_power_series(self._coefficients(), c), Y is None)
 
     def linearization(self) -> KernelLinearization:
         m = self._gm
-        return KernelLinearization(m.mu0**2, m.mu1**2, m.mu_star**2)
+        return KernelLinearization(float(m.mu0**2), float(m.mu1**2), float(m.mu_star**2))
 
     def __repr__(self) -> str:
-        return f"ActivationKernel(activation={self.activation if isinstance(self.activation, str) else self.name[11:]!r})"
+        return f"ActivationKernel(activation={self._label!r})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,6 +550,8 @@ def get_kernel(kernel: str | Kernel | Callable = "arccos", **params) -> Kernel:
     >>> get_kernel("activation:tanh").name
     'activation:tanh'
     """
+    if isinstance(kernel, type) and issubclass(kernel, Kernel):  # a kernel class: instantiate it
+        return get_kernel(kernel.name, **params) if kernel.name in KERNELS else kernel(**params)
     if _is_kernel_object(kernel) or callable(kernel):
         if params:
             raise ValueError(f"kernel parameters {sorted(params)} apply to kernel names only, not to {kernel!r}")
