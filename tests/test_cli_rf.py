@@ -87,3 +87,24 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     r = run(*args)
     assert r.returncode == 2
     assert r.stderr.startswith("error:") and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_kernel_theory_and_capacity_from_the_command_line():
+    r = run("theory", "--model", "kernel", "--kernel", "polynomial:degree=3,coef0=1", "--loss", "square",
+            "--alpha", "1,2", "--eps", "0.2", "--lam", "0", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    recs = json.loads(r.stdout)
+    assert [x["kernel"] for x in recs] == ["polynomial", "polynomial"]
+    assert all(x["fact_memorization_error"] == 0 for x in recs)  # k(1) > k(0) + k'(0): interpolates
+    r = run("capacity", "--model", "kernel", "--kernel", "arccos", "--eps", "1", "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["alpha"] is None  # infinite capacity -> null
+
+
+@pytest.mark.parametrize("args, message", [
+    (["theory", "--model", "kernel", "--kernel", "laplace"], "unknown kernel"),
+    (["theory", "--model", "kernel", "--kernel", "polynomial:degree"], "malformed kernel parameters"),
+    (["theory", "--model", "kernel", "--kernel", "polynomial:degree=0"], "degree"),
+])
+def test_bad_kernel_input(args, message):
+    r = run(*args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr

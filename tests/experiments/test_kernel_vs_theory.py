@@ -16,7 +16,7 @@ from sklearn.svm import SVC
 
 from raflab.config import RAFConfig
 from raflab.data.raf import sample_raf, sample_rule_test_set
-from raflab.experiments.simulate import scores_fit_metrics
+from raflab.experiments.simulate import scores_fit_metrics, simulate_erm
 from raflab.kernels import get_kernel
 from raflab.metrics import ERROR_KEYS
 from raflab.seeding import point_rng
@@ -67,3 +67,20 @@ def test_kernel_theory_matches_scikit_learn_fits(loss, kernel, params, alpha, ep
         se = max(sem[k], binomial)
         assert abs(mean[k] - th[k]) <= 3 * se + 1e-9, (
             f"{k}: scikit-learn {mean[k]:.4f} ± {sem[k]:.4f} vs theory {th[k]:.4f}")
+
+
+def test_raflab_kernel_simulation_equals_scikit_learn_kernel_ridge_on_the_same_draws():
+    """simulate_erm(model="kernel") draws the same data and test sets as the loop above; with square
+    loss its path fit (one eigendecomposition for all lam) must give KernelRidge's numbers."""
+    global SEEDS
+    saved = SEEDS
+    SEEDS = 3
+    try:
+        mean, _ = sklearn_kernel_fits("square", "rbf", 1.5, 0.2, 0.05, {"gamma": 0.5})
+    finally:
+        SEEDS = saved
+    sim = simulate_erm("square", 1.5, 0.2, [0.05, 1.0], model="kernel", kernel="rbf", kernel_params={"gamma": 0.5},
+                       d=D, seeds=3, n_test=N_TEST)
+    row = sim[sim.lam == 0.05].iloc[0]
+    for k in ERROR_KEYS + ("m", "q"):
+        assert row[k] == pytest.approx(mean[k], rel=1e-9, abs=1e-12)

@@ -90,13 +90,16 @@ def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, ac
         return [scores_fit_metrics(sample, Phi @ c / root_p, Phi_test @ c / root_p, field, loss)
                 for c in fit_path(Phi, sample.y, loss, lams)]
     if model == "kernel":
-        from raflab.learners.kernels import KernelERM
+        from raflab.kernels import get_kernel
+        from raflab.learners.kernels import kernel_features
 
-        out = []
-        for lam in lams:
-            est = KernelERM(kernel=kernel, loss=loss, lam=lam, **(kernel_params or {})).fit(sample.X, sample.y)
-            out.append(scores_fit_metrics(sample, est.train_scores_, est.decision_function(X_test), field, loss))
-        return out
+        # one kernel matrix and one eigendecomposition serve the whole lam path (as KernelERM fits
+        # them: LinearERM on Z = U sqrt(S) sqrt(r), f(x) = k(x, X) U S^{-1/2} w)
+        k = get_kernel(kernel, **(kernel_params or {}))
+        Z, U, S = kernel_features(k.matrix(sample.X))
+        to_test = k.matrix(X_test, sample.X) @ (U / np.sqrt(S))
+        return [scores_fit_metrics(sample, U @ (np.sqrt(S) * w), to_test @ w, field, loss)
+                for w in fit_path(Z, sample.y, loss, lams)]
     raise ValueError(f"unknown model {model!r}; choose one of linear, rf, kernel")
 
 
