@@ -37,7 +37,7 @@ def apply_style() -> None:
 
 
 def _series_label(keys: tuple, names: list[str]) -> str:
-    return ", ".join(f"{'ε' if n == 'eps' else 'λ' if n == 'lam' else n}={v:g}" for n, v in zip(names, keys))
+    return ", ".join(f"{ {'eps': 'ε', 'lam': 'λ', 'kappa': 'κ'}.get(n, n)}={v:g}" for n, v in zip(names, keys))
 
 
 def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None = None,
@@ -49,7 +49,8 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
     """
     apply_style()
     frames = [f for f in (theory, simulation) if f is not None]
-    series_keys = [k for k in ("eps", "lam") if any(f[k].nunique() > 1 for f in frames)] or ["eps"]
+    series_keys = [k for k in ("eps", "lam", "kappa")
+                   if any(k in f.columns and f[k].nunique() > 1 for f in frames)] or ["eps"]
     groups = sorted(set().union(*(set(map(tuple, f[series_keys].drop_duplicates().values)) for f in frames)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharex=True)
