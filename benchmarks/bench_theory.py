@@ -38,14 +38,14 @@ def best_of(fn, repeats):
     return min(times), out
 
 
-def point_by_point(loss, alphas, eps, lam, tol, damping=0.5, max_iter=100_000):
+def point_by_point(loss, alphas, eps, lam, tol, damping=0.5, max_iter=100_000, prior=RidgePrior()):
     """The naive loop: one point at a time, plain damped iteration from a cold start."""
     channel, out = RAFChannel(loss), []
     for a in alphas:
-        A, E, L = np.array([a]), np.array([eps]), np.array([lam])
+        A, E, L = np.array([prior.channel_alpha(a)]), np.array([eps]), np.array([lam])
         x = np.array([DEFAULT_INIT], dtype=float)
         for _ in range(max_iter):
-            new = np.stack(RidgePrior.overlaps(*channel.conjugates(A, E, *x.T), L), axis=1)
+            new = np.stack(prior.overlaps(*channel.conjugates(A, E, *x.T), L), axis=1)
             if relative_residual(new, x)[0] < tol:
                 x = new
                 break

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from scipy.special import erf
 
 from raflab.activations import gaussian_moments
 

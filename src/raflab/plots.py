@@ -31,6 +31,15 @@ ERROR_LABELS = {
 }
 
 
+def _finish(fig, out):
+    """Tight layout, and the file written (its folder created) when ``out`` is given."""
+    fig.tight_layout()
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out)
+    return fig
+
+
 def apply_style() -> None:
     """The raflab figure style (serif-free, light grid, no top/right spines)."""
     plt.rcParams.update(STYLE)
@@ -73,11 +82,7 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
     axes[0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out)
-    return fig
+    return _finish(fig, out)
 
 
 AXIS_LABELS = {"alpha": "α = n/d", "eps": "ε (fraction of facts)", "lam": "λ", "kappa": "κ = p/d"}
@@ -128,11 +133,7 @@ def plot_phase_diagram(phase: pd.DataFrame, x: str = "alpha", y: str = "eps", ch
     ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.8, frameon=True)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out)
-    return fig
+    return _finish(fig, out)
 
 
 def plot_pareto_front(fronts: pd.DataFrame, optimum: pd.DataFrame | None = None, out: str | Path | None = None,
@@ -164,8 +165,4 @@ def plot_pareto_front(fronts: pd.DataFrame, optimum: pd.DataFrame | None = None,
     ax.legend(fontsize=8, title="★ = λ minimizing gen. error", title_fontsize=7)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out)
-    return fig
+    return _finish(fig, out)

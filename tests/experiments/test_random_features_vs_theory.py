@@ -5,7 +5,6 @@ seed). The generalization error of a fit is measured on 20000 fresh rule samples
 error includes the test-set noise.
 """
 
-import numpy as np
 import pytest
 
 from raflab.experiments.compare import join_theory_simulation

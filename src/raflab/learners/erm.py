@@ -129,6 +129,20 @@ def _check_Xy(X, y):
 # Hinge: the dual box QP
 
 
+def check_fit_args(loss, lam, tol, max_iter, X, y):
+    """The checks every ERM fit makes before any work: (loss name, lam, X, y) or a one-line ValueError."""
+    loss = get_loss(loss).name  # ValueError naming the choices
+    lam_value = float(lam)
+    if not (np.isfinite(lam_value) and lam_value >= 0):
+        raise ValueError(f"lam must be finite and >= 0 (got {lam})")
+    if not (tol > 0 and max_iter >= 1):
+        raise ValueError(f"tol must be > 0 and max_iter >= 1 (got {tol}, {max_iter})")
+    X, y = _check_Xy(X, y)
+    if not np.all((y == 1) | (y == -1)):
+        raise ValueError(f"labels y must be -1 or +1 (got values {np.unique(y)[:5]})")
+    return loss, lam_value, X, y
+
+
 class _Gram:
     """Rows of A A^T on demand. Successive active-set solves revisit nearly the same free set, so
     its Gram block is computed once and extended, never recomputed."""
@@ -453,15 +467,7 @@ class LinearERM:
 
     def fit(self, X, y) -> "LinearERM":
         """Fit on inputs X (n, d) and labels y (n,) in {-1, +1}; returns self."""
-        loss = get_loss(self.loss).name  # ValueError naming the choices
-        lam = float(self.lam)
-        if not (np.isfinite(lam) and lam >= 0):
-            raise ValueError(f"lam must be finite and >= 0 (got {self.lam})")
-        if not (self.tol > 0 and self.max_iter >= 1):
-            raise ValueError(f"tol must be > 0 and max_iter >= 1 (got {self.tol}, {self.max_iter})")
-        X, y = _check_Xy(X, y)
-        if not np.all((y == 1) | (y == -1)):
-            raise ValueError(f"labels y must be -1 or +1 (got values {np.unique(y)[:5]})")
+        loss, lam, X, y = check_fit_args(self.loss, self.lam, self.tol, self.max_iter, X, y)
         self.separable_, self.kkt_violation_ = None, 0.0
         if loss == "square":
             self.coef_, self.n_iter_, self.converged_ = ridge_path(X, y, [lam])[0], 1, True

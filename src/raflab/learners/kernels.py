@@ -21,8 +21,7 @@ import numpy as np
 from scipy import linalg
 
 from raflab.kernels import Kernel, get_kernel
-from raflab.learners.erm import LinearERM, _check_Xy
-from raflab.losses import get_loss
+from raflab.learners.erm import LinearERM, check_fit_args
 
 __all__ = ["KernelERM", "kernel_features"]
 
@@ -150,15 +149,7 @@ class KernelERM:
         """Fit on inputs X (n, d) and labels y (n,) in {-1, +1}; returns self."""
         # every check before the O(n^2 d + n^3) work
         kernel = get_kernel(self.kernel, **{key: getattr(self, key) for key in self._kernel_param_names})
-        get_loss(self.loss)
-        lam = float(self.lam)
-        if not (np.isfinite(lam) and lam >= 0):
-            raise ValueError(f"lam must be finite and >= 0 (got {self.lam})")
-        if not (self.tol > 0 and self.max_iter >= 1):
-            raise ValueError(f"tol must be > 0 and max_iter >= 1 (got {self.tol}, {self.max_iter})")
-        X, y = _check_Xy(X, y)
-        if not np.all((y == 1) | (y == -1)):
-            raise ValueError(f"labels y must be -1 or +1 (got values {np.unique(y)[:5]})")
+        _, lam, X, y = check_fit_args(self.loss, self.lam, self.tol, self.max_iter, X, y)
 
         Z, U, S = kernel_features(kernel.matrix(X))
         linear = LinearERM(loss=self.loss, lam=lam, tol=self.tol, max_iter=self.max_iter).fit(Z, y)
