@@ -35,3 +35,20 @@ def test_bad_activations():
         gaussian_moments("swish")
     with pytest.raises(ValueError, match="diverges"):
         gaussian_moments(lambda x: np.exp(x**2))
+
+
+def test_moments_of_a_fast_growing_but_integrable_activation():
+    """exp(g): E = e^{1/2}, E g exp(g) = e^{1/2}, E exp(2g) = e^2 — finite despite overflow in the far tail."""
+    m = gaussian_moments(np.exp)
+    assert m.mu0 == pytest.approx(np.exp(0.5), rel=1e-9) and m.mu1 == pytest.approx(np.exp(0.5), rel=1e-9)
+    assert m.mu_star**2 == pytest.approx(np.exp(2) - 2 * np.exp(1), rel=1e-8)
+
+
+@pytest.mark.parametrize("f, match", [
+    (lambda x: np.exp(0.3 * x**2), "E sigma\\(g\\)\\^2 diverges"),  # E sigma finite, E sigma^2 not
+    (len, "must map a numpy array"),
+    (lambda x: 1.0, "must map a numpy array"),
+])
+def test_bad_user_activations_are_clear_errors(f, match):
+    with pytest.raises(ValueError, match=match):
+        gaussian_moments(f)

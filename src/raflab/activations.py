@@ -50,20 +50,41 @@ def get_activation(activation: str | Callable) -> Callable:
                          "or pass a callable") from None
 
 
+#: integrate over |g| <= _CUTOFF (Gaussian mass beyond: e^-800); comparing with |g| <= _CUTOFF / 2
+#: tells a moment that converges from one that grows with the range (diverges)
+_CUTOFF = 40.0
+
+
 def _gaussian_mean(f: Callable, what: str, name: str) -> float:
-    density = lambda g: f(g) * np.exp(-0.5 * g * g) / np.sqrt(2 * np.pi)  # noqa: E731
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", integrate.IntegrationWarning)
-        try:
-            pieces = [integrate.quad(density, a, b, limit=200)[0]
-                      for a, b in ((-np.inf, 0.0), (0.0, np.inf))]
-        except (integrate.IntegrationWarning, OverflowError, FloatingPointError) as exc:
-            raise ValueError(f"activation {name}: the Gaussian moment {what} diverges or cannot be "
-                             f"integrated ({str(exc).splitlines()[0]})") from None
-    value = float(sum(pieces))
-    if not np.isfinite(value):
+    def density(g):
+        with np.errstate(over="ignore", under="ignore"):
+            return f(g) * np.exp(-0.5 * g * g) / np.sqrt(2 * np.pi)
+
+    def integral(cut):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", integrate.IntegrationWarning)
+            return sum(integrate.quad(density, a, b, limit=400)[0] for a, b in ((-cut, 0.0), (0.0, cut)))
+
+    try:
+        value, half = integral(_CUTOFF), integral(_CUTOFF / 2)
+    except (integrate.IntegrationWarning, OverflowError, FloatingPointError, ZeroDivisionError) as exc:
+        raise ValueError(f"activation {name}: the Gaussian moment {what} diverges or cannot be "
+                         f"integrated ({str(exc).splitlines()[0]})") from None
+    if not (np.isfinite(value) and np.isfinite(half)) or abs(value - half) > 1e-8 * (1.0 + abs(value)):
         raise ValueError(f"activation {name}: the Gaussian moment {what} diverges")
-    return value
+    return float(value)
+
+
+def _check_vectorized(sigma: Callable, name: str) -> None:
+    """A user activation must map a numpy array to a finite array of the same shape."""
+    probe = np.linspace(-3.0, 3.0, 7)
+    try:
+        with np.errstate(all="ignore"):
+            out = np.asarray(sigma(probe), dtype=float)
+    except Exception as exc:  # any failure of user code is reported, not raised as a traceback
+        raise ValueError(f"activation {name} cannot be applied to a numpy array ({type(exc).__name__}: {exc})") from None
+    if out.shape != probe.shape or not np.all(np.isfinite(out)):
+        raise ValueError(f"activation {name} must map a numpy array to a finite array of the same shape")
 
 
 def gaussian_moments(activation: str | Callable) -> GaussianMoments:
@@ -85,7 +106,8 @@ def gaussian_moments(activation: str | Callable) -> GaussianMoments:
     if isinstance(activation, str) and activation in _CLOSED_FORMS:
         mu0, mu1, second = _CLOSED_FORMS[activation]
     else:
-        with np.errstate(over="raise", invalid="raise"):
+        _check_vectorized(sigma, name)
+        with np.errstate(invalid="raise"):
             mu0 = _gaussian_mean(sigma, "E sigma(g)", name)
             mu1 = _gaussian_mean(lambda g: g * sigma(g), "E g sigma(g)", name)
             second = _gaussian_mean(lambda g: sigma(g) ** 2, "E sigma(g)^2", name)

@@ -336,13 +336,13 @@ def optimal_lam(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOp
 
     options = _model_options(model, kappa, activation, kernel)
     alphas, epss = parse_range(alpha, "alpha"), parse_range(eps, "eps")
+    if out is not None and (alphas.size != 1 or (model == "rf" and len(options["kappa"]) != 1)):
+        raise ValueError("the Pareto figure (--out) needs a single --alpha (and --kappa)")
     best = optimal_lambda(loss, alphas, epss, model_options=options, lam_min=lam_min, lam_max=lam_max)
     _emit(best, format, f"generalization-optimal lam: {_describe(options, loss)}")
     if out is not None:
         from raflab.plots import plot_pareto_front
 
-        if alphas.size != 1 or (model == "rf" and len(options["kappa"]) != 1):
-            raise ValueError("the Pareto figure needs a single --alpha (and --kappa)")
         lams = np.concatenate([[0.0], np.geomspace(lam_min, lam_max, pareto_points)])
         fronts = pd.concat([pareto_front(loss, alphas[0], e, lams, model_options=options) for e in epss],
                            ignore_index=True)
