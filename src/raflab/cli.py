@@ -357,3 +357,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+from raflab.cli_attention import attention_app  # noqa: E402
+app.add_typer(attention_app, name="attention", help="in-context memorization of nonlinear attention")

@@ -166,3 +166,32 @@ def plot_pareto_front(fronts: pd.DataFrame, optimum: pd.DataFrame | None = None,
     if title:
         ax.set_title(title)
     return _finish(fig, out)
+
+
+def plot_attention_memorization(theory, mc=None, out=None):
+    """Attention vs ridge memorization error against c: theory lines, Monte Carlo points with error bars.
+
+    One line per (snr, align) setting (the first gamma of ``theory``). Example::
+
+        from raflab.theory.attention import attention_theory
+        import pandas as pd
+        plot_attention_memorization(pd.DataFrame(attention_theory([0.5, 1, 2], [0.1])))
+    """
+    apply_style()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    gamma0 = theory["gamma"].iloc[0]
+    th = theory[theory["gamma"] == gamma0]
+    for i, ((snr, align), g) in enumerate(th.groupby(["snr", "align"])):
+        g = g.sort_values("c")
+        color = f"C{i}"
+        ax.plot(g["c"], g["memorization_error_attention"], "-", color=color, label=f"attention ρ={snr:g}, align={align:g}")
+        ax.plot(g["c"], g["memorization_error_ridge"], "--", color=color, label=f"ridge ρ={snr:g}")
+        if mc is not None:
+            m = mc[(mc["gamma"] == gamma0) & (mc["snr"] == snr) & (mc["align"] == align)]
+            ax.errorbar(m["c"], m["memorization_error_attention"], 2 * m["memorization_error_attention_stderr"], fmt="o", color=color, ms=4)
+            ax.errorbar(m["c"], m["memorization_error_ridge"], 2 * m["memorization_error_ridge_stderr"], fmt="s", color=color, mfc="none", ms=4)
+    ax.set_xlabel("c = p / n")
+    ax.set_ylabel("memorization error E")
+    ax.set_title(f"f={th['f'].iloc[0]}, γ={gamma0:g}")
+    ax.legend(fontsize=7)
+    return _finish(fig, out)
