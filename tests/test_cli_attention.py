@@ -26,3 +26,17 @@ def test_bad_input():
     for args in (["--gamma", "0"], ["--c", "-1"], ["--f", "cos"], ["--align", "2"]):
         r = runner.invoke(app, ["attention", "theory", *args])
         assert r.exit_code == 2 and "error:" in r.output
+
+
+def test_user_callable_f_is_centred_with_a_warning():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "raflab.cli", "attention", "theory", "--c", "1", "--gamma", "0.1",
+                        "--f", "numpy:cosh", "--format", "json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "warning: f=cosh is not centred" in r.stderr and "a1 = E[xi f(xi)] = 0" in r.stderr
+    import json
+
+    rec = json.loads(r.stdout)[0]
+    assert rec["f"] == "cosh" and rec["memorization_error_attention"] > rec["memorization_error_ridge"]

@@ -48,6 +48,7 @@ def user_errors(fn):
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
+            warnings.simplefilter("always", UserWarning)  # raflab's notices (e.g. an f it centred)
             try:
                 result = fn(*args, **kwargs)
             except ValidationError as exc:
@@ -56,7 +57,7 @@ def user_errors(fn):
                 _fail(str(exc))
             finally:
                 for w in caught:
-                    if issubclass(w.category, ConvergenceWarning):
+                    if issubclass(w.category, (ConvergenceWarning, UserWarning)):
                         typer.echo(f"warning: {w.message}", err=True)
         return result
 

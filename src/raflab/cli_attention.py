@@ -11,21 +11,17 @@ import itertools
 import pandas as pd
 import typer
 
-from raflab.cli import Format, FormatOpt, _emit, user_errors
+from raflab.cli import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, user_errors
 from raflab.ranges import parse_range
 
 attention_app = typer.Typer(no_args_is_help=True, help="in-context memorization of nonlinear attention")
 
 COpt = typer.Option("1", "--c", help="ratio p/n: range a:b:k, list or value")
 GammaOpt = typer.Option("0.1", "--gamma", help="ridge penalty(s) > 0")
-FOpt = typer.Option("tanh", "--f", help="tanh | relu_centered | erf | linear")
+FOpt = typer.Option("tanh", "--f", help="tanh | relu_centered | erf | linear, or module:function for your own")
 SnrOpt = typer.Option("0", "--snr", help="signal strength rho = |mu|^2")
 AlignOpt = typer.Option("0", "--align", help="cosine between w_K = w_Q and mu, in [-1, 1]")
 NOpt = typer.Option(1000, "--n", help="tokens per context (simulation); p = round(c n)")
-SeedsOpt = typer.Option(5, "--seeds", help="independent draws per point")
-SeedOpt = typer.Option(0, "--seed", help="base seed")
-DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda")
-OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
 
 
 def _grid(c, snr, align):
@@ -35,7 +31,7 @@ def _grid(c, snr, align):
 def _theory(c, gamma, f, snr, align, n=None):
     from raflab.theory.attention import attention_theory
 
-    gam = parse_range(gamma, "gamma")
+    gam, f = parse_range(gamma, "gamma"), _activation(f)
     rows = []
     for ci, si, ai in _grid(c, snr, align):
         p = None if n is None else max(2, round(ci * n))
@@ -46,7 +42,7 @@ def _theory(c, gamma, f, snr, align, n=None):
 def _simulate(c, gamma, f, snr, align, n, seeds, seed, device):
     from raflab.learners.attention import simulate
 
-    gam = parse_range(gamma, "gamma")
+    gam, f = parse_range(gamma, "gamma"), _activation(f)
     frames = [simulate(max(2, round(ci * n)), n, gam, f, si, ai, seeds, seed, device) for ci, si, ai in _grid(c, snr, align)]
     return pd.concat(frames, ignore_index=True)
 

@@ -76,7 +76,11 @@ def activation(f, order: int = 200) -> Activation:
             return _raw(t) - _m
 
     fx = fun(x)
-    return Activation(name, fun, float(w @ (x * fx)), float(w @ fx**2))
+    a1 = float(w @ (x * fx))
+    if abs(a1) < 1e-10:
+        warnings.warn(f"f={name} has a1 = E[xi f(xi)] = 0: attention then carries no signal (the model assumes "
+                      "a1 != 0; the errors are still computed)", UserWarning, stacklevel=2)
+    return Activation(name, fun, a1, float(w @ fx**2))
 
 
 def tau_p(act: Activation, p: int) -> float:
