@@ -357,6 +357,13 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
-from raflab.cli_attention import attention_app  # noqa: E402
-app.add_typer(attention_app, name="attention", help="in-context memorization of nonlinear attention")
+    # `python -m raflab.cli` runs this file as __main__; the importable raflab.cli module is the one
+    # that carries the subcommand groups, so run that one
+    from raflab.cli import main as _main
+
+    _main()
+else:
+    # Subcommand groups of the other systems: they import the shared options above, hence last.
+    from raflab.cli_attention import attention_app
+
+    app.add_typer(attention_app, name="attention", help="in-context memorization of nonlinear attention")
