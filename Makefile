@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_rf_theory.py
 	$(BIN)/python benchmarks/bench_ridge_path.py
 	$(BIN)/python benchmarks/bench_fits.py
+	$(BIN)/python benchmarks/bench_attention.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist
