@@ -195,3 +195,58 @@ def plot_attention_memorization(theory, mc=None, out=None):
     ax.set_title(f"f={th['f'].iloc[0]}, γ={gamma0:g}")
     ax.legend(fontsize=7)
     return _finish(fig, out)
+
+
+def plot_sdpi_tradeoff(bound, measured=None, curve=None, out=None, title=None):
+    """Memorization (bits) against n, log-log, and, when ``curve`` is given, against accuracy at one n.
+
+    ``bound``: records of :func:`raflab.theory.sdpi.sdpi_bound` (lower bound, matching algorithm, the
+    sign of the mean). ``measured``: records of :func:`raflab.learners.mechanisms.memorization_table`
+    (points with 2-standard-error bars, and each learner's own bound at its measured error, dotted).
+    ``curve``: records of ``sdpi_bound`` over errors at one n, with any measured points at that n (a
+    ``noise`` column traces each learner along its accuracy) in ``measured``.
+    """
+    apply_style()
+    ncols = 2 if curve is not None else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 4), squeeze=False)
+    ax = axes[0, 0]
+    b = bound.sort_values("n")
+    ax.plot(b["n"], b["lower_bound_bits"], "k-", lw=2, label=f"SDPI lower bound (error {b['error'].iloc[0]:g})")
+    ax.plot(b["n"], b["matching_bits"], "k--", label=f"{b['matching_algorithm'].iloc[0]} at that error")
+    if "sign_mean_bits" in b:
+        ax.plot(b["n"], b["sign_mean_bits"], ":", color="0.5", label="sign of the mean (exact)")
+    if measured is not None:
+        at_n = measured if curve is None else measured[measured["n"].isin(b["n"])]
+        for i, (learner, g) in enumerate(at_n.groupby("learner", sort=False)):
+            g = g.groupby("n", as_index=False).first().sort_values("n")
+            ax.errorbar(g["n"], g["memorization_bits"], 2 * g["memorization_se"], fmt="o-", ms=4, color=f"C{i}",
+                        label=f"{learner} (measured, error {g['error'].min():.2f}-{g['error'].max():.2f})")
+            ax.plot(g["n"], g["lower_bound_bits"], ":", color=f"C{i}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training-set size n")
+    ax.set_ylabel("excess memorization I(A; X_1..n | θ) [bits]")
+    ax.set_title(title or f"{b['instance'].iloc[0]} clustering, d={b['d'].iloc[0]}")
+    ax.legend(fontsize=7)
+    if curve is not None:
+        ax = axes[0, 1]
+        c = curve.sort_values("error")
+        n0 = c["n"].iloc[0]
+        ax.plot(1 - c["error"], c["lower_bound_bits"], "k-", lw=2, label="SDPI lower bound")
+        ax.plot(1 - c["error"], c["matching_bits"], "k--", label=c["matching_algorithm"].iloc[0])
+        if measured is not None:
+            m = measured[measured["n"] == n0]
+            for i, (learner, g) in enumerate(m.groupby("learner", sort=False)):
+                g = g.sort_values("error")
+                ax.errorbar(1 - g["error"], g["memorization_bits"], 2 * g["memorization_se"],
+                            xerr=2 * g["error_se"], fmt="o-", ms=4, color=f"C{i}", label=learner)
+        ax.set_yscale("log")
+        ax.set_xlabel("accuracy on fresh data")
+        ax.set_ylabel("excess memorization [bits]")
+        ax.set_title(f"the trade-off at n={n0:g}")
+        ax.legend(fontsize=7)
+    return _finish(fig, out)
+
+
+PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",
+                "generalized_fraction": "generalized"}
