@@ -367,5 +367,7 @@ else:
     from raflab.cli_attention import attention_app
 
     app.add_typer(attention_app, name="attention", help="in-context memorization of nonlinear attention")
+    from raflab.cli_diffusion import diffusion_app
+    app.add_typer(diffusion_app, name="diffusion", help="diffusion models: memorization -> spurious -> generalization")
     from raflab.cli_sdpi import sdpi_app
     app.add_typer(sdpi_app, name="sdpi", help="memorization lower bounds from strong data-processing inequalities")

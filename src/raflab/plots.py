@@ -250,3 +250,57 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, out=None, title=None):
 
 PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",
                 "generalized_fraction": "generalized"}
+
+
+PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",
+                "generalized_fraction": "generalized"}
+
+
+def plot_diffusion_phases(records: pd.DataFrame, out=None, title: str | None = None):
+    """Memorized / spurious / generalized fractions of diffusion samples against K (log axis)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    df = records.sort_values("K")
+    for (key, label), marker in zip(PHASE_LABELS.items(), "os^"):
+        ax.plot(df["K"], df[key], marker=marker, ms=4, label=label)
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("training set size K")
+    ax.set_ylabel("fraction of samples")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return _finish(fig, out)
+
+
+def plot_diffusion_samples(samples, train, labels: dict, image_shape=None, out=None, title: str | None = None,
+                           max_images: int = 64):
+    """Generated samples coloured by kind (2-D data) or a grid of generated images (``image_shape``)."""
+    import numpy as np
+
+    apply_style()
+    samples, train = np.asarray(samples), np.asarray(train)
+    if image_shape is None:
+        fig, ax = plt.subplots(figsize=(4.2, 4.2))
+        for (kind, color) in zip(("generalized", "spurious", "memorized"), ("C2", "C1", "C0")):
+            m = np.asarray(labels[kind])
+            ax.scatter(samples[m, 0], samples[m, 1], s=4, color=color, alpha=0.6, label=kind)
+        ax.scatter(train[:, 0], train[:, 1], s=18, marker="x", color="k", label="training points")
+        ax.set_aspect("equal")
+        ax.legend(fontsize=7, markerscale=2)
+    else:
+        C, H, W = image_shape
+        n = min(len(samples), max_images)
+        cols = int(np.ceil(np.sqrt(n)))
+        rows = int(np.ceil(n / cols))
+        imgs = np.clip((samples[:n].reshape(n, C, H, W) + 1) / 2, 0, 1).transpose(0, 2, 3, 1)
+        grid = np.ones((rows * (H + 1), cols * (W + 1), C))
+        for i, img in enumerate(imgs):
+            r, c = divmod(i, cols)
+            grid[r * (H + 1):r * (H + 1) + H, c * (W + 1):c * (W + 1) + W] = img
+        fig, ax = plt.subplots(figsize=(4.2, 4.2 * rows / cols))
+        ax.imshow(grid[..., 0] if C == 1 else grid, cmap="gray" if C == 1 else None)
+        ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return _finish(fig, out)
