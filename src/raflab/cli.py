@@ -97,15 +97,9 @@ def _check_model(model: str, loss: str | None = None) -> None:
 
 def _activation(text: str):
     """A named activation, or ``package.module:function`` imported for a user-supplied one."""
-    if ":" not in text:
-        return text
-    import importlib
+    from raflab.activations import load_callable
 
-    module, _, attr = text.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot import activation {text!r} ({exc})") from None
+    return load_callable(text, "activation")
 
 
 def _kernel(text: str) -> tuple[str, dict]:
@@ -371,3 +365,7 @@ else:
     app.add_typer(diffusion_app, name="diffusion", help="diffusion models: memorization -> spurious -> generalization")
     from raflab.cli_sdpi import sdpi_app
     app.add_typer(sdpi_app, name="sdpi", help="memorization lower bounds from strong data-processing inequalities")
+    from raflab.cli_sweep import report as _report, sweep_app
+
+    app.add_typer(sweep_app, name="sweep", help="sweeps from config files: run, status, export, plot")
+    app.command("report")(_report)

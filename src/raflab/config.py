@@ -43,8 +43,12 @@ def describe_validation_error(err: ValidationError) -> str:
     """One line naming each bad field and why, e.g. ``eps: Input should be less than or equal to 1``."""
     parts = []
     for e in err.errors():
-        field = ".".join(str(x) for x in e["loc"]) or "input"
-        parts.append(f"{field}: {e['msg']} (got {e.get('input')!r})")
+        field = ".".join(str(x) for x in e["loc"]) or "config"
+        msg = e["msg"].removeprefix("Value error, ")
+        given = e.get("input")
+        # a whole mapping says nothing the message does not; a value the message quotes, neither
+        quote = "" if isinstance(given, dict) or "(got" in msg else f" (got {given!r})"
+        parts.append(f"{field}: {msg}{quote}")
     return "; ".join(parts)
 
 

@@ -58,8 +58,9 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
     """
     apply_style()
     frames = [f for f in (theory, simulation) if f is not None]
-    series_keys = [k for k in ("eps", "lam", "kappa")
-                   if any(k in f.columns and f[k].nunique() > 1 for f in frames)] or ["eps"]
+    series_keys = [k for k in ("eps", "lam", "kappa") if k != x
+                   and any(k in f.columns and f[k].nunique() > 1 for f in frames)] \
+        or [k for k in ("eps", "lam") if k != x][:1]
     groups = sorted(set().union(*(set(map(tuple, f[series_keys].drop_duplicates().values)) for f in frames)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharex=True)
@@ -246,10 +247,6 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, out=None, title=None):
         ax.set_title(f"the trade-off at n={n0:g}")
         ax.legend(fontsize=7)
     return _finish(fig, out)
-
-
-PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",
-                "generalized_fraction": "generalized"}
 
 
 PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",

@@ -1,0 +1,234 @@
+"""The result store: an embedded DuckDB database, one row per (config hash, kind, point, seed).
+
+Only the process that runs a sweep writes, one transaction per finished work unit, through one
+connection held for the run (opening a DuckDB file costs ~0.1 s, a transaction ~0.04 s). DuckDB
+lets no other process open a file a writer holds, so the runner also keeps a small JSON sidecar
+(``<store>.live.json``: counts per sweep, its pid) that ``raflab sweep status`` reads while the
+store is busy. After the run, anyone reads the store directly (``pandas``/``polars`` through
+``duckdb.connect(path, read_only=True)``). A process killed mid-write loses at most that unit,
+whose transaction is rolled back on the next open; a re-run recomputes exactly that unit.
+
+Tables
+------
+``results``
+    Key ``config_hash, kind ('theory'|'simulation'), point (canonical JSON), seed (-1 for theory)``;
+    ``status ('done'|'failed')``, ``error``; the grid values (model, loss, alpha, eps, lam, kappa, d,
+    activation, kernel); every metric of the task as its own column (added as new metrics appear);
+    ``elapsed_s`` (the unit's wall time shared over its rows), ``finished_at``, ``backend``,
+    ``raflab_version``, ``git_commit``.
+``sweeps``
+    One row per config hash: name, task, the config as JSON, first and last run times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+class StoreBusyError(ValueError):
+    """Another process (a running sweep) holds the store."""
+
+
+KEY = ("config_hash", "kind", "point", "seed")
+_BASE_COLUMNS = {
+    "config_hash": "VARCHAR", "kind": "VARCHAR", "point": "VARCHAR", "seed": "BIGINT",
+    "status": "VARCHAR", "error": "VARCHAR",
+}
+_SWEEPS = """CREATE TABLE IF NOT EXISTS sweeps (
+    config_hash VARCHAR PRIMARY KEY, name VARCHAR, task VARCHAR, config VARCHAR,
+    units BIGINT, rows_expected BIGINT, first_run TIMESTAMP, last_run TIMESTAMP)"""
+
+
+def _sql_type(values: pd.Series) -> str:
+    kind = values.dtype.kind
+    if kind == "b":
+        return "BOOLEAN"
+    if kind in "iu":
+        return "BIGINT"
+    if kind == "f":
+        return "DOUBLE"
+    if kind == "M":
+        return "TIMESTAMP"
+    present = values.dropna()
+    if len(present) and all(isinstance(v, bool) for v in present):
+        return "BOOLEAN"
+    if len(present) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+class ResultStore:
+    """A DuckDB file of sweep results (created on first write).
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file; its folder is created when needed.
+    lock_timeout : float
+        Seconds to keep retrying while another process holds the file (a running sweep writing).
+    """
+
+    def __init__(self, path: str | Path, lock_timeout: float = 60.0):
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._session = None
+
+    @property
+    def live_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".live.json")
+
+    @contextmanager
+    def session(self):
+        """Hold one write connection for a run; writes inside reuse it."""
+        with self.connect() as con:
+            self._session = con
+            try:
+                yield self
+            finally:
+                self._session = None
+                self.live_path.unlink(missing_ok=True)
+
+    def write_live(self, state: dict) -> None:
+        """Counts of the running sweep, for readers while the store is locked (atomic replace)."""
+        tmp = self.live_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({**state, "pid": os.getpid()}, default=str))
+        os.replace(tmp, self.live_path)
+
+    def read_live(self) -> dict | None:
+        try:
+            return json.loads(self.live_path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    @contextmanager
+    def connect(self, read_only: bool = False, timeout: float | None = None):
+        import duckdb
+
+        if self._session is not None:
+            yield self._session
+            return
+
+        if read_only and not self.path.exists():
+            raise ValueError(f"no result store at {self.path}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + (self.lock_timeout if timeout is None else timeout)
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:  # the writer holds the lock for a moment
+                if "lock" not in str(exc).lower():
+                    raise ValueError(f"cannot open the result store {self.path}: {exc}") from None
+                if time.monotonic() > deadline:
+                    raise StoreBusyError(f"the result store {self.path} is held by a running sweep "
+                                         f"({' '.join(str(exc).split())[-80:]})") from None
+                time.sleep(0.05)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # -- writing ------------------------------------------------------------------------------
+    def register_sweep(self, config_hash: str, name: str, task: str, config: dict, units: int,
+                       rows_expected: int) -> None:
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        with self.connect() as con:
+            con.execute(_SWEEPS)
+            con.execute(
+                "INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (config_hash) DO UPDATE "
+                "SET name = excluded.name, last_run = excluded.last_run",
+                [config_hash, name, task, json.dumps(config, sort_keys=True), units, rows_expected, now, now])
+
+    def write_rows(self, rows: list[dict]) -> None:
+        """Insert (or replace: a retried failure) rows in one transaction."""
+        if not rows:
+            return
+        batch = pd.DataFrame(rows)
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                self._ensure_columns(con, batch)
+                con.register("batch", batch)
+                con.execute("INSERT OR REPLACE INTO results BY NAME SELECT * FROM batch")
+                con.unregister("batch")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def _ensure_columns(self, con, batch: pd.DataFrame) -> None:
+        columns = ", ".join(f"{c} {t}" for c, t in _BASE_COLUMNS.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS results ({columns}, PRIMARY KEY ({', '.join(KEY)}))")
+        have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'results'").fetchall()}
+        for col in batch.columns:
+            if col not in have:
+                con.execute(f'ALTER TABLE results ADD COLUMN "{col}" {_sql_type(batch[col])}')
+
+    # -- reading ------------------------------------------------------------------------------
+    def _query(self, sql: str, params=None, timeout: float | None = None) -> pd.DataFrame:
+        with self.connect(read_only=True, timeout=timeout) as con:
+            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "results" not in tables:
+                return pd.DataFrame()
+            return con.execute(sql, params or []).df()
+
+    def finished_keys(self, config_hash: str, include_failed: bool = False) -> set[tuple]:
+        """Keys (kind, point, seed) already stored as done (and as failed, if asked)."""
+        if not self.path.exists():
+            return set()
+        statuses = ("done", "failed") if include_failed else ("done",)
+        df = self._query("SELECT kind, point, seed FROM results WHERE config_hash = ? AND status IN "
+                         f"({', '.join('?' * len(statuses))})", [config_hash, *statuses])
+        return set(map(tuple, df.itertuples(index=False))) if len(df) else set()
+
+    def rows(self, config_hash: str | None = None, status: str | None = "done") -> pd.DataFrame:
+        """Stored rows (of one config; of one status, None for all), metrics as columns."""
+        where, params = [], []
+        if config_hash is not None:
+            where.append("config_hash = ?")
+            params.append(config_hash)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        sql = "SELECT * FROM results" + (f" WHERE {' AND '.join(where)}" if where else "")
+        df = self._query(sql + " ORDER BY config_hash, kind, point, seed", params)
+        return df.dropna(axis=1, how="all") if len(df) else df
+
+    def sweeps(self) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "sweeps" not in tables:
+                return pd.DataFrame(columns=["config_hash", "name", "task", "config", "units", "rows_expected"])
+            return con.execute("SELECT * FROM sweeps ORDER BY first_run").df()
+
+    def counts(self, config_hash: str, timeout: float | None = None) -> dict[str, int]:
+        df = self._query("SELECT status, count(*) AS n FROM results WHERE config_hash = ? GROUP BY status",
+                         [config_hash], timeout)
+        out = {"done": 0, "failed": 0}
+        for status, n in df.itertuples(index=False) if len(df) else []:
+            out[status] = int(n)
+        return out
+
+    def export(self, out: str | Path, fmt: str, config_hash: str | None = None) -> int:
+        """Write the done and failed rows to parquet or csv; returns the number of rows."""
+        if fmt not in ("parquet", "csv"):
+            raise ValueError(f"unknown export format {fmt!r}; choose parquet or csv")
+        df = self.rows(config_hash, status=None)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "parquet":
+            df.to_parquet(out, index=False)
+        else:
+            df.to_csv(out, index=False)
+        return len(df)
+
+
+def clean_value(v):
+    """Plain Python values for a row (numpy scalars unwrapped; inf stays inf: DuckDB stores it)."""
+    return v.item() if hasattr(v, "item") else v

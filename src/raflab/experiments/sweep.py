@@ -1,0 +1,197 @@
+"""The sweep runner: config -> pending work units -> a backend -> rows written as they finish.
+
+>>> from raflab.experiments.sweep_config import config_from_dict
+>>> config = config_from_dict({"name": "demo", "task": "theory", "grid": {"alpha": "0.5:2:4"}})
+>>> summary = run_sweep(config, store="/tmp/raflab-doctest.duckdb", quiet=True)  # doctest: +SKIP
+
+A re-run skips the rows already done (and retries failed ones unless told not to); a point that
+raises is stored as ``failed`` with its error and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+import raflab
+from raflab.experiments.backends import run_units
+from raflab.experiments.store import ResultStore, StoreBusyError, clean_value
+from raflab.experiments.sweep_config import SweepConfig, WorkUnit, point_key, THEORY_KEYS, SIMULATION_KEYS
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _model_options(point: dict, options: dict) -> dict:
+    from raflab.activations import load_callable
+
+    model = point["model"]
+    if model == "rf":
+        return {"model": "rf", "kappa": point["kappa"], "activation": load_callable(point["activation"])}
+    if model == "kernel":
+        return {"model": "kernel", "kernel": point["kernel"], "kernel_params": options["kernel_params"]}
+    return {"model": "linear"}
+
+
+def _row(unit: WorkUnit, point: dict, status: str, error: str | None, metrics: dict) -> dict:
+    fields = THEORY_KEYS if unit.kind == "theory" else SIMULATION_KEYS
+    params = {k: point[k] for k in fields if k in point}
+    return {"kind": unit.kind, "point": point_key(point, fields), "seed": unit.seed, "status": status,
+            "error": error, **params, **{k: clean_value(v) for k, v in metrics.items() if k not in params}}
+
+
+def _theory_rows(unit: WorkUnit, points: tuple, options: dict) -> list[dict]:
+    from raflab.theory.erm import erm_theory
+
+    first = points[0]
+    alphas = sorted({p["alpha"] for p in points})
+    eps = list(dict.fromkeys(p["eps"] for p in points))
+    with warnings.catch_warnings():  # unconverged points are flagged in their rows
+        warnings.simplefilter("ignore")
+        df = erm_theory(first["loss"], alphas, eps, first["lam"], tol=options["tol"],
+                        max_iter=options["max_iter"], **_model_options(first, options))
+    by_point = {(r["eps"], r["alpha"]): r for r in df.to_dict(orient="records")}
+    drop = {"model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel"}
+    return [_row(unit, p, "done", None, {k: v for k, v in by_point[(p["eps"], p["alpha"])].items()
+                                          if k not in drop}) for p in points]
+
+
+def _simulation_rows(unit: WorkUnit, options: dict) -> list[dict]:
+    from raflab.experiments.simulate import simulate_erm
+
+    p = unit.points[0]
+    lams = [q["lam"] for q in unit.points]
+    df = simulate_erm(p["loss"], p["alpha"], p["eps"], lams, d=p["d"], seeds=1, seed=unit.seed, raw=True,
+                      fact_count=options["fact_count"], n_test=options["n_test"], device=options["device"],
+                      **_model_options(p, options))
+    by_lam = {r["lam"]: r for r in df.to_dict(orient="records")}
+    drop = {"model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel", "seed", "d"}
+    return [_row(unit, q, "done", None, {k: v for k, v in by_lam[q["lam"]].items() if k not in drop})
+            for q in unit.points]
+
+
+def execute_unit(unit: WorkUnit, options: dict) -> list[dict]:
+    """Rows of one unit; never raises for a failing point (its row says ``failed`` and why)."""
+    start = time.perf_counter()
+    try:
+        rows = _theory_rows(unit, unit.points, options) if unit.kind == "theory" else _simulation_rows(unit, options)
+    except Exception as exc:  # noqa: BLE001 — any error of one point must not stop the sweep
+        if unit.kind == "theory" and len(unit.points) > 1:  # find which points fail, keep the rest
+            rows = []
+            for p in unit.points:
+                try:
+                    rows += _theory_rows(unit, (p,), options)
+                except Exception as point_exc:  # noqa: BLE001
+                    rows.append(_row(unit, p, "failed", _one_line(point_exc), {}))
+        else:
+            rows = [_row(unit, p, "failed", _one_line(exc), {}) for p in unit.points]
+    elapsed = (time.perf_counter() - start) / len(rows)
+    for row in rows:
+        row["elapsed_s"] = elapsed
+    return rows
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> tuple[str, str]:
+    """(raflab version, git commit of the source, with '-dirty' for uncommitted changes, or 'unknown')."""
+    here = Path(raflab.__file__).resolve().parent
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10)
+
+    try:
+        head = git("rev-parse", "HEAD")
+        if head.returncode != 0:
+            return raflab.__version__, "unknown"
+        dirty = git("diff", "--quiet", "HEAD", "--", ".").returncode != 0
+        return raflab.__version__, head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return raflab.__version__, "unknown"
+
+
+def expected_rows(config: SweepConfig) -> int:
+    return sum(len(u.points) for u in config.units())
+
+
+def pending_units(config: SweepConfig, store: ResultStore, retry_failed: bool = True) -> list[WorkUnit]:
+    finished = store.finished_keys(config.config_hash, include_failed=not retry_failed)
+    return [u for u in config.units() if not all(k in finished for k in u.keys())]
+
+
+def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: str = "local",
+              workers: int | None = None, address: str | None = None, retry_failed: bool = True,
+              quiet: bool = False) -> dict:
+    """Run the units of ``config`` that the store does not hold yet; write each unit as it finishes.
+
+    Parameters
+    ----------
+    store : path, optional
+        Overrides ``config.store``.
+    backend : {'local', 'dask', 'ray'}
+        Where units run (:mod:`raflab.experiments.backends`); the rows are the same on each.
+    workers : int, optional
+        Processes (local), or workers of a LocalCluster / local ray; default: the cores.
+    retry_failed : bool
+        Run again the points stored as failed (default), or leave them.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    dict
+        ``config_hash, rows_expected, rows_skipped, rows_done, rows_failed, seconds``.
+    """
+    from raflab.progress import rows_progress
+
+    result_store = ResultStore(store or config.store)
+    units = config.units()
+    total = sum(len(u.points) for u in units)
+    version, commit = code_version()
+    stamp = {"config_hash": config.config_hash, "backend": backend, "raflab_version": version, "git_commit": commit}
+    fn = functools.partial(execute_unit, options=config.options.model_dump())
+    done = failed = 0
+    start = time.perf_counter()
+    with result_store.session():
+        result_store.register_sweep(config.config_hash, config.name, config.task, config.content(),
+                                    len(units), total)
+        todo = pending_units(config, result_store, retry_failed)
+        todo_rows = sum(len(u.points) for u in todo)
+        counts = result_store.counts(config.config_hash)
+        live = {"config_hash": config.config_hash, "name": config.name, "rows": total, **counts}
+        result_store.write_live(live)
+        with rows_progress(f"{config.name} ({config.task})", todo_rows, enabled=not quiet) as advance:
+            for _, rows in run_units(fn, todo, backend=backend, workers=workers, address=address):
+                now = datetime.now(timezone.utc).replace(tzinfo=None)
+                result_store.write_rows([{**stamp, **row, "finished_at": now} for row in rows])
+                n_failed = sum(r["status"] == "failed" for r in rows)
+                failed, done = failed + n_failed, done + len(rows) - n_failed
+                live.update(result_store.counts(config.config_hash))
+                result_store.write_live(live)
+                advance(len(rows))
+    return {"config_hash": config.config_hash, "rows_expected": total, "rows_skipped": total - todo_rows,
+            "rows_done": done, "rows_failed": failed, "seconds": time.perf_counter() - start}
+
+
+def sweep_status(config: SweepConfig, store: str | Path | None = None) -> dict:
+    """Rows done, failed and pending for ``config`` in its store (``live`` while a sweep writes it)."""
+    result_store = ResultStore(store or config.store)
+    total = expected_rows(config)
+    counts, live = {"done": 0, "failed": 0}, False
+    if result_store.path.exists():
+        try:
+            counts = result_store.counts(config.config_hash, timeout=2.0)
+        except StoreBusyError:
+            state = result_store.read_live()
+            if state is None or state.get("config_hash") != config.config_hash:
+                raise
+            counts, live = {k: int(state[k]) for k in ("done", "failed")}, True
+    return {"name": config.name, "config_hash": config.config_hash, "task": config.task, "rows": total,
+            "done": counts["done"], "failed": counts["failed"],
+            "pending": int(np.clip(total - counts["done"] - counts["failed"], 0, None)), "running": live}

@@ -1,0 +1,34 @@
+"""The one progress bar of long jobs: rich on stderr, with rate and ETA; silent when disabled."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
+
+
+class _RateColumn(ProgressColumn):
+    def __init__(self, unit: str):
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:.3g} {self.unit}/s", style="progress.data.speed")
+
+
+@contextmanager
+def rows_progress(description: str, total: int, enabled: bool = True, unit: str = "rows"):
+    """Yield ``advance(k)``; shows done/total, rate, elapsed and ETA on stderr when enabled."""
+    if not enabled:
+        yield lambda k=1: None
+        return
+    from rich.console import Console
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(unit),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda k=1: progress.advance(task, k)
