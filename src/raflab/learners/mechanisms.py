@@ -201,7 +201,7 @@ def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int 
         bits_var.append(se * se)
         errors.append(err)
     errors = np.concatenate(errors)
-    return {"instance": "gaussian", "learner": learner, "d": d, "n": n, "sigma2": sigma2, "reps": reps,
+    return {"instance": "gaussian", "learner": learner, "d": int(d), "n": int(n), "sigma2": float(sigma2), "reps": reps,
             "thetas": thetas, "memorization_bits": float(np.mean(bits)),
             "memorization_se": float(np.sqrt(np.sum(bits_var)) / thetas),
             "exact_bits": float(np.mean(exact)) if exact else np.nan,
