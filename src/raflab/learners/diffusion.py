@@ -439,10 +439,16 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
     train = train.to(device)
     sigma_data = float(train.std()) if K * dim > 1 else 0.5
     sigma_data = sigma_data if sigma_data > 1e-3 else 0.5
-    model = build_model(cfg, dim, sigma_data, image_shape).to(device)
+    init_seed, stream_seed = (int(v) for v in np.random.SeedSequence([cfg.seed, K]).generate_state(2))
+    # torch's layer constructors draw from the global generator: draw them inside a forked (and
+    # restored) global state, so the initialization is a function of (seed, K) and nothing leaks out
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(init_seed)
+        model = build_model(cfg, dim, sigma_data, image_shape)
+    model = model.to(device)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
-    gen = torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([cfg.seed, K]).generate_state(1)[0]))
+    gen = torch.Generator(device=device).manual_seed(stream_seed)
     step, losses = 0, []
     if checkpoint is not None and Path(checkpoint).exists():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
