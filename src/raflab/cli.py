@@ -356,7 +356,7 @@ if __name__ == "__main__":
     from raflab.cli import main as _main
 
     _main()
-else:
+elif __name__ != "__mp_main__":  # (a spawned worker re-imports the launching module under that name)
     # Subcommand groups of the other systems: they import the shared options above, hence last.
     from raflab.cli_attention import attention_app
 

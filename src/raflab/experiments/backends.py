@@ -21,15 +21,14 @@ BACKENDS = ("local", "dask", "ray")
 
 
 def _one_blas_thread() -> None:
+    import sys
+
     from threadpoolctl import threadpool_limits
 
+    os.environ["OMP_NUM_THREADS"] = "1"  # read by torch when a unit first imports it
     threadpool_limits(1)
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # torch is a dependency, but a worker image may lack it
-        pass
+    if "torch" in sys.modules:  # importing torch here would cost every worker seconds
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _call(fn: Callable, unit):

@@ -166,7 +166,8 @@ def simulate_erm(
         get_kernel(kernel, **(kernel_params or {}))
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
-    device = resolve_device(device)
+    # only random features use a device; the others need not pay for importing torch
+    device = resolve_device(device) if model == "rf" else "cpu"
     jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
     if progress:
         from rich.progress import track

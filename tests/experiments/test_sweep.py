@@ -1,0 +1,304 @@
+"""Sweeps: config validation, grid expansion, store rows equal to the direct API, failures, resume
+after SIGKILL, dask = local, status, export and report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from raflab.cli import app
+from raflab.experiments.store import ResultStore
+from raflab.experiments.sweep import run_sweep, sweep_status
+from raflab.experiments.sweep_config import config_from_dict, load_config
+
+# what a row holds that depends on when and where it ran, not on what was computed
+RUN_COLUMNS = ["elapsed_s", "finished_at", "backend", "git_commit", "raflab_version"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _values(store: Path, config_hash: str) -> pd.DataFrame:
+    rows = ResultStore(store).rows(config_hash, status=None)
+    return rows.drop(columns=[c for c in RUN_COLUMNS if c in rows]).sort_values(["kind", "point", "seed"],
+                                                                                ignore_index=True)
+
+
+# -- configs ---------------------------------------------------------------------------------------
+BAD_CONFIGS = [
+    ({"task": "theory", "grid": {"eps": 1.5}}, "grid.eps: eps must be in [0, 1] (got 1.5)"),
+    ({"task": "theory", "grid": {"alpha": [1, -1]}}, "grid.alpha: alpha must be > 0 (got -1)"),
+    ({"task": "theory", "grid": {"loss": "hing"}}, "grid.loss: unknown loss 'hing'"),
+    ({"task": "theory", "grid": {"model": "mlp"}}, "grid.model: unknown model 'mlp'"),
+    ({"task": "theory", "grid": {"alpha": "1:2"}}, "grid.alpha: malformed range for alpha"),
+    ({"task": "theory", "grid": {"d": 1}}, "grid.d: d must be an integer >= 2"),
+    ({"task": "theory", "grid": {"activation": "nope", "model": "rf"}}, "grid.activation: unknown activation 'nope'"),
+    ({"task": "theory", "grid": {"lam": [0.1], "colour": 1}}, "grid.colour: Extra inputs are not permitted"),
+    ({"task": "theory", "seedz": 3}, "seedz: Extra inputs are not permitted"),
+    ({"task": "fit"}, "task: Input should be 'theory', 'simulate' or 'compare'"),
+    ({"task": "simulate", "seeds": 0}, "seeds: Input should be greater than or equal to 1"),
+    ({"task": "theory", "options": {"tol": 2}}, "options.tol: Input should be less than 1"),
+    ({"task": "theory", "combine": "zip", "grid": {"alpha": [1, 2], "eps": [0, 0.1, 0.2]}},
+     "combine: zip needs the listed axes to have one length (got alpha=2, eps=3)"),
+    ({"task": "theory", "grid": {"model": "kernel", "kernel": "polynomial"},
+      "options": {"kernel_params": {"degre": 2}}}, "takes no parameter(s) ['degre']"),
+]
+
+
+@pytest.mark.parametrize("data, message", BAD_CONFIGS)
+def test_bad_config_is_one_line_naming_the_key(data, message):
+    with pytest.raises(ValueError) as info:
+        config_from_dict({"name": "bad", **data})
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_config_file_on_the_command_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ntask: theory\ngrid:\n  eps: [0, 2]\n")
+    result = CliRunner().invoke(app, ["sweep", "run", str(path), "--quiet"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"error: {path}: grid.eps: eps must be in [0, 1] (got 2)"]
+    path.write_text("name: x\ntask: [theory\n")
+    result = CliRunner().invoke(app, ["sweep", "run", str(path)])
+    assert result.exit_code == 2 and "cannot parse" in result.stderr and len(result.stderr.splitlines()) == 1
+    result = CliRunner().invoke(app, ["sweep", "run", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2 and "no sweep config" in result.stderr
+
+
+def test_shipped_configs_validate():
+    configs = sorted((REPO / "experiments").glob("*.*"))
+    assert len(configs) >= 3
+    for path in configs:
+        config = load_config(path)
+        assert config.points(), path
+
+
+def test_grid_expansion_product_zip_and_keys():
+    product = config_from_dict({"name": "p", "task": "compare", "seeds": 3,
+                                "grid": {"loss": ["square", "hinge"], "alpha": "0.5:2:4", "eps": [0, 0.1],
+                                         "lam": [0.1, 0.01], "kappa": [1, 2]}})
+    # kappa is not an axis of the linear learner: 2 x 4 x 2 x 2 distinct points
+    assert len(product.points()) == 32
+    units = product.units()
+    theory = [u for u in units if u.kind == "theory"]
+    sims = [u for u in units if u.kind == "simulation"]
+    assert sum(len(u.points) for u in theory) == 32
+    assert len(sims) == 16 * 3 and all(len(u.points) == 2 for u in sims)  # one data set serves the lam path
+    zipped = config_from_dict({"name": "z", "task": "theory", "combine": "zip",
+                               "grid": {"alpha": [1, 2, 3], "eps": [0, 0.1, 0.2], "lam": 0.1}})
+    assert [(p["alpha"], p["eps"]) for p in zipped.points()] == [(1, 0), (2, 0.1), (3, 0.2)]
+    # the hash names what is computed: not the name or the store, but every grid value
+    same = config_from_dict({**product.model_dump(mode="json"), "name": "other", "store": "elsewhere.duckdb"})
+    assert same.config_hash == product.config_hash
+    changed = product.model_dump(mode="json")
+    changed["grid"]["lam"] = [0.1, 0.02]
+    assert config_from_dict(changed).config_hash != product.config_hash
+
+
+# -- rows equal the direct API ------------------------------------------------------------------
+def test_theory_rows_equal_erm_theory(tmp_path):
+    from raflab.theory.erm import erm_theory
+
+    config = config_from_dict({"name": "t", "task": "theory", "chunk_size": 10,
+                               "grid": {"loss": ["square", "hinge"], "alpha": "0.5:3:6", "eps": [0, 0.2],
+                                        "lam": 0.1}})
+    summary = run_sweep(config, store=tmp_path / "s.duckdb", workers=1, quiet=True)
+    assert summary["rows_done"] == 24 and summary["rows_failed"] == 0
+    rows = ResultStore(tmp_path / "s.duckdb").rows(config.config_hash)
+    for loss in ("square", "hinge"):
+        direct = erm_theory(loss, np.linspace(0.5, 3, 6), [0, 0.2], 0.1)
+        stored = rows[rows["loss"] == loss].sort_values(["eps", "alpha"], ignore_index=True)
+        # chunks of 10 points are solved apart from the rest: equal up to the fixed-point tolerance
+        np.testing.assert_allclose(stored["gen_error"], direct["gen_error"], rtol=1e-7)
+        np.testing.assert_allclose(stored["m"], direct["m"], rtol=1e-7)
+
+
+def test_simulation_rows_equal_simulate_erm(tmp_path):
+    from raflab.experiments.simulate import simulate_erm
+
+    config = config_from_dict({"name": "s", "task": "simulate", "seeds": 2, "seed": 5,
+                               "grid": {"loss": "square", "alpha": [0.5, 2], "eps": 0.2, "lam": [0.01, 1], "d": 40}})
+    run_sweep(config, store=tmp_path / "s.duckdb", workers=1, quiet=True)
+    rows = ResultStore(tmp_path / "s.duckdb").rows(config.config_hash).sort_values(["alpha", "lam", "seed"],
+                                                                                      ignore_index=True)
+    direct = simulate_erm("square", [0.5, 2], 0.2, [0.01, 1], d=40, seeds=2, seed=5, raw=True)
+    direct = direct.sort_values(["alpha", "lam", "seed"], ignore_index=True)
+    assert len(rows) == 8
+    np.testing.assert_array_equal(rows["seed"], direct["seed"])
+    np.testing.assert_allclose(rows["gen_error"], direct["gen_error"], rtol=1e-12)
+    np.testing.assert_allclose(rows["train_loss"], direct["train_loss"], rtol=1e-12)
+
+
+def test_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path):
+    # hinge at lam = 0 is max-margin: at alpha = 4 with half the labels random no hyperplane separates
+    config = config_from_dict({"name": "f", "task": "simulate", "grid": {"loss": "hinge", "alpha": [0.5, 4],
+                                                                          "eps": 0.5, "lam": 0, "d": 30}})
+    store = tmp_path / "s.duckdb"
+    summary = run_sweep(config, store=store, workers=1, quiet=True)
+    assert (summary["rows_done"], summary["rows_failed"]) == (1, 1)
+    rows = ResultStore(store).rows(config.config_hash, status=None).set_index("alpha")
+    assert rows.loc[0.5, "status"] == "done" and np.isfinite(rows.loc[0.5, "gen_error"])
+    assert rows.loc[4.0, "status"] == "failed"
+    assert rows.loc[4.0, "error"].startswith("NotSeparableError: ") and "\n" not in rows.loc[4.0, "error"]
+    status = sweep_status(config, store)
+    assert (status["done"], status["failed"], status["pending"]) == (1, 1, 0)
+    # a re-run retries the failure (still failing, still one row), or leaves it when asked
+    again = run_sweep(config, store=store, workers=1, quiet=True)
+    assert (again["rows_skipped"], again["rows_failed"]) == (1, 1)
+    kept = run_sweep(config, store=store, workers=1, quiet=True, retry_failed=False)
+    assert kept["rows_skipped"] == 2
+    assert len(ResultStore(store).rows(config.config_hash, status=None)) == 2
+
+
+# -- resume after SIGKILL ---------------------------------------------------------------------------
+RESUME_CONFIG = """name: resume
+task: simulate
+grid:
+  loss: square
+  alpha: "0.5:3:8"
+  eps: [0, 0.2]
+  lam: 0.05
+  d: 300
+seeds: 2
+"""
+
+
+def _sweep_cmd(config: Path, store: Path) -> list[str]:
+    return [sys.executable, "-m", "raflab.cli", "sweep", "run", str(config), "--store", str(store),
+            "--workers", "1", "--quiet", "--format", "json"]
+
+
+def test_sigkill_midway_then_resume_gives_exactly_the_rows_of_a_clean_run(tmp_path):
+    config_path = tmp_path / "resume.yaml"
+    config_path.write_text(RESUME_CONFIG)
+    config = load_config(config_path)
+    total = sum(len(u.points) for u in config.units())
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+    killed = tmp_path / "killed.duckdb"
+    proc = subprocess.Popen(_sweep_cmd(config_path, killed), env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    live = ResultStore(killed)
+    deadline = time.monotonic() + 120
+    seen = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        state = live.read_live()
+        seen = 0 if state is None else state["done"]
+        if seen >= 6:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read().decode()}"
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its pool, mid-sweep
+    proc.wait()
+    partial = sweep_status(config, killed)
+    assert 6 <= partial["done"] < total and partial["failed"] == 0
+
+    resumed = subprocess.run(_sweep_cmd(config_path, killed), env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)[0]
+    assert summary["rows_skipped"] >= partial["done"] and summary["rows_expected"] == total
+
+    clean = tmp_path / "clean.duckdb"
+    subprocess.run(_sweep_cmd(config_path, clean), env=env, check=True, capture_output=True, timeout=300)
+    a, b = _values(killed, config.config_hash), _values(clean, config.config_hash)
+    assert len(a) == len(b) == total  # none lost, none duplicated
+    pd.testing.assert_frame_equal(a, b)
+
+
+# -- backends ---------------------------------------------------------------------------------------
+def test_dask_local_cluster_gives_the_rows_of_the_local_backend(tmp_path):
+    pytest.importorskip("dask.distributed")
+    config = config_from_dict({"name": "d", "task": "compare", "seeds": 2, "chunk_size": 4,
+                               "grid": {"loss": ["square", "logistic"], "alpha": [0.5, 1.5, 3], "eps": [0, 0.3],
+                                        "lam": 0.1, "d": 40}})
+    local = run_sweep(config, store=tmp_path / "local.duckdb", backend="local", workers=1, quiet=True)
+    dask = run_sweep(config, store=tmp_path / "dask.duckdb", backend="dask", workers=2, quiet=True)
+    assert local["rows_done"] == dask["rows_done"] == 12 + 24
+    a, b = _values(tmp_path / "local.duckdb", config.config_hash), _values(tmp_path / "dask.duckdb", config.config_hash)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_ray_backend_gives_the_rows_of_the_local_backend(tmp_path):
+    pytest.importorskip("ray")
+    config = config_from_dict({"name": "r", "task": "theory", "chunk_size": 3,
+                               "grid": {"loss": "square", "alpha": [0.5, 1.5, 3], "eps": [0, 0.3], "lam": 0.1}})
+    run_sweep(config, store=tmp_path / "local.duckdb", workers=1, quiet=True)
+    run_sweep(config, store=tmp_path / "ray.duckdb", backend="ray", workers=2, quiet=True)
+    pd.testing.assert_frame_equal(_values(tmp_path / "local.duckdb", config.config_hash),
+                                  _values(tmp_path / "ray.duckdb", config.config_hash))
+
+
+def test_unknown_or_missing_backend_is_a_clear_error(tmp_path):
+    config = config_from_dict({"name": "b", "task": "theory"})
+    with pytest.raises(ValueError, match="unknown backend 'spark'; choose one of local, dask, ray"):
+        run_sweep(config, store=tmp_path / "s.duckdb", backend="spark", quiet=True)
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        run_sweep(config, store=tmp_path / "s.duckdb", workers=0, quiet=True)
+
+
+# -- status, export, report -------------------------------------------------------------------------
+def test_cli_status_export_plot_and_report(tmp_path):
+    config_path = tmp_path / "c.yaml"
+    config_path.write_text("name: small\ntask: compare\nseeds: 2\ngrid:\n  loss: square\n  alpha: [0.5, 1, 2]\n"
+                           "  eps: [0, 0.2]\n  lam: 0.1\n  d: 40\n")
+    store = tmp_path / "r.duckdb"
+    runner = CliRunner()
+    before = runner.invoke(app, ["sweep", "status", str(config_path), "--store", str(store), "--format", "json"])
+    assert json.loads(before.stdout)[0] | {} == {"name": "small", "config_hash": load_config(config_path).config_hash,
+                                                 "task": "compare", "rows": 18, "done": 0, "failed": 0,
+                                                 "pending": 18, "running": False}
+    ran = runner.invoke(app, ["sweep", "run", str(config_path), "--store", str(store), "--workers", "1",
+                              "--quiet", "--format", "csv"])
+    assert ran.exit_code == 0, ran.stderr
+    assert pd.read_csv(__import__("io").StringIO(ran.stdout))["rows_done"].tolist() == [18]
+    listing = runner.invoke(app, ["sweep", "status", "--store", str(store), "--format", "json"])
+    assert [(r["name"], r["done"], r["pending"]) for r in json.loads(listing.stdout)] == [("small", 18, 0)]
+
+    out = tmp_path / "rows.parquet"
+    exported = runner.invoke(app, ["sweep", "export", str(config_path), "--store", str(store), "--out", str(out)])
+    assert exported.exit_code == 0, exported.stderr
+    table = pd.read_parquet(out)
+    assert len(table) == 18 and {"gen_error", "config_hash", "git_commit", "elapsed_s"} <= set(table.columns)
+    # pandas reads the store directly, through duckdb
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM results WHERE status = 'done'").fetchone()[0] == 18
+
+    fig = tmp_path / "fig.png"
+    plotted = runner.invoke(app, ["sweep", "plot", str(config_path), "--store", str(store), "--out", str(fig)])
+    assert plotted.exit_code == 0, plotted.stderr
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    page = tmp_path / "site" / "report.html"
+    reported = runner.invoke(app, ["report", str(store), "--out", str(page)])
+    assert reported.exit_code == 0, reported.stderr
+    html = page.read_text()
+    images = __import__("re").findall(r"<img src='([^']+)'", html)
+    assert images and "small" in html and "<table" in html and "http" not in html.replace(str(store), "")
+    import matplotlib.image
+
+    for src in images:
+        png = page.parent / src
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert matplotlib.image.imread(png).shape[0] > 100  # decodes: a real picture
+
+
+def test_cli_errors_for_missing_store_and_bad_export_format(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(app, ["report", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2 and missing.stderr.startswith("error: no result store")
+    config = config_from_dict({"name": "e", "task": "theory", "grid": {"alpha": [1, 2]}})
+    run_sweep(config, store=tmp_path / "s.duckdb", workers=1, quiet=True)
+    bad = runner.invoke(app, ["sweep", "export", "--store", str(tmp_path / "s.duckdb"), "--format", "xlsx",
+                              "--out", str(tmp_path / "x.xlsx")])
+    assert bad.exit_code == 2 and "unknown export format 'xlsx'" in bad.stderr
