@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_ridge_path.py
 	$(BIN)/python benchmarks/bench_fits.py
 	$(BIN)/python benchmarks/bench_attention.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

@@ -227,6 +227,7 @@ def test_dask_local_cluster_gives_the_rows_of_the_local_backend(tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow  # starting ray alone takes ~20 s; skipped where the ray extra is not installed
 def test_ray_backend_gives_the_rows_of_the_local_backend(tmp_path):
     pytest.importorskip("ray")
     config = config_from_dict({"name": "r", "task": "theory", "chunk_size": 3,
