@@ -197,6 +197,8 @@ def test_sigkill_midway_then_resume_gives_exactly_the_rows_of_a_clean_run(tmp_pa
             break
         time.sleep(0.02)
     assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read().decode()}"
+    running = sweep_status(config, killed, wait=0.05)  # the store is locked: counts from the sidecar
+    assert running["running"] and running["done"] >= 6
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and its pool, mid-sweep
     proc.wait()
     partial = sweep_status(config, killed)
@@ -225,6 +227,33 @@ def test_dask_local_cluster_gives_the_rows_of_the_local_backend(tmp_path):
     assert local["rows_done"] == dask["rows_done"] == 12 + 24
     a, b = _values(tmp_path / "local.duckdb", config.config_hash), _values(tmp_path / "dask.duckdb", config.config_hash)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_dask_scheduler_address_from_the_command_line(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    config_path = tmp_path / "c.yaml"
+    config_path.write_text("name: addr\ntask: theory\nchunk_size: 2\ngrid:\n  alpha: [0.5, 1, 2]\n  eps: [0, 0.2]\n")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = CliRunner().invoke(app, ["sweep", "run", str(config_path), "--store", str(tmp_path / "d.duckdb"),
+                                          "--backend", "dask", "--address", cluster.scheduler_address, "--quiet",
+                                          "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)[0]["rows_done"] == 6
+    config = load_config(config_path)
+    run_sweep(config, store=tmp_path / "l.duckdb", workers=1, quiet=True)
+    pd.testing.assert_frame_equal(_values(tmp_path / "d.duckdb", config.config_hash),
+                                  _values(tmp_path / "l.duckdb", config.config_hash))
+
+
+@pytest.mark.slow  # dask tries to connect for its full timeout (10 s) before it gives up
+def test_unreachable_dask_scheduler_is_one_line(tmp_path):
+    pytest.importorskip("dask.distributed")
+    config_path = tmp_path / "c.yaml"
+    config_path.write_text("name: addr\ntask: theory\n")
+    result = CliRunner().invoke(app, ["sweep", "run", str(config_path), "--store", str(tmp_path / "x.duckdb"),
+                                      "--backend", "dask", "--address", "tcp://127.0.0.1:9", "--quiet"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot reach the dask scheduler at tcp://127.0.0.1:9")
 
 
 @pytest.mark.slow  # starting ray alone takes ~20 s; skipped where the ray extra is not installed

@@ -93,7 +93,7 @@ def _dask(fn, units, workers, address):
     cluster = None
     try:
         if address:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout="10s")
         else:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None)

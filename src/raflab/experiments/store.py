@@ -188,8 +188,10 @@ class ResultStore:
                          f"({', '.join('?' * len(statuses))})", [config_hash, *statuses])
         return set(map(tuple, df.itertuples(index=False))) if len(df) else set()
 
-    def rows(self, config_hash: str | None = None, status: str | None = "done") -> pd.DataFrame:
-        """Stored rows (of one config; of one status, None for all), metrics as columns."""
+    def rows(self, config_hash: str | None = None, status: str | None = "done",
+             drop_empty: bool = True) -> pd.DataFrame:
+        """Stored rows (of one config; of one status, None for all), metrics as columns; the columns
+        no selected row fills (another model's metrics) are dropped unless ``drop_empty=False``."""
         where, params = [], []
         if config_hash is not None:
             where.append("config_hash = ?")
@@ -199,7 +201,7 @@ class ResultStore:
             params.append(status)
         sql = "SELECT * FROM results" + (f" WHERE {' AND '.join(where)}" if where else "")
         df = self._query(sql + " ORDER BY config_hash, kind, point, seed", params)
-        return df.dropna(axis=1, how="all") if len(df) else df
+        return df.dropna(axis=1, how="all") if len(df) and drop_empty else df
 
     def sweeps(self) -> pd.DataFrame:
         with self.connect(read_only=True) as con:
@@ -220,7 +222,7 @@ class ResultStore:
         """Write the done and failed rows to parquet or csv; returns the number of rows."""
         if fmt not in ("parquet", "csv"):
             raise ValueError(f"unknown export format {fmt!r}; choose parquet or csv")
-        df = self.rows(config_hash, status=None)
+        df = self.rows(config_hash, status=None, drop_empty=False)
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":
             df.to_parquet(out, index=False)

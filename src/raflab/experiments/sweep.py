@@ -179,14 +179,18 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
             "rows_done": done, "rows_failed": failed, "seconds": time.perf_counter() - start}
 
 
-def sweep_status(config: SweepConfig, store: str | Path | None = None) -> dict:
-    """Rows done, failed and pending for ``config`` in its store (``live`` while a sweep writes it)."""
+def sweep_status(config: SweepConfig, store: str | Path | None = None, wait: float = 2.0) -> dict:
+    """Rows done, failed and pending for ``config`` in its store.
+
+    While a sweep holds the store (after ``wait`` seconds of trying), the counts come from its live
+    sidecar and ``running`` is True.
+    """
     result_store = ResultStore(store or config.store)
     total = expected_rows(config)
     counts, live = {"done": 0, "failed": 0}, False
     if result_store.path.exists():
         try:
-            counts = result_store.counts(config.config_hash, timeout=2.0)
+            counts = result_store.counts(config.config_hash, timeout=wait)
         except StoreBusyError:
             state = result_store.read_live()
             if state is None or state.get("config_hash") != config.config_hash:
