@@ -198,31 +198,32 @@ def plot_attention_memorization(theory, mc=None, out=None):
     return _finish(fig, out)
 
 
-def plot_sdpi_tradeoff(bound, measured=None, curve=None, out=None, title=None):
+def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, title=None):
     """Memorization (bits) against n, log-log, and, when ``curve`` is given, against accuracy at one n.
 
     ``bound``: records of :func:`raflab.theory.sdpi.sdpi_bound` (lower bound, matching algorithm, the
     sign of the mean). ``measured``: records of :func:`raflab.learners.mechanisms.memorization_table`
     (points with 2-standard-error bars, and each learner's own bound at its measured error, dotted).
-    ``curve``: records of ``sdpi_bound`` over errors at one n, with any measured points at that n (a
-    ``noise`` column traces each learner along its accuracy) in ``measured``.
+    ``curve``: records of ``sdpi_bound`` over errors at one n (its matching algorithm to leading order in
+    d); ``traced``: measured records at that n (one line per learner, e.g. over output-noise levels).
     """
     apply_style()
     ncols = 2 if curve is not None else 1
+    names = [x for f in (measured, traced) if f is not None for x in f["learner"]]
+    color = {name: f"C{i}" for i, name in enumerate(dict.fromkeys(names))}  # one colour per learner
     fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 4), squeeze=False)
     ax = axes[0, 0]
     b = bound.sort_values("n")
-    ax.plot(b["n"], b["lower_bound_bits"], "k-", lw=2, label=f"SDPI lower bound (error {b['error'].iloc[0]:g})")
+    ax.plot(b["n"], b["lower_bound_bits"], "k-", lw=2, label=f"SDPI lower bound (error {b['error'].iloc[0]:.3g})")
     ax.plot(b["n"], b["matching_bits"], "k--", label=f"{b['matching_algorithm'].iloc[0]} at that error")
     if "sign_mean_bits" in b:
         ax.plot(b["n"], b["sign_mean_bits"], ":", color="0.5", label="sign of the mean (exact)")
     if measured is not None:
-        at_n = measured if curve is None else measured[measured["n"].isin(b["n"])]
-        for i, (learner, g) in enumerate(at_n.groupby("learner", sort=False)):
-            g = g.groupby("n", as_index=False).first().sort_values("n")
-            ax.errorbar(g["n"], g["memorization_bits"], 2 * g["memorization_se"], fmt="o-", ms=4, color=f"C{i}",
+        for learner, g in measured.groupby("learner", sort=False):
+            g = g.sort_values("n")
+            ax.errorbar(g["n"], g["memorization_bits"], 2 * g["memorization_se"], fmt="o-", ms=4, color=color[learner],
                         label=f"{learner} (measured, error {g['error'].min():.2f}-{g['error'].max():.2f})")
-            ax.plot(g["n"], g["lower_bound_bits"], ":", color=f"C{i}")
+            ax.plot(g["n"], g["lower_bound_bits"], ":", color=color[learner])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training-set size n")
@@ -234,13 +235,12 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, out=None, title=None):
         c = curve.sort_values("error")
         n0 = c["n"].iloc[0]
         ax.plot(1 - c["error"], c["lower_bound_bits"], "k-", lw=2, label="SDPI lower bound")
-        ax.plot(1 - c["error"], c["matching_bits"], "k--", label=c["matching_algorithm"].iloc[0])
-        if measured is not None:
-            m = measured[measured["n"] == n0]
-            for i, (learner, g) in enumerate(m.groupby("learner", sort=False)):
+        ax.plot(1 - c["error"], c["matching_bits"], "k--", label=f"{c['matching_algorithm'].iloc[0]} (leading order in d)")
+        if traced is not None:
+            for learner, g in traced.groupby("learner", sort=False):
                 g = g.sort_values("error")
                 ax.errorbar(1 - g["error"], g["memorization_bits"], 2 * g["memorization_se"],
-                            xerr=2 * g["error_se"], fmt="o-", ms=4, color=f"C{i}", label=learner)
+                            xerr=2 * g["error_se"], fmt="o-", ms=4, color=color[learner], label=learner)
         ax.set_yscale("log")
         ax.set_xlabel("accuracy on fresh data")
         ax.set_ylabel("excess memorization [bits]")
@@ -251,7 +251,6 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, out=None, title=None):
 
 PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",
                 "generalized_fraction": "generalized"}
-
 
 def plot_diffusion_phases(records: pd.DataFrame, out=None, title: str | None = None):
     """Memorized / spurious / generalized fractions of diffusion samples against K (log axis)."""
