@@ -161,8 +161,9 @@ def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int 
     scale_m = np.sqrt(1.0 + sigma2 / n)
     bits, bits_var, errors, exact = [], [], [], []
     for t in range(thetas):
+        # theta depends on (seed, d, sigma2, t) only: the same thetas at every n, so curves in n are smooth
+        theta = point_rng(seed, d, sigma2, t).standard_normal(d)
         rng = point_rng(seed, d, n, sigma2, t)
-        theta = rng.standard_normal(d)
         x, y = gaussian_clustering_sample(theta, sigma2, (reps, n), rng)
         if learner in ("noisy-mean", "mean", "sign-mean"):
             m = np.einsum("rn,rnd->rd", y, x) / n
