@@ -24,12 +24,13 @@ KsOpt = typer.Option("2,4,9,16,32,100,1000", "--K", help="training set sizes: a,
 StepsOpt = typer.Option(2000, "--steps", help="training steps, the same for every K")
 SamplesOpt = typer.Option(1000, "--samples", help="generated samples per K")
 ScheduleOpt = typer.Option("ve", "--schedule", help="ve (variance exploding) | vp (variance preserving, DDPM)")
-SigmaMaxOpt = typer.Option(3.0, "--sigma-max", help="ve: largest noise level (> 0)")
+SigmaMaxOpt = typer.Option(None, "--sigma-max", help="ve: largest noise level (> 0); default 3 x the data's "
+                                                      "root total variance (3 for the ring)")
 BetaMaxOpt = typer.Option(20.0, "--beta-max", help="vp: largest beta(t) (> 0)")
 SamplerOpt = typer.Option("ddim", "--sampler", help="ddim (probability flow, deterministic) | em (Euler-Maruyama)")
 SampleStepsOpt = typer.Option(100, "--sample-steps", help="steps of the reverse sampler")
 NetOpt = typer.Option("auto", "--net", help="auto (mlp for points, unet for images) | mlp | unet")
-WidthOpt = typer.Option(128, "--width", help="MLP width or U-Net base channels")
+WidthOpt = typer.Option(None, "--width", help="MLP width (default 128) or U-Net base channels (default 16)")
 ExactOpt = typer.Option(False, "--exact", help="sample from the exact empirical score (no network)")
 QuietOpt = typer.Option(False, "--quiet", help="no progress bar")
 DevOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where networks train and sample")
@@ -43,10 +44,13 @@ def _Ks(text: str) -> list[int]:
     return [int(v) for v in values]
 
 
-def _schedule(kind: str, sigma_max: float, beta_max: float):
+def _schedule(kind: str, sigma_max: float | None, beta_max: float):
+    """A schedule object, or ``"ve"`` when sigma_max is to follow the data (set per training set)."""
     from raflab.learners.diffusion import VESchedule, VPSchedule
 
     if kind == "ve":
+        if sigma_max is None:
+            return "ve"
         if not sigma_max > 0:
             raise ValueError(f"sigma-max must be > 0, got {sigma_max:g}")
         return VESchedule(sigma_max=sigma_max)
@@ -105,16 +109,19 @@ def phases(data: str = DataOpt, data_dir: str = DataDirOpt, K: str = KsOpt, step
 @user_errors
 def train(data: str = DataOpt, data_dir: str = DataDirOpt, K: int = typer.Option(100, "--K", help="training set size"),
           steps: int = StepsOpt, checkpoint: str = CheckpointOpt, net: str = NetOpt, width: int = WidthOpt,
-          seed: int = SeedOpt, device: str = DevOpt, quiet: bool = QuietOpt, fmt: Format = FormatOpt):
+          sigma_max: float = SigmaMaxOpt, seed: int = SeedOpt, device: str = DevOpt, quiet: bool = QuietOpt, fmt: Format = FormatOpt):
     """Train one denoiser on K points; checkpoints every 1000 steps and resumes from --checkpoint."""
     from raflab.device import resolve_device
+    from raflab.learners import diffusion as dm
     from raflab.learners.diffusion import TrainConfig, train_score_model, training_points
 
     _check(data, steps, 2, "ddim", 1, net)
     dev = resolve_device(device)
     points, shape = training_points(data, K, seed, data_dir)
     kind = net if net != "auto" else ("unet" if shape is not None else "mlp")
-    cfg = TrainConfig(net=kind, steps=steps, width=width, seed=seed)
+    if sigma_max is not None and not sigma_max > 0:
+        raise ValueError(f"sigma-max must be > 0, got {sigma_max:g}")
+    cfg = TrainConfig(net=kind, steps=steps, width=width or dm.default_width(kind), seed=seed, sigma_max=sigma_max)
     _, record = train_score_model(points, cfg, device=dev, checkpoint=checkpoint, quiet=quiet, image_shape=shape,
                                   meta={"data": data, "K": K, "seed": seed})
     _emit(pd.DataFrame([{"data": data, **record, "checkpoint": checkpoint}]), fmt, "diffusion training")
@@ -144,7 +151,9 @@ def sample(checkpoint: str = typer.Option(None, "--checkpoint", help="trained de
     else:
         denoiser, points, state = dm.load_score_model(checkpoint, dev)
         shape, steps, data_name = state["image_shape"], state["step"], state["meta"].get("data", "?")
-    x = dm.generate(denoiser, points, samples, sched, seed, sample_steps, sampler, dev)
+        if sched == "ve":  # start where the network's training noise range ends
+            sched = dm.VESchedule(sigma_max=state["config"]["sigma_max"] or dm.default_sigma_max(points))
+    x = dm.generate(denoiser, points, samples, dm.schedule_for(sched, points), seed, sample_steps, sampler, dev)
     labels = dm.classify_samples(x, points)
     record = {"data": data_name, "K": int(points.shape[0]),
               **{f"{k}_fraction": float(labels[k].float().mean()) for k in ("memorized", "spurious", "generalized")},

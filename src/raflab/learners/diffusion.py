@@ -356,7 +356,7 @@ class TrainConfig:
     lr: float = 2e-3
     ema_decay: float = 0.999
     sigma_min: float = 1e-3         # training noise levels, log-uniform in [sigma_min, sigma_max]
-    sigma_max: float = 3.0
+    sigma_max: float | None = None  # None: default_sigma_max(train)
     seed: int = 0
 
     def __post_init__(self):
@@ -369,8 +369,21 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr:g}")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay:g}")
-        if not 0 < self.sigma_min < self.sigma_max:
-            raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min:g}, {self.sigma_max:g}")
+        if not 0 < self.sigma_min < (self.sigma_max or np.inf):
+            raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min}, {self.sigma_max}")
+
+
+def default_sigma_max(train: torch.Tensor) -> float:
+    """Largest noise level: 3 x the data's root total variance (3 for the unit ring, ~17 for digits),
+    so that ``N(0, sigma_max^2 I)`` covers the data and sampling can start from pure noise."""
+    train = torch.as_tensor(train, dtype=torch.float64)
+    spread = float(((train - train.mean(0)) ** 2).sum(1).mean().sqrt()) if len(train) > 1 else 0.0
+    return max(3.0, 3.0 * spread)
+
+
+def default_width(net: str) -> int:
+    """128 hidden units for the MLP, 16 base channels for the U-Net (CPU-sized)."""
+    return 128 if net == "mlp" else 16
 
 
 def build_model(cfg: TrainConfig, dim: int, sigma_data: float, image_shape=None) -> ScoreModel:
@@ -474,7 +487,7 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
 
     ema_params, model_params = list(ema.parameters()), list(model.parameters())
     end = cfg.steps if stop_at is None else min(cfg.steps, stop_at)
-    log_ratio = math.log(cfg.sigma_max / cfg.sigma_min)
+    log_ratio = math.log((cfg.sigma_max or default_sigma_max(train)) / cfg.sigma_min)
     progress = _Progress(cfg.steps, step, quiet, f"train K={K}")
     t0, start = time.perf_counter(), step
     model.train()
@@ -674,6 +687,19 @@ def training_points(data: str, K: int, seed: int = 0, data_dir=None):
     return torch.as_tensor(2 * chosen.reshape(K, -1) - 1), tuple(images.shape[1:])
 
 
+def schedule_for(schedule, train: torch.Tensor):
+    """A schedule object: given, or ``ve`` (sigma_max from :func:`default_sigma_max`) or ``vp``."""
+    if not isinstance(schedule, str):
+        return schedule
+    return VESchedule(sigma_max=default_sigma_max(train)) if schedule == "ve" else make_schedule(schedule)
+
+
+def max_noise_level(schedule) -> float:
+    """``s_1 / a_1``: the VE-equivalent noise level where sampling starts (train up to it)."""
+    a, s = schedule.alpha_sigma(torch.ones(1, dtype=torch.float64))
+    return float(s / a)
+
+
 def _generator(seed: int, *keys, device="cpu") -> torch.Generator:
     from raflab.seeding import point_rng
 
@@ -690,7 +716,7 @@ def generate(denoiser, train: torch.Tensor, n_samples: int, schedule, seed: int 
 
 def diffusion_phases(data: str, Ks, steps: int = 2000, samples: int = 1000, exact: bool = False,
                      schedule="ve", sampler: str = "ddim", sample_steps: int = 100, seed: int = 0,
-                     device: str = "cpu", data_dir=None, net: str = "auto", width: int = 128,
+                     device: str = "cpu", data_dir=None, net: str = "auto", width: int | None = None,
                      ratio: float = 1 / 3, quiet: bool = True, distance: Callable = pairwise_l2) -> list[dict]:
     """Memorized / spurious / generalized fractions of generated samples against K.
 
@@ -705,16 +731,17 @@ def diffusion_phases(data: str, Ks, steps: int = 2000, samples: int = 1000, exac
     """
     if samples < 2:
         raise ValueError(f"samples must be >= 2 (spurious needs other samples), got {samples}")
-    sched = make_schedule(schedule) if isinstance(schedule, str) else schedule
     records = []
     for K in Ks:
         train, shape = training_points(data, K, seed, data_dir)
+        sched = schedule_for(schedule, train)
         t0 = time.perf_counter()
         if exact:
             denoiser, loss, used_steps = ExactDenoiser(train.to(device)), float("nan"), 0
         else:
             kind = net if net != "auto" else ("unet" if shape is not None else "mlp")
-            cfg = TrainConfig(net=kind, steps=steps, width=width, seed=seed)
+            cfg = TrainConfig(net=kind, steps=steps, width=width or default_width(kind), seed=seed,
+                              sigma_max=max_noise_level(sched))
             denoiser, rec = train_score_model(train, cfg, device=device, quiet=quiet, image_shape=shape)
             loss, used_steps = rec["loss"], rec["steps"]
         x = generate(denoiser, train, samples, sched, seed, sample_steps, sampler, device)
