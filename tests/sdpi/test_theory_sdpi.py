@@ -113,3 +113,15 @@ def test_raf_link_gardner_and_capacity():
     assert 1.0 < lin["fact_bits_per_parameter"].iloc[0] < 2.0
     ker = raf_fact_bits_per_parameter(make_prior("kernel"), [0.3])
     assert np.isinf(ker["alpha_c"].iloc[0]) and ker["fact_bits_per_parameter"].iloc[0] == 0.3
+
+
+def test_noisy_mean_at_its_calibrated_noise_has_the_target_error_at_finite_d():
+    from raflab.learners.mechanisms import linear_error
+
+    d, sigma2, error, n = 1024, 32.0, 0.25, 4
+    s2 = gaussian_noisy_mean(d, [n], sigma2, error)["noise_var"][0]
+    rng = np.random.default_rng(4)
+    theta = rng.standard_normal((50, d))
+    w = theta + np.sqrt(sigma2 / n) * rng.standard_normal((50, d)) + np.sqrt(s2) * rng.standard_normal((50, d))
+    errs = [linear_error(w[i], theta[i], sigma2) for i in range(50)]
+    assert np.mean(errs) == pytest.approx(error, abs=0.01)
