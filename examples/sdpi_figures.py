@@ -45,7 +45,8 @@ def main() -> None:
     plot_sdpi_tradeoff(bound, measured, curve=curve, traced=traced, out=args.out,
                        title=f"Gaussian clustering, d={d}, σ²=√d")
     big = sdpi_bound("gaussian", 1024, np.unique(np.geomspace(1, 1024, 21).round()), 0.25, sigma2=32.0)
-    plot_sdpi_tradeoff(big, out=Path(args.out).with_name("sdpi_bound.png"), title="Gaussian clustering, d=1024, σ²=32")
+    plot_sdpi_tradeoff(big, out=Path(args.out).with_name("sdpi_bound.png"),
+                       title="Gaussian clustering, d=1024, σ²=32")
     cols = ["learner", "n", "memorization_bits", "memorization_se", "exact_bits", "error", "lower_bound_bits"]
     print(measured[cols].to_string(index=False))
     print(traced[cols + ["noise"]].to_string(index=False))

@@ -20,7 +20,8 @@ sdpi_app = typer.Typer(no_args_is_help=True, help="memorization lower bounds (st
 
 InstanceOpt = typer.Option("gaussian", "--instance", help="gaussian | boolean (clustering)")
 SdpiDOpt = typer.Option(1024, "--d", help="dimension d >= 1")
-Sigma2Opt = typer.Option(None, "--sigma2", help="gaussian noise variance > 0 (default sqrt(d): learnable from O(1) samples)")
+Sigma2Opt = typer.Option(None, "--sigma2",
+                         help="gaussian noise variance > 0 (default sqrt(d): learnable from O(1) samples)")
 ROpt = typer.Option(None, "--r", help="boolean: coordinate correlation in (0, 1] (default d^(-1/4))")
 SdpiNOpt = typer.Option("1,4,16,64", "--n", help="training-set sizes (integers >= 1): a,b,c or start:stop:num")
 ErrorOpt = typer.Option(0.25, "--error", help="classification error of the learner, in [0, 1/2]")

@@ -14,7 +14,8 @@ def test_wishart_correction_removes_the_plugin_bias_and_states_its_spread():
     k, R, reps = 10, 40, 300
     cov = np.diag(np.linspace(1.5, 4.0, k))
     exact = 0.5 * np.sum(np.log2(np.diag(cov)))  # noise variance 1
-    est = np.array([gaussian_plugin_information(rng.multivariate_normal(np.zeros(k), cov, R), 1.0) for _ in range(reps)])
+    est = np.array([gaussian_plugin_information(rng.multivariate_normal(np.zeros(k), cov, R), 1.0)
+                    for _ in range(reps)])
     bits, se = est[:, 0], est[0, 1]
     assert abs(bits.mean() - exact) < 4 * se / np.sqrt(reps)
     assert bits.std() == pytest.approx(se, rel=0.15)
@@ -73,7 +74,8 @@ def test_mlp_small_is_accurate_and_above_the_bound():
     from raflab.theory.sdpi import lower_bound_bits
 
     assert rec["error"] < 0.45
-    assert rec["memorization_bits"] + 3 * rec["memorization_se"] >= lower_bound_bits("gaussian", 4, np.sqrt(8), rec["error"])
+    bound = lower_bound_bits("gaussian", 4, np.sqrt(8), rec["error"])
+    assert rec["memorization_bits"] + 3 * rec["memorization_se"] >= bound
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import ndtr
 
 from raflab.information import fano_information_bits, gaussian_channel_information_bits
 from raflab.theory.sdpi import (boolean_quantized_mean, boolean_sdpi_constants, boolean_tau_numeric, bound_factor,
@@ -62,7 +63,7 @@ def test_boolean_tau_bound_holds_numerically(n, r):
 def test_sign_mean_quadrature_against_monte_carlo_over_theta():
     d, n, sigma2 = 1, 3, 5.0
     theta = np.random.default_rng(2).standard_normal(400_000)
-    p = 0.5 * (1 + np.vectorize(__import__("math").erf)(theta * np.sqrt(n / sigma2) / np.sqrt(2)))
+    p = ndtr(theta * np.sqrt(n / sigma2))
     h = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
     assert gaussian_sign_mean_bits(d, n, sigma2)[0] == pytest.approx(h.mean(), abs=4 * h.std() / np.sqrt(h.size))
 
@@ -80,7 +81,6 @@ def test_matching_algorithm_within_stated_factor():
     assert limit == pytest.approx(1.7105, abs=1e-3)
     assert ratio[-1] == pytest.approx(limit, rel=0.005)  # the constant factor at large n
     # its noise leaves the stated error: Phi(-sqrt(d) / (sigma sqrt(1 + sigma^2/n + s^2))) = error
-    from scipy.special import ndtr
     err = ndtr(-np.sqrt(d / (sigma2 * (1 + sigma2 / n + match["noise_var"]))))
     np.testing.assert_allclose(err, error, rtol=1e-10)
     np.testing.assert_allclose(match["bits"], gaussian_channel_information_bits(d, sigma2 / n, match["noise_var"]))
@@ -102,7 +102,7 @@ def test_boolean_matching_algorithm_above_bound_and_accurate():
         x = theta * np.where(rng.random((2000, d)) < (1 + r) / 2, 1, -1)  # y = +1 examples suffice (symmetry)
         errs.append(np.mean(x @ b < 0) + 0.5 * np.mean(x @ b == 0))
     assert np.mean(errs) == pytest.approx(error, abs=0.03)
-    assert boolean_quantized_mean(d, [1], r, 0.01)["bits"][0] != boolean_quantized_mean(d, [1], r, 0.01)["bits"][0]
+    assert np.isnan(boolean_quantized_mean(d, [1], r, 0.01)["bits"][0])  # majority of one sample is not that accurate
 
 
 def test_raf_link_gardner_and_capacity():

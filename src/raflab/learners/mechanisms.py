@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from raflab.information import binary_entropy_bits, gaussian_plugin_information, plugin_discrete_information
+from raflab.information import (binary_entropy_bits, gaussian_plugin_information,
+                                plugin_discrete_information)
 from raflab.seeding import point_rng
 
 LEARNERS = ("noisy-mean", "mean", "sign-mean", "ridge", "logistic", "mlp")
@@ -172,7 +173,8 @@ def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int 
                 released = m + s * rng.standard_normal(m.shape)
                 b, se = gaussian_plugin_information(released, s * s)
             else:
-                released = np.sign(m) if learner == "sign-mean" else quantum * scale_m * np.round(m / (quantum * scale_m))
+                step = quantum * scale_m
+                released = np.sign(m) if learner == "sign-mean" else step * np.round(m / step)
                 b, se = plugin_discrete_information(released)
             err = linear_error(released, theta, sigma2)
         elif learner in ("ridge", "logistic"):

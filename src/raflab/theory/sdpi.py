@@ -43,7 +43,8 @@ from scipy.optimize import minimize
 from scipy.special import ndtr, ndtri, xlog1py
 from scipy.stats import binom
 
-from raflab.information import binary_entropy_bits, fano_information_bits, gaussian_channel_information_bits
+from raflab.information import (binary_entropy_bits, fano_information_bits,
+                                gaussian_channel_information_bits)
 
 INSTANCES = ("gaussian", "boolean")
 LN2 = np.log(2.0)
@@ -192,7 +193,8 @@ def boolean_quantized_mean(d: int, n, r: float, error: float) -> dict:
     return {key: np.array(v) for key, v in rows.items()}
 
 
-def sdpi_bound(instance: str, d: int, n, error: float, sigma2: float | None = None, r: float | None = None) -> pd.DataFrame:
+def sdpi_bound(instance: str, d: int, n, error: float, sigma2: float | None = None,
+               r: float | None = None) -> pd.DataFrame:
     """Records of the lower bound and the matching algorithm, one per n.
 
     Parameters
