@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from raflab.losses import LOSSES
 
-MODELS = ("linear", "rf", "kernel")
+MODELS = ("linear", "rf", "kernel", "bayes")  # bayes: the Bayes-optimal estimator (no loss, no lam)
 
 
 class RAFConfig(BaseModel):

@@ -46,6 +46,20 @@ def linear_fit_metrics(sample: RAFSample, coef: np.ndarray, loss: str) -> dict[s
     }
 
 
+def bayes_fit_metrics(sample: RAFSample) -> dict[str, float]:
+    """The rule's generalization error (and overlaps) of the GAMP posterior mean; the training
+    errors of the Bayes-optimal estimator are not part of its theory (NaN), nor is a loss."""
+    from raflab.learners.bayes import gamp_perceptron
+
+    d = sample.X.shape[1]
+    eps = sample.n_facts / len(sample.y)
+    coef = gamp_perceptron(sample.X, sample.y, eps).coef if eps < 1 else np.zeros(d)
+    m, q = float(coef @ sample.teacher / d), float(coef @ coef / d)
+    gen = 0.5 if q == 0 else float(generalization_error_from_overlaps(m, q, sample.teacher @ sample.teacher / d))
+    return {"gen_error": gen, "rule_train_error": np.nan, "fact_memorization_error": np.nan,
+            "train_loss": np.nan, "m": m, "q": q}
+
+
 def fit_lam_path(sample: RAFSample, loss: str, lams) -> list[np.ndarray]:
     """Coefficients for every lam on one training set (square loss: one SVD for the path)."""
     return fit_path(sample.X, sample.y, loss, lams)
@@ -80,6 +94,8 @@ def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, ac
     """Metrics of every lam on one (alpha, eps, seed) data set, for any model."""
     if model == "linear":
         return [linear_fit_metrics(sample, coef, loss) for coef in fit_lam_path(sample, loss, lams)]
+    if model == "bayes":
+        return [bayes_fit_metrics(sample)]
     X_test, _ = sample_rule_test_set(sample.teacher, n_test, rng)
     field = X_test @ sample.teacher / np.sqrt(sample.X.shape[1])
     if model == "rf":
@@ -184,13 +200,16 @@ def simulate_erm(
                                  kernel=kernel, kernel_params=kernel_params, n_test=n_test, device=device)
         except NotSeparableError as exc:
             raise NotSeparableError(f"{exc} (alpha={a:g}, eps={e:g}, d={d}, seed {seed + s})") from None
+        if model == "bayes":  # one estimator per data set: no loss, no lam path
+            rows.append({"model": model, "alpha": a, "eps": e, "seed": seed + s, **metrics[0]})
+            continue
         for l_, values in zip(lam, metrics):
             row = {"model": model, "loss": loss, "alpha": a, "eps": e, "lam": l_}
             if model == "rf":
                 row["kappa"] = k
             rows.append({**row, **extra, "seed": seed + s, **values})
     per_seed = pd.DataFrame(rows)
-    order = (["kappa"] if model == "rf" else []) + ["eps", "lam", "alpha"]
+    order = (["kappa"] if model == "rf" else []) + (["eps", "alpha"] if model == "bayes" else ["eps", "lam", "alpha"])
     if raw:
         return per_seed.sort_values(order + ["seed"], ignore_index=True)
     return summarize_seeds(per_seed, d)

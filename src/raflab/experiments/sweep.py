@@ -55,7 +55,7 @@ def _theory_rows(unit: WorkUnit, points: tuple, options: dict) -> list[dict]:
     eps = list(dict.fromkeys(p["eps"] for p in points))
     with warnings.catch_warnings():  # unconverged points are flagged in their rows
         warnings.simplefilter("ignore")
-        df = erm_theory(first["loss"], alphas, eps, first["lam"], tol=options["tol"],
+        df = erm_theory(first.get("loss", "square"), alphas, eps, first.get("lam", 0.0), tol=options["tol"],
                         max_iter=options["max_iter"], **_model_options(first, options))
     by_point = {(r["eps"], r["alpha"]): r for r in df.to_dict(orient="records")}
     drop = {"model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel"}
@@ -67,13 +67,13 @@ def _simulation_rows(unit: WorkUnit, options: dict) -> list[dict]:
     from raflab.experiments.simulate import simulate_erm
 
     p = unit.points[0]
-    lams = [q["lam"] for q in unit.points]
-    df = simulate_erm(p["loss"], p["alpha"], p["eps"], lams, d=p["d"], seeds=1, seed=unit.seed, raw=True,
-                      fact_count=options["fact_count"], n_test=options["n_test"], device=options["device"],
-                      **_model_options(p, options))
-    by_lam = {r["lam"]: r for r in df.to_dict(orient="records")}
+    lams = [q.get("lam", 0.0) for q in unit.points]  # (the Bayes-optimal learner has no lam)
+    df = simulate_erm(p.get("loss", "square"), p["alpha"], p["eps"], lams, d=p["d"], seeds=1, seed=unit.seed,
+                      raw=True, fact_count=options["fact_count"], n_test=options["n_test"],
+                      device=options["device"], **_model_options(p, options))
+    by_lam = {r.get("lam", 0.0): r for r in df.to_dict(orient="records")}
     drop = {"model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel", "seed", "d"}
-    return [_row(unit, q, "done", None, {k: v for k, v in by_lam[q["lam"]].items() if k not in drop})
+    return [_row(unit, q, "done", None, {k: v for k, v in by_lam[q.get("lam", 0.0)].items() if k not in drop})
             for q in unit.points]
 
 

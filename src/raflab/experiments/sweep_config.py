@@ -187,7 +187,8 @@ class SweepConfig(BaseModel):
 def canonical_point(point: dict) -> dict:
     """Drop the axes a model ignores, so that equal experiments have equal keys."""
     model = point["model"]
-    drop = {"linear": ("kappa", "activation", "kernel"), "rf": ("kernel",), "kernel": ("kappa", "activation")}
+    drop = {"linear": ("kappa", "activation", "kernel"), "rf": ("kernel",), "kernel": ("kappa", "activation"),
+            "bayes": ("kappa", "activation", "kernel", "loss", "lam")}
     out = {k: v for k, v in point.items() if k not in drop[model]}
     for k in NUMERIC_AXES:
         if k in out:

@@ -262,9 +262,11 @@ def erm_theory(
         Sample ratio n/d (> 0), fact fraction (in [0, 1]), ridge penalty (>= 0). ``lam = 0`` is the
         lam -> 0+ limit: max-margin (hinge, and the direction of logistic) or min-norm (square)
         where the data can be interpolated, plain unregularized ERM where they cannot.
-    model : {'linear', 'rf', 'kernel'}
+    model : {'linear', 'rf', 'kernel', 'bayes'}
         Linear student on x; random features sigma(F x / sqrt d) with p = kappa d; or a dot-product
-        kernel (see :mod:`raflab.theory.priors` for the equations).
+        kernel (see :mod:`raflab.theory.priors` for the equations). ``'bayes'`` is the
+        Bayes-optimal baseline (:func:`raflab.theory.bayes.bayes_optimal_theory`): loss and lam do
+        not enter it and its records have no loss or lam column.
     kappa : float or 1-d array-like
         Features per input dimension p/d (> 0), ``model='rf'`` only.
     activation : str or callable
@@ -297,6 +299,11 @@ def erm_theory(
     >>> list(rf.columns[:4])
     ['model', 'loss', 'alpha', 'eps']
     """
+    if model == "bayes":  # the baseline every learner is measured against; loss and lam do not enter
+        from raflab.theory.bayes import bayes_optimal_theory
+
+        check_raf_params(lam=lam)
+        return bayes_optimal_theory(alpha, eps, tol=min(tol, 1e-10), max_iter=max_iter)
     loss = get_loss(loss)
     alpha, eps, lam, kappas = (np.atleast_1d(np.asarray(v, dtype=float)).ravel()
                                for v in (alpha, eps, lam, kappa))
