@@ -99,7 +99,8 @@ def phases(data: str = DataOpt, data_dir: str = DataDirOpt, K: str = KsOpt, step
     if out is not None:
         from raflab.plots import plot_diffusion_phases
 
-        how = "exact empirical score" if exact else f"trained {net} net, {steps} steps"
+        kind = net if net != "auto" else ("mlp" if data in ("ring", "mixture") else "unet")
+        how = "exact empirical score" if exact else f"trained {kind}, {steps} steps per K"
         plot_diffusion_phases(df, out=out, title=f"{data}: {how}, {samples} samples per K")
         typer.echo(f"figure written to {out}", err=True)
     _emit(df, fmt, f"diffusion phases ({data})")

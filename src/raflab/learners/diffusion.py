@@ -613,9 +613,9 @@ def basin_size(denoiser: Callable, schedule, points: torch.Tensor, train: torch.
     """Critical noise level of each point: the largest t from which it is recovered with prob >= ``prob``.
 
     Each point is noised to ``x_t = a_t x + s_t z`` (``trials`` times per t), denoised by DDIM from t
-    with ``steps`` steps, and counts as recovered when the result is memorized (ratio test) with the
-    point itself as its nearest training point (``points`` are indices into ``train`` implicitly:
-    ``nearest(points)`` defines the target).
+    with ``steps`` steps, and counts as recovered when the result is memorized (ratio test) and its
+    nearest training point is the one nearest to the original point (the point itself when
+    ``points`` are training points).
 
     Returns
     -------
