@@ -369,3 +369,5 @@ elif __name__ != "__mp_main__":  # (a spawned worker re-imports the launching mo
 
     app.add_typer(sweep_app, name="sweep", help="sweeps from config files: run, status, export, plot")
     app.command("report")(_report)
+    from raflab.cli_realdata import realdata as _realdata
+    app.command("realdata")(_realdata)

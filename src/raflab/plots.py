@@ -300,3 +300,36 @@ def plot_diffusion_samples(samples, train, labels: dict, image_shape=None, out=N
     if title:
         ax.set_title(title)
     return _finish(fig, out)
+
+
+def plot_realdata(records: pd.DataFrame, out: str | Path | None = None, title: str | None = None):
+    """Real-data rules and facts: generalization error and fact memorization error against lam
+    (log axis), one line with error bars per learner (kernel vs linear, and per loss, alpha, eps
+    where those vary). Records of :func:`raflab.experiments.realdata.realdata_experiment`; lam = 0
+    has no place on a log axis and is left out.
+    """
+    apply_style()
+    records = records[records["lam"] > 0]
+    series = ["kernel"] + [k for k in ("loss", "alpha", "eps") if k in records and records[k].nunique() > 1]
+    names = {"rbf": "RBF kernel", "linear": "linear"}
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharex=True)
+    for ax, err in zip(axes, ("gen_error", "fact_memorization_error")):
+        for i, (key, part) in enumerate(records.groupby(series, sort=True)):
+            key = key if isinstance(key, tuple) else (key,)
+            part = part.sort_values("lam")
+            label = ", ".join([names.get(key[0], key[0])] + [f"{ {'alpha': 'α', 'eps': 'ε'}.get(n, n)}={v:g}"
+                                                             if not isinstance(v, str) else v
+                                                             for n, v in zip(series[1:], key[1:])])
+            yerr = part.get(f"{err}_stderr")
+            ax.errorbar(part["lam"], part[err], yerr=None if yerr is None else yerr.fillna(0), marker="o", ms=3,
+                        capsize=2, color=colors[i % len(colors)], ls="-" if key[0] != "linear" else "--",
+                        label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("λ")
+        ax.set_title(ERROR_LABELS[err])
+        ax.set_ylim(bottom=0)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
