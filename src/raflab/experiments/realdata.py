@@ -25,8 +25,9 @@ Learners, all without intercept, on the objective J = sum_mu loss(y_mu, f(x_mu))
   One eigendecomposition K = U S U^T (:func:`raflab.learners.kernels.kernel_features`) serves the
   whole lam path and every loss, as in :class:`raflab.learners.kernels.KernelERM`.
 
-Both kernels have K(x, x) ~ 1 on z-scored inputs (|x|^2 / d = 1 on average for the linear one), so
-one lam means a comparable penalty for both. scikit-learn twins on the precomputed kernel:
+Both kernels have K(x, x) ~ 1 on z-scored inputs (RBF: exactly 1; linear: |x|^2 / d averages to the
+fraction of pixels not constant on the training set: ~0.85 for digits, whose border is blank), so one lam
+means a comparable penalty for both. scikit-learn twins on the precomputed kernel:
 ``KernelRidge(alpha=lam)`` minimizes 2 J (square loss (y - f)^2 / 2), ``SVC(C=1/lam)`` minimizes
 J / lam (hinge) but with a free intercept.
 
