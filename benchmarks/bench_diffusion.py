@@ -5,10 +5,10 @@
    posterior mean: one full (queries x K) distance matrix with scipy's softmax (float64, the textbook
    vectorized form) and a per-query loop (float64, timed on a subset and scaled). Peak extra
    resident memory of each (Linux VmHWM, reset before each run).
-2. Training throughput (steps/s) of the score networks: the ring MLP and the 8x8-digits U-Net, on
+2. Training throughput (steps/s) of the score networks: the ring MLP, the 8x8-digits MLP and U-Net, on
    CPU, and on CUDA when present.
 
-Run: ``.venv/bin/python benchmarks/bench_diffusion.py [--threads N] [--quick]``
+Run: ``.venv/bin/python benchmarks/bench_diffusion.py [--threads N] [--quick] [--skip-denoiser]``
 """
 
 import argparse
@@ -61,12 +61,19 @@ def numpy_loop(x, train, sigma):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=None, help="cap BLAS and torch threads (default: all)")
+    parser.add_argument("--skip-denoiser", action="store_true", help="only the training throughput")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     blas = cap_blas_threads(args.threads)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    n, K, d = (512, 2000, 784) if args.quick else (4096, 10_000, 784)
+    if not args.skip_denoiser:
+        bench_denoiser(args.quick, blas)
+    bench_training(args.quick)
+
+
+def bench_denoiser(quick, blas):
+    n, K, d = (512, 2000, 784) if quick else (4096, 10_000, 784)
     rng = np.random.default_rng(0)
     train = rng.uniform(-1, 1, (K, d))
     x = train[rng.integers(0, K, n)] + 3.0 * rng.standard_normal((n, d))
@@ -87,18 +94,22 @@ def main():
           f"ratio {t_loop / t_fast:5.1f}x   (timed on {n_loop} queries, scaled)")
     print(f"  max |raflab - numpy| = {np.max(np.abs(fast - plain)):.2e} (float32 vs float64)")
 
+
+def bench_training(quick):
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    steps = 100 if args.quick else 300
-    print(f"training throughput ({steps} steps after 20 warm-up steps, batch 128):")
+    print("training throughput (after 10 warm-up steps, batch 128):")
     for device in devices:
-        for label, data, K, net, width in (("ring MLP (width 128)", "ring", 1000, "mlp", 128),
-                                           ("digits U-Net (base 32)", "digits", 1000, "unet", 32)):
-            points, shape = training_points(data, K)
-            train_score_model(points, TrainConfig(net=net, width=width, steps=20), device=device, image_shape=shape)
-            _, rec = train_score_model(points, TrainConfig(net=net, width=width, steps=steps), device=device,
-                                       image_shape=shape)
-            n_params = sum(p.numel() for p in _.parameters())
-            print(f"  {device:4s} {label:24s} {n_params:8d} params   {rec['steps_per_s']:7.1f} steps/s")
+        for label, data, net, width, steps in (("ring MLP (width 128)", "ring", "mlp", 128, 300),
+                                               ("digits MLP (width 256)", "digits", "mlp", 256, 300),
+                                               ("digits U-Net (base 16)", "digits", "unet", 16, 60)):
+            steps = steps // 3 if quick else steps
+            points, shape = training_points(data, 1000)
+            train_score_model(points, TrainConfig(net=net, width=width, steps=10), device=device, image_shape=shape)
+            model, rec = train_score_model(points, TrainConfig(net=net, width=width, steps=steps), device=device,
+                                           image_shape=shape)
+            n_params = sum(p.numel() for p in model.parameters())
+            print(f"  {device:4s} {label:24s} {n_params:8d} params   {rec['steps_per_s']:7.1f} steps/s "
+                  f"({steps} steps)")
 
 
 if __name__ == "__main__":
