@@ -126,19 +126,28 @@ class LogisticLoss(Loss):
         s = expit(z)
         return s * (1.0 - s)
 
-    def proximal(self, omega, V, tol: float = 1e-13, max_iter: int = 60):
+    def proximal(self, omega, V, tol: float = 1e-13, max_iter: int = 200):
         # Solve g(z) = z - omega - V sigmoid(-z) = 0. g is increasing with g' in [1, 1 + V/4] and the
-        # root lies in (omega, omega + V): safeguarded Newton, clipped to that bracket.
+        # root lies in (omega, omega + V). Newton alone can bounce between the ends of that bracket
+        # when V is large (g' varies by a factor 1 + V/4 across it), so the bracket shrinks with the
+        # sign of g at every step and a Newton step that leaves it becomes a bisection step.
         omega = np.asarray(omega, dtype=float)
         V = np.broadcast_to(V, omega.shape)
-        lo, hi = omega, omega + V
+        lo, hi = omega.copy(), omega + V
         z = omega + 0.5 * V * expit(-omega)
+        step_before = V.copy()
         for _ in range(max_iter):
             sig = expit(-z)
             g = z - omega - V * sig
-            step = g / (1.0 + V * sig * (1.0 - sig))
-            z_new = np.clip(z - step, lo, hi)
-            done = np.max(np.abs(z_new - z)) < tol
+            lo = np.where(g < 0, z, lo)
+            hi = np.where(g > 0, z, hi)
+            slope = 1.0 + V * sig * (1.0 - sig)
+            newton = z - g / slope
+            # Newton only while it stays in the bracket and at least halves the step (rtsafe)
+            use_newton = (newton > lo) & (newton < hi) & (np.abs(2.0 * g) <= np.abs(step_before * slope))
+            z_new = np.where(use_newton, newton, 0.5 * (lo + hi))
+            step_before = np.abs(z_new - z)
+            done = np.max(np.abs(z_new - z) / (1.0 + np.abs(z)), initial=0.0) < tol
             z = z_new
             if done:
                 break
