@@ -35,6 +35,9 @@ bench: install
 	$(BIN)/python benchmarks/bench_fits.py
 	$(BIN)/python benchmarks/bench_attention.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_gallery.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_diffusion.py --threads 1
+	$(BIN)/python benchmarks/bench_sdpi.py --threads 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

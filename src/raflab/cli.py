@@ -65,7 +65,8 @@ def user_errors(fn):
 
 
 # Options shared by the RAF commands: one definition each, so every command reads the same way.
-ModelOpt = typer.Option("linear", "--model", help="learner: linear | rf (random features) | kernel")
+ModelOpt = typer.Option("linear", "--model",
+                        help="learner: linear | rf (random features) | kernel | bayes (Bayes-optimal: no loss, no lam)")
 LossOpt = typer.Option("square", "--loss", help="square | hinge | logistic")
 AlphaOpt = typer.Option("2", "--alpha", help="n/d: start:stop:num or a,b,c")
 EpsOpt = typer.Option("0", "--eps", help="fraction of facts in [0,1]: start:stop:num or a,b,c")
@@ -127,7 +128,7 @@ def _model_options(model: str, kappa: str, activation: str, kernel: str) -> dict
     if model == "kernel":
         name, params = _kernel(kernel)
         return {"model": "kernel", "kernel": name, "kernel_params": params}
-    return {"model": "linear"}
+    return {"model": model}
 
 
 def _describe(options: dict, loss: str | None = None) -> str:
@@ -346,6 +347,61 @@ def optimal_lam(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOp
         typer.echo(f"figure written to {out}", err=True)
 
 
+@app.command()
+@user_errors
+def rates(model: str = ModelOpt, loss: str = LossOpt,
+          eps: str = typer.Option("0,0.2", "--eps", help="fact fractions"),
+          lam: str = typer.Option("0.1", "--lam", help="ridge penalties (ignored by bayes)"),
+          kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+          window: str = typer.Option("100:10000", "--window", help="alpha_min:alpha_max of the fit"),
+          points: int = typer.Option(12, "--points", help="log-spaced alpha in the window"),
+          format: Format = FormatOpt, out: Path = OutOpt):
+    """Exponent of the generalization error at large alpha (eg ~ C alpha^-b), beside known values."""
+    _check_model(model, loss)
+    from raflab.theory.rates import learning_rates
+
+    options = _model_options(model, kappa, activation, kernel)
+    if model == "rf" and len(options["kappa"]) != 1:
+        raise ValueError("rates takes a single --kappa")
+    if model == "rf":
+        options["kappa"] = float(options["kappa"][0])
+    bounds = window.split(":")
+    try:
+        alpha_min, alpha_max = (float(b) for b in bounds)
+    except ValueError:
+        raise ValueError(f"malformed --window {window!r} (use alpha_min:alpha_max, e.g. 100:10000)") from None
+    fits = learning_rates(loss, parse_range(eps, "eps"), parse_range(lam, "lam"), alpha_min=alpha_min,
+                          alpha_max=alpha_max, points=points, model_options=options)
+    _emit(fits, format, f"large-alpha rates: {_describe(options, None if model == 'bayes' else loss)}")
+    if out is not None:
+        from raflab.plots import plot_rates
+        from raflab.theory import erm_theory
+
+        curves = erm_theory(loss, np.geomspace(alpha_min / 10, alpha_max, 60), parse_range(eps, "eps"),
+                            parse_range(lam, "lam"), **options)
+        plot_rates(curves, fits, out=out, title=f"{_describe(options, None if model == 'bayes' else loss)}")
+        typer.echo(f"figure written to {out}", err=True)
+
+
+@app.command()
+@user_errors
+def figures(out: Path = typer.Option(Path("docs/figures/raf"), "--out", help="folder for the figures"),
+            theory_only: bool = typer.Option(False, "--theory-only", help="skip fits and real data (seconds)"),
+            d: int = typer.Option(200, "--d", help="dimension of the fits"), seeds: int = SeedsOpt,
+            seed: int = SeedOpt, data: str = typer.Option("digits", "--data", help="real-data figure's data set"),
+            data_dir: str = typer.Option(None, "--data-dir", help="folder with mnist / cifar10 files"),
+            format: Format = FormatOpt):
+    """Every RAF figure (errors per loss, RF, phase, Pareto, Bayes vs optimal lam, rates, real data)."""
+    from raflab.experiments.gallery import GallerySettings, make_gallery
+
+    check_d = int(d)
+    if check_d < 2 or seeds < 1:
+        raise ValueError(f"need d >= 2 and seeds >= 1 (got d={d}, seeds={seeds})")
+    settings = GallerySettings(d=check_d, seeds=seeds, seed=seed, theory_only=theory_only, data=data,
+                               data_dir=data_dir)
+    _emit(make_gallery(out, settings), format, f"RAF figures in {out}")
+
+
 def main() -> None:
     app()
 
@@ -363,6 +419,9 @@ elif __name__ != "__mp_main__":  # (a spawned worker re-imports the launching mo
     app.add_typer(attention_app, name="attention", help="in-context memorization of nonlinear attention")
     from raflab.cli_diffusion import diffusion_app
     app.add_typer(diffusion_app, name="diffusion", help="diffusion models: memorization -> spurious -> generalization")
+    from raflab.cli_hopfield import hopfield_app
+    app.add_typer(hopfield_app, name="hopfield",
+                  help="associative memories: Hopfield capacity, dense memories, attractors")
     from raflab.cli_sdpi import sdpi_app
     app.add_typer(sdpi_app, name="sdpi", help="memorization lower bounds from strong data-processing inequalities")
     from raflab.cli_sweep import report as _report, sweep_app

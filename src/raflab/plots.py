@@ -252,6 +252,7 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
 PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",
                 "generalized_fraction": "generalized"}
 
+
 def plot_diffusion_phases(records: pd.DataFrame, out=None, title: str | None = None):
     """Memorized / spurious / generalized fractions of diffusion samples against K (log axis)."""
     apply_style()
@@ -330,6 +331,66 @@ def plot_realdata(records: pd.DataFrame, out: str | Path | None = None, title: s
         ax.set_title(ERROR_LABELS[err])
         ax.set_ylim(bottom=0)
     axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
+
+
+def plot_rates(curves: pd.DataFrame, fits: pd.DataFrame, out: str | Path | None = None, title: str | None = None,
+               series: str | None = None):
+    """Generalization error against alpha on log-log axes, with the fitted power law over its window
+    (dashed) and the known one where there is one (dotted); one colour per fit record (per
+    ``series`` value too, e.g. a ``learner`` column in both tables)."""
+    import numpy as np
+
+    apply_style()
+    keys = ([series] if series else []) + [k for k in ("eps", "lam") if k in fits.columns and fits[k].notna().any()]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    for i, fit in enumerate(fits.to_dict(orient="records")):
+        c = colors[i % len(colors)]
+        mask = np.ones(len(curves), dtype=bool)
+        for k in keys:
+            if k == series:
+                mask &= (curves[k] == fit[k]).to_numpy()
+            elif pd.notna(fit[k]) and k in curves:
+                mask &= np.isclose(curves[k], fit[k])
+        sel = curves[mask].sort_values("alpha")
+        label = ", ".join([str(fit[series])] if series else []) + (", " if series else "") \
+            + _series_label(tuple(fit[k] for k in keys if k != series and pd.notna(fit[k])),
+                            [k for k in keys if k != series and pd.notna(fit[k])])
+        ax.loglog(sel["alpha"], sel["gen_error"], color=c, label=f"{label}: b={fit['exponent']:.3f}")
+        window = np.geomspace(fit["alpha_min"], fit["alpha_max"], 20)
+        ax.loglog(window, fit["prefactor"] * window ** -fit["exponent"], "--", color="k", lw=0.8)
+        if np.isfinite(fit["known_exponent"]):
+            ax.loglog(window, fit["known_prefactor"] * window ** -fit["known_exponent"], ":", color=c, lw=2)
+    ax.set_xlabel("α = n/d")
+    ax.set_ylabel("generalization error")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title)
+    return _finish(fig, out)
+
+
+def plot_learning_curves(curves: pd.DataFrame, out: str | Path | None = None, title: str | None = None,
+                         series: str = "learner", panel: str = "eps"):
+    """Generalization error against alpha, one panel per ``panel`` value, one line per ``series``."""
+    apply_style()
+    panels = sorted(curves[panel].unique())
+    learners = list(dict.fromkeys(curves[series]))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.4), sharey=True, squeeze=False)
+    for ax, value in zip(axes[0], panels):
+        for i, name in enumerate(learners):
+            part = curves[(curves[panel] == value) & (curves[series] == name)].sort_values("alpha")
+            style = "-" if i == 0 else "--"
+            ax.plot(part["alpha"], part["gen_error"], style, color=colors[i % len(colors)], label=name,
+                    marker=None if len(part) > 20 else "o", ms=3)
+        ax.set_title(f"{'ε' if panel == 'eps' else panel}={value:g}")
+        ax.set_xlabel("α = n/d")
+        ax.set_ylim(bottom=0)
+    axes[0][0].set_ylabel(ERROR_LABELS["gen_error"])
+    axes[0][0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
     return _finish(fig, out)
