@@ -1,9 +1,7 @@
 """``raflab realdata``: records, figure, the mnist loader path on idx files the test writes, and
 bad input (one line, exit 2)."""
 
-import gzip
 import json
-import struct
 
 import numpy as np
 import pytest
@@ -14,19 +12,8 @@ from raflab.cli import app
 runner = CliRunner()
 
 
-def _write_idx(path, array, gz=False):
-    """An idx ubyte file in the official MNIST format (big-endian magic 0x0000 08 ndim, dims, bytes)."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    payload = header + array.astype(np.uint8).tobytes()
-    if gz:
-        with gzip.open(str(path) + ".gz", "wb") as f:
-            f.write(payload)
-    else:
-        path.write_bytes(payload)
-
-
 @pytest.fixture(scope="module")
-def mnist_dir(tmp_path_factory):
+def mnist_dir(tmp_path_factory, write_idx):
     """Tiny MNIST: classes 0, 1, 2 (60 training images each), 20 test images of each rule class.
     Each class is a bright square at its own place plus noise, so the rule is learnable."""
     folder = tmp_path_factory.mktemp("mnist")
@@ -41,10 +28,10 @@ def mnist_dir(tmp_path_factory):
     train_labels = np.repeat([0, 1, 2], 60)
     rng.shuffle(train_labels)
     test_labels = np.repeat([0, 1], 20)
-    _write_idx(folder / "train-images-idx3-ubyte", images(train_labels), gz=True)
-    _write_idx(folder / "train-labels-idx1-ubyte", train_labels, gz=True)
-    _write_idx(folder / "t10k-images-idx3-ubyte", images(test_labels))
-    _write_idx(folder / "t10k-labels-idx1-ubyte", test_labels)
+    write_idx(folder / "train-images-idx3-ubyte", images(train_labels), gz=True)
+    write_idx(folder / "train-labels-idx1-ubyte", train_labels, gz=True)
+    write_idx(folder / "t10k-images-idx3-ubyte", images(test_labels))
+    write_idx(folder / "t10k-labels-idx1-ubyte", test_labels)
     return folder
 
 

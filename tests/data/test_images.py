@@ -1,6 +1,4 @@
-import gzip
 import pickle
-import struct
 
 import numpy as np
 import pytest
@@ -8,24 +6,14 @@ import pytest
 from raflab.data.images import load_images, read_idx
 
 
-def _write_idx(path, array, gz):
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    payload = header + array.astype(np.uint8).tobytes()
-    if gz:
-        with gzip.open(str(path) + ".gz", "wb") as f:
-            f.write(payload)
-    else:
-        path.write_bytes(payload)
-
-
 @pytest.mark.parametrize("gz", [False, True])
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
-def test_mnist_idx_round_trip(tmp_path, gz, name):
+def test_mnist_idx_round_trip(tmp_path, gz, name, write_idx):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
     labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
-    _write_idx(tmp_path / "train-images-idx3-ubyte", images, gz)
-    _write_idx(tmp_path / "train-labels-idx1-ubyte", labels, gz)
+    write_idx(tmp_path / "train-images-idx3-ubyte", images, gz)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels, gz)
     X, y = load_images(name, tmp_path)
     assert X.shape == (5, 1, 28, 28) and X.dtype == np.float32
     np.testing.assert_allclose(X[:, 0] * 255, images, atol=1e-4)
