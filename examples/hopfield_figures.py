@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from raflab.cli_hopfield import plot_attractor_counts, plot_hopfield_overlap
+from raflab.plots import plot_attractor_counts, plot_hopfield_overlap
 from raflab.learners.assoc import KINDS, attractor_counts, simulate_hopfield
 from raflab.seeding import point_rng
 from raflab.theory.hopfield import capacity_alpha_c, retrieval_overlap

@@ -7,17 +7,15 @@ printed as ``warning: ...`` and flagged in the records (converged=False).
 
 from __future__ import annotations
 
-import functools
 import sys
-import warnings
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
 import typer
-from pydantic import ValidationError
 
-from raflab.config import describe_validation_error
+from raflab.cli_common import (ActivationOpt, AlphaOpt, DeviceOpt, DOpt, EpsOpt, FactCountOpt, Format, FormatOpt,
+                               KappaOpt, KernelOpt, LamOpt, LossOpt, ModelOpt, OutOpt, SeedOpt, SeedsOpt,
+                               _check_model, _describe, _emit, _grid, _model_options, _prior, user_errors)
 from raflab.ranges import parse_range
 
 app = typer.Typer(
@@ -26,123 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="raflab: rules and facts — exact high-dimensional theory beside finite-size experiments.",
 )
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def user_errors(fn):
-    """Turn the errors a user can cause into one line and exit 2; print warnings as one line."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from raflab.theory.fixed_point import ConvergenceWarning
-
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            warnings.simplefilter("always", UserWarning)  # raflab's notices (e.g. an f it centred)
-            try:
-                result = fn(*args, **kwargs)
-            except ValidationError as exc:
-                _fail(describe_validation_error(exc))
-            except ValueError as exc:  # includes NotSeparableError
-                _fail(str(exc))
-            finally:
-                for w in caught:
-                    if issubclass(w.category, (ConvergenceWarning, UserWarning)):
-                        typer.echo(f"warning: {w.message}", err=True)
-        return result
-
-    return wrapper
-
-
-# Options shared by the RAF commands: one definition each, so every command reads the same way.
-ModelOpt = typer.Option("linear", "--model",
-                        help="learner: linear | rf (random features) | kernel | bayes (Bayes-optimal: no loss, no lam)")
-LossOpt = typer.Option("square", "--loss", help="square | hinge | logistic")
-AlphaOpt = typer.Option("2", "--alpha", help="n/d: start:stop:num or a,b,c")
-EpsOpt = typer.Option("0", "--eps", help="fraction of facts in [0,1]: start:stop:num or a,b,c")
-LamOpt = typer.Option("0.1", "--lam", help="ridge penalty >= 0 (0: the lam->0+ limit): start:stop:num or a,b,c")
-KappaOpt = typer.Option("2", "--kappa", help="rf: features per dimension p/d > 0: start:stop:num or a,b,c")
-ActivationOpt = typer.Option("relu", "--activation",
-                             help="rf: relu | tanh | erf | sign | linear, or module:function for your own")
-KernelOpt = typer.Option("arccos", "--kernel",
-                         help="kernel: arccos | polynomial | rbf | linear | activation:NAME, parameters as "
-                              "name:key=value,... e.g. polynomial:degree=3,coef0=1")
-FormatOpt = typer.Option(Format.table, "--format", help="output records as table | json | csv")
-DOpt = typer.Option(1000, "--d", help="input dimension of the simulation")
-SeedsOpt = typer.Option(5, "--seeds", help="independent data sets per point")
-SeedOpt = typer.Option(0, "--seed", help="base seed")
-FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
-DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed")
-OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
-
-
-def _grid(alpha: str, eps: str, lam: str):
-    return parse_range(alpha, "alpha"), parse_range(eps, "eps"), parse_range(lam, "lam")
-
-
-def _check_model(model: str, loss: str | None = None) -> None:
-    from raflab.config import check_raf_params
-
-    check_raf_params(model=model, loss=loss)
-
-
-def _activation(text: str):
-    """A named activation, or ``package.module:function`` imported for a user-supplied one."""
-    from raflab.activations import load_callable
-
-    return load_callable(text, "activation")
-
-
-def _kernel(text: str) -> tuple[str, dict]:
-    """``name`` or ``name:key=value,...`` (``activation:NAME`` is a name)."""
-    name, _, params = text.partition(":")
-    if name == "activation" or not params:
-        return text, {}
-    out = {}
-    for item in params.split(","):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"malformed kernel parameters {params!r} (use key=value,key=value)")
-        try:
-            out[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
-        except ValueError:
-            raise ValueError(f"kernel parameter {key.strip()} must be a number (got {value!r})") from None
-    return name, out
-
-
-def _model_options(model: str, kappa: str, activation: str, kernel: str) -> dict:
-    """Keyword arguments of the theory and simulation APIs for the chosen learner."""
-    _check_model(model)
-    if model == "rf":
-        return {"model": "rf", "kappa": parse_range(kappa, "kappa"), "activation": _activation(activation)}
-    if model == "kernel":
-        name, params = _kernel(kernel)
-        return {"model": "kernel", "kernel": name, "kernel_params": params}
-    return {"model": model}
-
-
-def _describe(options: dict, loss: str | None = None) -> str:
-    model = options["model"]
-    extra = {"rf": lambda: f" ({options['activation'] if isinstance(options['activation'], str) else 'custom'}, "
-                           f"kappa={','.join(f'{k:g}' for k in options['kappa'])})",
-             "kernel": lambda: f" ({options['kernel']})"}.get(model, lambda: "")()
-    return f"{model}{extra}" + (f" {loss}" if loss else "")
-
-
-def _emit(df, fmt: Format, title: str) -> None:
-    from raflab.output import write_records
-
-    write_records(df, fmt.value, title=title)
 
 
 @app.command()
@@ -232,17 +113,6 @@ def capacity(model: str = ModelOpt, kappa: str = KappaOpt, activation: str = Act
         for a in alphas:
             rows.append({**head, "solved_for": "eps", "eps": capacity_eps(prior, float(a)), "alpha": a})
     _emit(pd.DataFrame(rows), format, f"storage capacity (hinge, lam -> 0+): {_describe(options)}")
-
-
-def _prior(options: dict, kappa=None):
-    """The theory's prior for the chosen learner (one kappa for rf)."""
-    from raflab.theory.erm import make_prior
-
-    if options["model"] == "rf":
-        return make_prior("rf", kappa=float(kappa), activation=options["activation"])
-    if options["model"] == "kernel":
-        return make_prior("kernel", kernel=options["kernel"], **options["kernel_params"])
-    return make_prior("linear")
 
 
 @app.command()

@@ -11,7 +11,7 @@ import itertools
 import pandas as pd
 import typer
 
-from raflab.cli import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, user_errors
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, user_errors
 from raflab.ranges import parse_range
 
 attention_app = typer.Typer(no_args_is_help=True, help="in-context memorization of nonlinear attention")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli import Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
 from raflab.ranges import parse_range
 
 diffusion_app = typer.Typer(no_args_is_help=True,

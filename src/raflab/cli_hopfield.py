@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
 from raflab.ranges import parse_range
 
 hopfield_app = typer.Typer(no_args_is_help=True,
@@ -84,6 +84,8 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
     df = simulate_hopfield(alphas, n=n, seeds=seeds, seed=seed, starts=starts or None, device=device)
     if out is not None:
         from raflab.theory.hopfield import retrieval_overlap
+
+        from raflab.plots import plot_hopfield_overlap
 
         line = pd.DataFrame(retrieval_overlap(np.linspace(min(0.01, alphas.min()), max(0.2, alphas.max()), 400)))
         plot_hopfield_overlap(line, df, out=out)
@@ -189,89 +191,8 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
         rows.append(row)
     df = pd.DataFrame(rows)
     if out is not None:
+        from raflab.plots import plot_attractor_counts
+
         plot_attractor_counts(df, out=out, title=f"{data}, β={beta:g}, {starts} starts, {seeds} data set(s) per K")
         _note(out)
     _emit(df, fmt, f"dense AM attractors ({data}, beta={beta:g})")
-
-
-# ----------------------------------------------------------------------------------------------
-# Figures (raflab's style; data arrive as records)
-
-
-def plot_hopfield_overlap(theory: pd.DataFrame, simulation: pd.DataFrame | None = None, out=None, alpha_c=None):
-    """Retrieval overlap against load: the AGS line, simulations as points with 2-standard-error bars.
-
-    Left: m against alpha; right: the fraction of wrong spins (1 - m)/2 on a log scale below
-    alpha_c, where the left panel cannot resolve theory from simulation. ``theory``: records of
-    :func:`raflab.theory.hopfield.retrieval_overlap`; ``simulation``: of
-    :func:`raflab.learners.assoc.simulate_hopfield` (one marker per N).
-    """
-    import matplotlib.pyplot as plt
-
-    from raflab.plots import _finish, apply_style
-
-    apply_style()
-    fig, (ax, az) = plt.subplots(1, 2, figsize=(10, 3.8))
-    th = theory.sort_values("alpha")
-    ret = th[th["retrieval"]]
-    if alpha_c is None and len(ret) and (~th["retrieval"]).any():
-        from raflab.theory.hopfield import capacity_alpha_c
-
-        alpha_c = capacity_alpha_c()["alpha_c"]
-    ax.plot(ret["alpha"], ret["overlap"], "k-", label="AGS theory (retrieval branch)")
-    ax.plot(th.loc[~th["retrieval"], "alpha"], th.loc[~th["retrieval"], "overlap"], "k:", lw=1)
-    visible = ret[(1 - ret["overlap"]) / 2 > 1e-7]
-    az.plot(visible["alpha"], (1 - visible["overlap"]) / 2, "k-", label="AGS theory")
-    if alpha_c is not None:
-        for a in (ax, az):
-            a.axvline(alpha_c, color="0.5", ls="--", lw=1)
-        ax.text(alpha_c, 0.05, f" α_c = {alpha_c:.4f}", color="0.3", fontsize=8)
-    if simulation is not None:
-        for i, (N, g) in enumerate(simulation.groupby("n")):
-            g = g.sort_values("alpha")
-            style = dict(fmt="os^D"[i % 4], ms=4, color=f"C{i}", capsize=2)
-            ax.errorbar(g["alpha"], g["overlap"], 2 * g["overlap_stderr"], **style,
-                        label=f"simulation N={N} ({int(g['seeds'].iloc[0])} networks, ±2 s.e.)")
-            below = g[(g["overlap"] < 1) & (g["alpha"] <= (alpha_c or np.inf))]
-            az.errorbar(below["alpha"], (1 - below["overlap"]) / 2, below["overlap_stderr"], **style,
-                        label=f"N={N}")
-    ax.set_xlabel("load α = P / N")
-    ax.set_ylabel("final overlap m")
-    ax.set_ylim(-0.02, 1.05)
-    ax.set_title("Hopfield network, T = 0 asynchronous recall from the stored pattern")
-    ax.legend(fontsize=7, loc="lower left")
-    az.set_yscale("log")
-    az.set_xlim(right=(alpha_c or th["alpha"].max()) * 1.04)
-    az.set_xlabel("load α = P / N")
-    az.set_ylabel("fraction of wrong spins (1 - m) / 2")
-    az.set_title("below capacity (log scale)")
-    az.legend(fontsize=7, loc="lower right")
-    return _finish(fig, out)
-
-
-def plot_attractor_counts(records: pd.DataFrame, out=None, title: str | None = None):
-    """Distinct attractors by kind against K (left) and the fraction of starts each kind attracts (right)."""
-    import matplotlib.pyplot as plt
-
-    from raflab.learners.assoc import KINDS
-    from raflab.plots import _finish, apply_style
-
-    apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    df = records.sort_values("K")
-    colors = {"stored": "C0", "spurious": "C3", "mean": "C2"}
-    for kind in KINDS:
-        axes[0].plot(df["K"], df[f"n_{kind}"], "o-", ms=4, color=colors[kind], label=kind)
-        axes[1].plot(df["K"], df[f"fraction_{kind}"], "o-", ms=4, color=colors[kind], label=kind)
-    axes[0].plot(df["K"], df["K"], ":", color="0.6", lw=1, label="K (every memory stored)")
-    axes[0].set_yscale("symlog", linthresh=1)
-    axes[0].set_ylabel("distinct attractors")
-    axes[1].set_ylabel("fraction of starts")
-    axes[1].set_ylim(-0.02, 1.02)
-    for ax in axes:
-        ax.set_xscale("log")
-        ax.set_xlabel("memories K")
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from raflab.cli import (AlphaOpt, FactCountOpt, Format, FormatOpt, LossOpt, OutOpt, SeedOpt, SeedsOpt,
+from raflab.cli_common import (AlphaOpt, FactCountOpt, Format, FormatOpt, LossOpt, OutOpt, SeedOpt, SeedsOpt,
                         _emit, user_errors)
 from raflab.ranges import parse_range
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli import (ActivationOpt, DeviceOpt, Format, FormatOpt, KappaOpt, KernelOpt, ModelOpt, OutOpt,
+from raflab.cli_common import (ActivationOpt, DeviceOpt, Format, FormatOpt, KappaOpt, KernelOpt, ModelOpt, OutOpt,
                         SeedOpt, _emit, _model_options, _prior, user_errors)
 from raflab.ranges import parse_range
 

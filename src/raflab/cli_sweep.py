@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from raflab.cli import Format, FormatOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, _emit, user_errors
 
 sweep_app = typer.Typer(no_args_is_help=True, help="sweeps from config files: run, status, export, plot")
 
