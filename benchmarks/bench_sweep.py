@@ -10,7 +10,7 @@
 and, as the floor, one vectorized ``erm_theory`` call per (loss, kappa) with no store at all.
 
 Theory is vectorized, so a theory sweep gains little from processes; simulations do. The second
-table runs a simulation sweep (linear hinge fits, d = 200, 48 data sets) on 1 and on ``--workers``
+table runs a simulation sweep (linear hinge fits, d = 1000, 48 data sets) on 1 and on ``--workers``
 processes, against the same plain loop of ``simulate_erm`` calls.
 
 Each engine run writes a fresh DuckDB store in a temporary folder. Every column prints the largest
@@ -62,7 +62,7 @@ def engine(config, workers: int, folder: str) -> tuple[float, pd.DataFrame]:
 
 
 SIMULATION = {"name": "bench-sim", "task": "simulate", "seeds": 4,
-              "grid": {"loss": "hinge", "alpha": "0.5:3:6", "eps": [0, 0.2], "lam": 0.05, "d": 200}}
+              "grid": {"loss": "hinge", "alpha": "0.5:3:6", "eps": [0, 0.2], "lam": 0.05, "d": 1000}}
 
 
 def simulation_part(workers: int) -> None:

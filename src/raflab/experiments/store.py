@@ -1,12 +1,13 @@
 """The result store: an embedded DuckDB database, one row per (config hash, kind, point, seed).
 
-Only the process that runs a sweep writes, one transaction per finished work unit, through one
-connection held for the run (opening a DuckDB file costs ~0.1 s, a transaction ~0.04 s). DuckDB
+Only the process that runs a sweep writes, through one connection held for the run (opening a
+DuckDB file costs ~0.1 s, a transaction ~0.04 s), one transaction for the units that finish within
+0.5 s of each other. DuckDB
 lets no other process open a file a writer holds, so the runner also keeps a small JSON sidecar
 (``<store>.live.json``: counts per sweep, its pid) that ``raflab sweep status`` reads while the
 store is busy. After the run, anyone reads the store directly (``pandas``/``polars`` through
 ``duckdb.connect(path, read_only=True)``). A process killed mid-write loses at most that unit,
-whose transaction is rolled back on the next open; a re-run recomputes exactly that unit.
+whose transaction is rolled back on the next open; a re-run recomputes exactly those units.
 
 Tables
 ------
@@ -45,7 +46,27 @@ _SWEEPS = """CREATE TABLE IF NOT EXISTS sweeps (
     units BIGINT, rows_expected BIGINT, first_run TIMESTAMP, last_run TIMESTAMP)"""
 
 
+#: columns whose type must not depend on which rows arrive first (a batch mixing theory rows, which
+#: have iterations and converged, with simulation rows, which do not, would make them float)
+_INTEGER_COLUMNS = ("seed", "iterations", "d", "n_seeds")
+_BOOLEAN_COLUMNS = ("converged",)
+
+
+def _typed(batch: pd.DataFrame) -> pd.DataFrame:
+    for col in _INTEGER_COLUMNS:
+        if col in batch:
+            batch[col] = batch[col].astype("Int64")
+    for col in _BOOLEAN_COLUMNS:
+        if col in batch:
+            batch[col] = batch[col].astype("boolean")
+    return batch
+
+
 def _sql_type(values: pd.Series) -> str:
+    if values.name in _INTEGER_COLUMNS:
+        return "BIGINT"
+    if values.name in _BOOLEAN_COLUMNS:
+        return "BOOLEAN"
     kind = values.dtype.kind
     if kind == "b":
         return "BOOLEAN"
@@ -149,7 +170,7 @@ class ResultStore:
         """Insert (or replace: a retried failure) rows in one transaction."""
         if not rows:
             return
-        batch = pd.DataFrame(rows)
+        batch = _typed(pd.DataFrame(rows))
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:

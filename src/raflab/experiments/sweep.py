@@ -25,6 +25,10 @@ from raflab.experiments.store import ResultStore, StoreBusyError, clean_value
 from raflab.experiments.sweep_config import SweepConfig, WorkUnit, point_key, THEORY_KEYS, SIMULATION_KEYS
 
 
+#: rows finished within this many seconds are written in one transaction (a SIGKILL loses at most these)
+FLUSH_SECONDS = 0.5
+
+
 def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
@@ -120,15 +124,11 @@ def expected_rows(config: SweepConfig) -> int:
     return sum(len(u.points) for u in config.units())
 
 
-def pending_units(config: SweepConfig, store: ResultStore, retry_failed: bool = True) -> list[WorkUnit]:
-    finished = store.finished_keys(config.config_hash, include_failed=not retry_failed)
-    return [u for u in config.units() if not all(k in finished for k in u.keys())]
-
-
 def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: str = "local",
               workers: int | None = None, address: str | None = None, retry_failed: bool = True,
               quiet: bool = False) -> dict:
-    """Run the units of ``config`` that the store does not hold yet; write each unit as it finishes.
+    """Run the units of ``config`` that the store does not hold yet; write rows as units finish
+    (one transaction for the units that finish within ``FLUSH_SECONDS`` of each other).
 
     Parameters
     ----------
@@ -161,20 +161,40 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
     with result_store.session():
         result_store.register_sweep(config.config_hash, config.name, config.task, config.content(),
                                     len(units), total)
-        todo = pending_units(config, result_store, retry_failed)
+        done_keys = result_store.finished_keys(config.config_hash)
+        failed_keys = result_store.finished_keys(config.config_hash, include_failed=True) - done_keys
+        todo = [u for u in units if not all(k in (done_keys if retry_failed else done_keys | failed_keys)
+                                            for k in u.keys())]
         todo_rows = sum(len(u.points) for u in todo)
-        counts = result_store.counts(config.config_hash)
-        live = {"config_hash": config.config_hash, "name": config.name, "rows": total, **counts}
+        live = {"config_hash": config.config_hash, "name": config.name, "rows": total,
+                "done": len(done_keys), "failed": len(failed_keys)}
         result_store.write_live(live)
+        buffer: list[dict] = []
+        last_flush = time.monotonic()
+
+        def flush():
+            nonlocal last_flush
+            result_store.write_rows(buffer)  # one transaction
+            for row in buffer:
+                key = (row["kind"], row["point"], row["seed"])
+                live["failed"] -= key in failed_keys  # a retried failure is replaced
+                live[row["status"]] += 1
+            result_store.write_live(live)
+            buffer.clear()
+            last_flush = time.monotonic()
+
         with rows_progress(f"{config.name} ({config.task})", todo_rows, enabled=not quiet) as advance:
             for _, rows in run_units(fn, todo, backend=backend, workers=workers, address=address):
                 now = datetime.now(timezone.utc).replace(tzinfo=None)
-                result_store.write_rows([{**stamp, **row, "finished_at": now} for row in rows])
+                buffer += [{**stamp, **row, "finished_at": now} for row in rows]
                 n_failed = sum(r["status"] == "failed" for r in rows)
                 failed, done = failed + n_failed, done + len(rows) - n_failed
-                live.update(result_store.counts(config.config_hash))
-                result_store.write_live(live)
+                # a transaction costs ~40 ms: units that finish within FLUSH_SECONDS of each other share one
+                if time.monotonic() - last_flush >= FLUSH_SECONDS or len(buffer) >= 1000:
+                    flush()
                 advance(len(rows))
+            if buffer:
+                flush()
     return {"config_hash": config.config_hash, "rows_expected": total, "rows_skipped": total - todo_rows,
             "rows_done": done, "rows_failed": failed, "seconds": time.perf_counter() - start}
 
