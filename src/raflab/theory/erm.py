@@ -35,6 +35,8 @@ DEFAULT_INIT = (0.3, 1.0, 1.0)
 #: q beyond this means the interpolating (lam -> 0+) fixed point does not exist: data not separable
 _Q_DIVERGED_INTERPOLATING = 1e7
 _Q_DIVERGED = 1e14
+#: iterations without a tenfold residual improvement after which an undamped point counts as cycling
+_PATIENCE = 1000
 _V_TILDE_MIN = 1e-8
 
 
@@ -130,19 +132,21 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
         # V_tilde = lam V = 0 (linear: V_tilde = 1 - alpha P(margin constraint active)).
         return state[:, 2] > _V_TILDE_MIN if channel.interpolating else np.ones(len(state), bool)
 
-    def solve(init, damping, index=None, max_iter=max_iter):
+    def solve(init, damping, index=None, max_iter=max_iter, patience=None):
         index = np.arange(len(init)) if index is None else index
         return solve_fixed_point(lambda state, idx: update(state, index[idx]), init, tol=tol,
                                  max_iter=max_iter, damping=damping, diverged=diverged,
                                  admissible=admissible, positive=(1, 2),
                                  # the interpolating map also attracts to the degenerate V_tilde -> 0,
                                  # q -> inf; extrapolating steps can jump there, plain steps do not
-                                 anderson=0 if channel.interpolating else 3)
+                                 anderson=0 if channel.interpolating else 3, patience=patience)
 
-    result = solve(init, damping)
-    # A point that ran out of iterations without diverging is cycling (seen for random features at
-    # n/p >> 1, where the hinge map has a stable 4-cycle): a damped restart from its start settles it.
-    cycling = np.flatnonzero(~result.converged & (result.iterations >= max_iter))
+    patience = _PATIENCE if damping > 0.3 else None
+    result = solve(init, damping, patience=patience)
+    # A point that ran out of iterations, or whose residual stopped improving, without diverging is
+    # cycling (seen for random features at n/p >> 1, where the hinge map has a stable 4-cycle, and
+    # for hinge at small lam and eps = 0): a damped restart from its start settles it.
+    cycling = np.flatnonzero(~result.converged & ((result.iterations >= max_iter) | result.stalled))
     if cycling.size and damping > 0.3:
         # a cycle settles within tens of damped steps; a point still creeping after this is
         # genuinely critical (e.g. min-norm square loss at n = p), not worth another full budget

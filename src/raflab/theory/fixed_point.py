@@ -30,6 +30,7 @@ class FixedPointResult:
     converged: np.ndarray  # (P,) bool
     iterations: np.ndarray  # (P,) int
     residual: np.ndarray  # (P,) float: max relative change of the undamped update at the end
+    stalled: np.ndarray | None = None  # (P,) bool: stopped because the residual stopped improving
 
 
 def relative_residual(new: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -49,6 +50,7 @@ def solve_fixed_point(
     admissible: Callable[[np.ndarray], np.ndarray] | None = None,
     positive: tuple[int, ...] = (),
     anderson: int = 3,
+    patience: int | None = None,
 ) -> FixedPointResult:
     """Iterate ``update`` to a fixed point, point by point but vectorized.
 
@@ -71,6 +73,10 @@ def solve_fixed_point(
         Components known to be positive: accelerated in log scale, so they stay positive.
     anderson : int
         Number of past steps in the Anderson mixing (0: plain damped iteration).
+    patience : int, optional
+        Stop a point whose best residual has not improved tenfold in this many iterations (a cycle,
+        not a slow linear approach, which keeps improving): reported as ``stalled``, so a caller
+        can restart it damped instead of spending the whole budget.
     """
     state = np.array(init, dtype=float, copy=True)
     P, K = state.shape
@@ -79,6 +85,9 @@ def solve_fixed_point(
     iterations = np.zeros(P, dtype=int)
     residual = np.full(P, np.inf)
     residual_prev = np.full(P, np.inf)
+    stalled = np.zeros(P, dtype=bool)
+    mark = np.full(P, np.inf)  # residual at the last tenfold improvement
+    mark_iter = np.zeros(P, dtype=int)
     accel = _Anderson(P, K, anderson, positive, damping) if anderson > 0 else None
     for _ in range(max_iter):
         active = np.flatnonzero(~stopped)
@@ -114,7 +123,14 @@ def solve_fixed_point(
         converged[active[done]] = True
         stopped[active[done]] = True
         stopped[active[bad]] = True
-    return FixedPointResult(state, converged, iterations, residual)
+        if patience is not None:
+            better = res < 0.1 * mark[active]
+            mark[active[better]] = res[better]
+            mark_iter[active[better]] = iterations[active[better]]
+            stuck = ~done & ~bad & (iterations[active] - mark_iter[active] > patience)
+            stalled[active[stuck]] = True
+            stopped[active[stuck]] = True
+    return FixedPointResult(state, converged, iterations, residual, stalled)
 
 
 class _Anderson:
