@@ -138,6 +138,21 @@ def test_simulation_rows_equal_simulate_erm(tmp_path):
     np.testing.assert_allclose(rows["train_loss"], direct["train_loss"], rtol=1e-12)
 
 
+def test_bayes_rows_are_the_bayes_optimal_theory_and_gamp(tmp_path):
+    from raflab.experiments.simulate import simulate_erm
+    from raflab.theory.bayes import bayes_optimal_theory
+
+    config = config_from_dict({"name": "b", "task": "compare", "seeds": 1,
+                               "grid": {"model": "bayes", "alpha": [1, 3], "eps": [0, 0.2], "d": 60}})
+    run_sweep(config, store=tmp_path / "s.duckdb", workers=1, quiet=True)
+    rows = ResultStore(tmp_path / "s.duckdb").rows(config.config_hash)
+    theory = rows[rows.kind == "theory"].sort_values(["eps", "alpha"], ignore_index=True)
+    np.testing.assert_allclose(theory.gen_error, bayes_optimal_theory([1, 3], [0, 0.2]).gen_error, rtol=1e-9)
+    sims = rows[rows.kind == "simulation"].sort_values(["eps", "alpha"], ignore_index=True)
+    direct = simulate_erm("square", [1, 3], [0, 0.2], 0.0, model="bayes", d=60, seeds=1, raw=True)
+    np.testing.assert_allclose(sims.gen_error, direct.sort_values(["eps", "alpha"]).gen_error, rtol=1e-12)
+
+
 def test_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path):
     # hinge at lam = 0 is max-margin: at alpha = 4 with half the labels random no hyperplane separates
     config = config_from_dict({"name": "f", "task": "simulate", "grid": {"loss": "hinge", "alpha": [0.5, 4],

@@ -41,7 +41,7 @@ def _model_options(point: dict, options: dict) -> dict:
         return {"model": "rf", "kappa": point["kappa"], "activation": load_callable(point["activation"])}
     if model == "kernel":
         return {"model": "kernel", "kernel": point["kernel"], "kernel_params": options["kernel_params"]}
-    return {"model": "linear"}
+    return {"model": model}  # linear, bayes
 
 
 def _row(unit: WorkUnit, point: dict, status: str, error: str | None, metrics: dict) -> dict:
