@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from raflab.experiments.simulate import STDERR_OF
+from raflab.experiments.simulate import summarize_seeds
 from raflab.experiments.store import ResultStore
 
-GROUP_KEYS = ("model", "loss", "kappa", "activation", "kernel", "d", "eps", "lam", "alpha")
 FIGURE_KEYS = ("model", "loss", "kappa", "activation", "kernel", "d")
-METRICS = ("gen_error", "rule_train_error", "fact_memorization_error", "train_loss", "m", "q")
 
 
 def sweep_tables(rows: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
@@ -30,17 +28,7 @@ def sweep_tables(rows: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame 
     theory = rows[rows["kind"] == "theory"]
     theory = theory.drop(columns=[c for c in ("seed", "d") if c in theory]).dropna(axis=1, how="all")
     sims = rows[rows["kind"] == "simulation"]
-    summary = None
-    if len(sims):
-        keys = [k for k in GROUP_KEYS if k in sims.columns and sims[k].notna().any()]
-        metrics = [m for m in METRICS if m in sims.columns]
-        g = sims.groupby(keys, sort=True, dropna=False)
-        summary = g[metrics].mean()
-        sem = g[[m for m in STDERR_OF if m in metrics]].sem(ddof=1)
-        for m in sem.columns:
-            summary[f"{m}_stderr"] = sem[m]
-        summary["n_seeds"] = g.size()
-        summary = summary.reset_index()
+    summary = summarize_seeds(sims) if len(sims) else None
     return (theory.reset_index(drop=True) if len(theory) else None), summary
 
 

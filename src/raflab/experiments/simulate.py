@@ -230,16 +230,22 @@ def _model_columns(model: str, activation, kernel) -> dict:
     return {}
 
 
-def summarize_seeds(per_seed: pd.DataFrame, d: int) -> pd.DataFrame:
-    """Mean over seeds, with the standard error of each error and loss."""
-    keys = [k for k in ("model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel")
-            if k in per_seed.columns]
-    g = per_seed.groupby(keys, sort=False)
-    out = g[list(MEASURED)].mean()
-    out.insert(0, "d", d)
+def summarize_seeds(per_seed: pd.DataFrame, d: int | None = None) -> pd.DataFrame:
+    """Mean over seeds, with the standard error of each error and loss.
+
+    One record per point: the point's keys present in ``per_seed`` (``d`` too when it is a column,
+    as in a sweep's rows; otherwise pass the one ``d``), missing keys of a mixed table kept as NaN.
+    """
+    keys = [k for k in ("model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel", "d")
+            if k in per_seed.columns and per_seed[k].notna().any()]
+    measured = [k for k in MEASURED if k in per_seed.columns]
+    g = per_seed.groupby(keys, sort=False, dropna=False)
+    out = g[measured].mean()
+    if d is not None:
+        out.insert(0, "d", d)
     out["n_seeds"] = g.size()
-    sem = g[list(STDERR_OF)].sem(ddof=1)
-    for k in STDERR_OF:
+    sem = g[[k for k in STDERR_OF if k in measured]].sem(ddof=1)
+    for k in sem.columns:
         out[f"{k}_stderr"] = sem[k]
-    order = [k for k in ("kappa", "eps", "lam", "alpha") if k in keys]
+    order = [k for k in ("kappa", "d", "eps", "lam", "alpha") if k in keys]
     return out.reset_index().sort_values(order, ignore_index=True)
