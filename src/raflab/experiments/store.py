@@ -193,21 +193,21 @@ class ResultStore:
                 con.execute(f'ALTER TABLE results ADD COLUMN "{col}" {_sql_type(batch[col])}')
 
     # -- reading ------------------------------------------------------------------------------
+    @staticmethod
+    def _has_table(con, name: str) -> bool:
+        return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                [name]).fetchone()[0])
+
     def _query(self, sql: str, params=None, timeout: float | None = None) -> pd.DataFrame:
         with self.connect(read_only=True, timeout=timeout) as con:
-            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            if "results" not in tables:
-                return pd.DataFrame()
-            return con.execute(sql, params or []).df()
+            return con.execute(sql, params or []).df() if self._has_table(con, "results") else pd.DataFrame()
 
-    def finished_keys(self, config_hash: str, include_failed: bool = False) -> set[tuple]:
-        """Keys (kind, point, seed) already stored as done (and as failed, if asked)."""
+    def stored_keys(self, config_hash: str) -> dict[tuple, str]:
+        """Status ('done' or 'failed') of every stored key (kind, point, seed) of a sweep."""
         if not self.path.exists():
-            return set()
-        statuses = ("done", "failed") if include_failed else ("done",)
-        df = self._query("SELECT kind, point, seed FROM results WHERE config_hash = ? AND status IN "
-                         f"({', '.join('?' * len(statuses))})", [config_hash, *statuses])
-        return set(map(tuple, df.itertuples(index=False))) if len(df) else set()
+            return {}
+        df = self._query("SELECT kind, point, seed, status FROM results WHERE config_hash = ?", [config_hash])
+        return {(kind, point, seed): status for kind, point, seed, status in df.itertuples(index=False)}
 
     def rows(self, config_hash: str | None = None, status: str | None = "done",
              drop_empty: bool = True) -> pd.DataFrame:
@@ -226,8 +226,7 @@ class ResultStore:
 
     def sweeps(self) -> pd.DataFrame:
         with self.connect(read_only=True) as con:
-            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            if "sweeps" not in tables:
+            if not self._has_table(con, "sweeps"):
                 return pd.DataFrame(columns=["config_hash", "name", "task", "config", "units", "rows_expected"])
             return con.execute("SELECT * FROM sweeps ORDER BY first_run").df()
 

@@ -17,8 +17,6 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 import raflab
 from raflab.experiments.backends import run_units
 from raflab.experiments.store import ResultStore, StoreBusyError, clean_value
@@ -161,13 +159,13 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
     with result_store.session():
         result_store.register_sweep(config.config_hash, config.name, config.task, config.content(),
                                     len(units), total)
-        done_keys = result_store.finished_keys(config.config_hash)
-        failed_keys = result_store.finished_keys(config.config_hash, include_failed=True) - done_keys
-        todo = [u for u in units if not all(k in (done_keys if retry_failed else done_keys | failed_keys)
-                                            for k in u.keys())]
+        stored = result_store.stored_keys(config.config_hash)
+        failed_keys = {k for k, status in stored.items() if status == "failed"}
+        skip = {k for k, status in stored.items() if status == "done" or not retry_failed}
+        todo = [u for u in units if not all(k in skip for k in u.keys())]
         todo_rows = sum(len(u.points) for u in todo)
         live = {"config_hash": config.config_hash, "name": config.name, "rows": total,
-                "done": len(done_keys), "failed": len(failed_keys)}
+                "done": len(stored) - len(failed_keys), "failed": len(failed_keys)}
         result_store.write_live(live)
         buffer: list[dict] = []
         last_flush = time.monotonic()
@@ -218,4 +216,4 @@ def sweep_status(config: SweepConfig, store: str | Path | None = None, wait: flo
             counts, live = {k: int(state[k]) for k in ("done", "failed")}, True
     return {"name": config.name, "config_hash": config.config_hash, "task": config.task, "rows": total,
             "done": counts["done"], "failed": counts["failed"],
-            "pending": int(np.clip(total - counts["done"] - counts["failed"], 0, None)), "running": live}
+            "pending": max(0, total - counts["done"] - counts["failed"]), "running": live}
