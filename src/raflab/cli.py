@@ -13,9 +13,15 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from raflab.cli_attention import attention_app
 from raflab.cli_common import (ActivationOpt, AlphaOpt, DeviceOpt, DOpt, EpsOpt, FactCountOpt, Format, FormatOpt,
                                KappaOpt, KernelOpt, LamOpt, LossOpt, ModelOpt, OutOpt, SeedOpt, SeedsOpt,
                                _check_model, _describe, _emit, _grid, _model_options, _prior, user_errors)
+from raflab.cli_diffusion import diffusion_app
+from raflab.cli_hopfield import hopfield_app
+from raflab.cli_realdata import realdata
+from raflab.cli_sdpi import sdpi_app
+from raflab.cli_sweep import report, sweep_app
 from raflab.ranges import parse_range
 
 app = typer.Typer(
@@ -242,14 +248,15 @@ def rates(model: str = ModelOpt, loss: str = LossOpt,
         raise ValueError(f"malformed --window {window!r} (use alpha_min:alpha_max, e.g. 100:10000)") from None
     fits = learning_rates(loss, parse_range(eps, "eps"), parse_range(lam, "lam"), alpha_min=alpha_min,
                           alpha_max=alpha_max, points=points, model_options=options)
-    _emit(fits, format, f"large-alpha rates: {_describe(options, None if model == 'bayes' else loss)}")
+    what = _describe(options, None if model == "bayes" else loss)
+    _emit(fits, format, f"large-alpha rates: {what}")
     if out is not None:
         from raflab.plots import plot_rates
         from raflab.theory import erm_theory
 
         curves = erm_theory(loss, np.geomspace(alpha_min / 10, alpha_max, 60), parse_range(eps, "eps"),
                             parse_range(lam, "lam"), **options)
-        plot_rates(curves, fits, out=out, title=f"{_describe(options, None if model == 'bayes' else loss)}")
+        plot_rates(curves, fits, out=out, title=what)
         typer.echo(f"figure written to {out}", err=True)
 
 
@@ -264,10 +271,9 @@ def figures(out: Path = typer.Option(Path("docs/figures/raf"), "--out", help="fo
     """Every RAF figure (errors per loss, RF, phase, Pareto, Bayes vs optimal lam, rates, real data)."""
     from raflab.experiments.gallery import GallerySettings, make_gallery
 
-    check_d = int(d)
-    if check_d < 2 or seeds < 1:
+    if d < 2 or seeds < 1:
         raise ValueError(f"need d >= 2 and seeds >= 1 (got d={d}, seeds={seeds})")
-    settings = GallerySettings(d=check_d, seeds=seeds, seed=seed, theory_only=theory_only, data=data,
+    settings = GallerySettings(d=d, seeds=seeds, seed=seed, theory_only=theory_only, data=data,
                                data_dir=data_dir)
     _emit(make_gallery(out, settings), format, f"RAF figures in {out}")
 
@@ -276,27 +282,15 @@ def main() -> None:
     app()
 
 
+# The other systems' command groups (they share raflab.cli_common, not this module), after the RAF
+# commands so that --help lists those first.
+app.command("report")(report)
+app.command("realdata")(realdata)
+app.add_typer(attention_app, name="attention", help="in-context memorization of nonlinear attention")
+app.add_typer(diffusion_app, name="diffusion", help="diffusion models: memorization -> spurious -> generalization")
+app.add_typer(hopfield_app, name="hopfield", help="associative memories: Hopfield capacity, dense memories, attractors")
+app.add_typer(sdpi_app, name="sdpi", help="memorization lower bounds from strong data-processing inequalities")
+app.add_typer(sweep_app, name="sweep", help="sweeps from config files: run, status, export, plot")
+
 if __name__ == "__main__":
-    # `python -m raflab.cli` runs this file as __main__; the importable raflab.cli module is the one
-    # that carries the subcommand groups, so run that one
-    from raflab.cli import main as _main
-
-    _main()
-elif __name__ != "__mp_main__":  # (a spawned worker re-imports the launching module under that name)
-    # Subcommand groups of the other systems: they import the shared options above, hence last.
-    from raflab.cli_attention import attention_app
-
-    app.add_typer(attention_app, name="attention", help="in-context memorization of nonlinear attention")
-    from raflab.cli_diffusion import diffusion_app
-    app.add_typer(diffusion_app, name="diffusion", help="diffusion models: memorization -> spurious -> generalization")
-    from raflab.cli_hopfield import hopfield_app
-    app.add_typer(hopfield_app, name="hopfield",
-                  help="associative memories: Hopfield capacity, dense memories, attractors")
-    from raflab.cli_sdpi import sdpi_app
-    app.add_typer(sdpi_app, name="sdpi", help="memorization lower bounds from strong data-processing inequalities")
-    from raflab.cli_sweep import report as _report, sweep_app
-
-    app.add_typer(sweep_app, name="sweep", help="sweeps from config files: run, status, export, plot")
-    app.command("report")(_report)
-    from raflab.cli_realdata import realdata as _realdata
-    app.command("realdata")(_realdata)
+    main()

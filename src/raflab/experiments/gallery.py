@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-LOSSES = ("square", "hinge", "logistic")
+from raflab.losses import LOSSES
 
 
 @dataclass(frozen=True)

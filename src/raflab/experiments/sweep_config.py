@@ -33,8 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from raflab.config import MODELS, check_raf_params, describe_validation_error
-from raflab.losses import LOSSES
+from raflab.config import check_raf_params, describe_validation_error
 from raflab.ranges import parse_range
 
 NUMERIC_AXES = ("alpha", "eps", "lam", "kappa", "d")
@@ -284,4 +283,4 @@ def config_from_dict(data: dict[str, Any]) -> SweepConfig:
 
 
 __all__ = ["SweepConfig", "SweepGrid", "SweepOptions", "WorkUnit", "load_config", "config_from_dict",
-           "point_key", "LOSSES", "MODELS"]
+           "point_key"]
