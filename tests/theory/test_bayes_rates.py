@@ -131,3 +131,19 @@ def test_rates_cli_and_bad_window():
     for window, message in (("1:x", "malformed --window"), ("100:10", "0 < alpha_min < alpha_max")):
         bad = runner.invoke(app, ["rates", "--window", window])
         assert bad.exit_code == 2 and message in bad.stderr
+
+
+def test_large_alpha_square_fits_follow_the_rate():
+    # the regime the rate is fitted in, measured: fits at d = 100, alpha = 50 and 200, 6 seeds
+    from raflab.experiments.simulate import simulate_erm
+
+    sim = simulate_erm("square", [50.0, 200.0], 0.2, 0.1, d=100, seeds=6)
+    theory = erm_theory("square", [50.0, 200.0], 0.2, 0.1)
+    z = (sim.gen_error - theory.gen_error) / sim.gen_error_stderr
+    assert (np.abs(z) < 3).all(), z.tolist()
+    # and eg sqrt(alpha) is the closed-form prefactor within 3 standard errors of the fits (the theory
+    # itself is within 1e-3 of it from alpha = 50 on)
+    c = 0.8 * np.sqrt(2 / np.pi)
+    prefactor = np.sqrt(1 - c**2) / (np.pi * c)
+    scaled = sim.gen_error * np.sqrt(sim.alpha)
+    assert (np.abs(scaled - prefactor) < 3 * sim.gen_error_stderr * np.sqrt(sim.alpha)).all()
