@@ -20,8 +20,11 @@ from raflab.cli_common import (ActivationOpt, AlphaOpt, DeviceOpt, DOpt, EpsOpt,
 from raflab.cli_diffusion import diffusion_app
 from raflab.cli_hopfield import hopfield_app
 from raflab.cli_realdata import realdata
+from raflab.cli_schema import schema_app
 from raflab.cli_sdpi import sdpi_app
+from raflab.cli_seq import seq_app
 from raflab.cli_sweep import report, sweep_app
+from raflab.cli_teach import teach
 from raflab.ranges import parse_range
 
 app = typer.Typer(
@@ -291,6 +294,9 @@ app.add_typer(diffusion_app, name="diffusion", help="diffusion models: memorizat
 app.add_typer(hopfield_app, name="hopfield", help="associative memories: Hopfield capacity, dense memories, attractors")
 app.add_typer(sdpi_app, name="sdpi", help="memorization lower bounds from strong data-processing inequalities")
 app.add_typer(sweep_app, name="sweep", help="sweeps from config files: run, status, export, plot")
+app.add_typer(seq_app, name="seq", help="sequence models: rule and fact tasks, MQAR, bits per parameter")
+app.command("teach")(teach)
+app.add_typer(schema_app, name="schema", help="schema linking: rote SFT vs GRPO")
 
 if __name__ == "__main__":
     main()
