@@ -21,14 +21,22 @@ class _RateColumn(ProgressColumn):
 
 @contextmanager
 def rows_progress(description: str, total: int, enabled: bool = True, unit: str = "rows"):
-    """Yield ``advance(k)``; shows done/total, rate, elapsed and ETA on stderr when enabled."""
+    """Yield ``advance(k, status=None)``; shows done/total, rate, elapsed, ETA and the latest status
+    text (e.g. a training loss) on stderr when enabled."""
     if not enabled:
-        yield lambda k=1: None
+        yield lambda k=1, status=None: None
         return
     from rich.console import Console
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(unit),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda k=1: progress.advance(task, k)
+        task = progress.add_task(description, total=total, status="")
+
+        def advance(k=1, status=None):
+            if status is None:
+                progress.advance(task, k)
+            else:
+                progress.update(task, advance=k, status=status)
+
+        yield advance
