@@ -472,24 +472,42 @@ def kg_walk_task(triplets, num_walks: int, min_edges: int = 3, max_edges: int = 
     out_edges: dict[int, list[tuple[int, int]]] = {}  # node -> unused (relation, tail)
     for h, r, tail in t.tolist():
         out_edges.setdefault(h, []).append((r, tail))
+    # nodes with an unused edge, kept as a list with swap-removal so that drawing a start is O(1)
+    active = list(out_edges)
+    slot = {node: i for i, node in enumerate(active)}
+
+    def take(node: int) -> tuple[int, int]:
+        edges = out_edges[node]
+        i = int(rng.integers(len(edges)))
+        edges[i], edges[-1] = edges[-1], edges[i]
+        edge = edges.pop()
+        if not edges:
+            last = active.pop()
+            if last != node:
+                active[slot[node]] = last
+                slot[last] = slot[node]
+            del slot[node]
+        return edge
+
     walks: list[list[int]] = []
     failures, max_failures = 0, 20 * num_walks + 1000
     while len(walks) < num_walks:
-        starts = [n for n, e in out_edges.items() if e]
-        if not starts or failures > max_failures:
+        if not active or failures > max_failures:
             raise ValueError(f"only {len(walks)} of num_walks={num_walks} walks of >= {min_edges} edges "
                              f"could be drawn without reusing a (node, edge) pair; ask for fewer")
-        node = starts[rng.integers(len(starts))]
+        node = active[int(rng.integers(len(active)))]
         length = int(rng.integers(min_edges, max_edges + 1))
         walk, taken = [node], []
-        while len(taken) < length and out_edges.get(node):
-            edges = out_edges[node]
-            r, tail = edges.pop(int(rng.integers(len(edges))))
+        while len(taken) < length and node in slot:
+            r, tail = take(node)
             taken.append((node, r, tail))
             walk += [n_e + r, tail]
             node = tail
         if len(taken) < min_edges:
             for h, r, tail in taken:  # give the pairs back: the walk is dropped
+                if h not in slot:
+                    slot[h] = len(active)
+                    active.append(h)
                 out_edges[h].append((r, tail))
             failures += 1
             continue
