@@ -1,3 +1,4 @@
+import importlib.util
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ from raflab.data.sequences import (
     arithmetic_and_facts_task,
     arithmetic_task,
     decode,
+    encode,
     facts_task,
     kg_triplet_task,
     kg_walk_task,
@@ -59,11 +61,15 @@ def test_facts_and_both():
     assert longest == len("Capital of the Netherlands is Amsterdam") and facts.block_size == longest + 1
     both = arithmetic_and_facts_task()
     assert len(both.train) == 246 and len(both.heldout) == 4 and both.block_size == facts.block_size
-    assert set(arithmetic_task().itos) | set(facts.itos) == set(both.itos) == set(both.itos)
+    assert set(arithmetic_task().itos) | set(facts.itos) == set(both.itos)
     assert both.vocab_size == 66
     # the held-out prompt is a prefix of the line: '<5+7=' is followed by the scored answer
     row = both.heldout.answer_mask[0]
     assert decode(both, both.heldout.inputs[0][: row.argmax() + 1]) == "\n<5+7="
+    prompt = encode(facts, "\nCapital of Zambia is ")
+    i = lines.index("Capital of Zambia is Lusaka")
+    assert np.array_equal(facts.train.inputs[i, : len(prompt)], prompt)
+    assert facts.train.answer_mask[i].argmax() == len(prompt) - 1
 
 
 def test_mqar_semantics():
@@ -158,7 +164,6 @@ def test_umls_reader_and_missing_package(tmp_path, monkeypatch):
     assert triplets.tolist() == [[0, 0, 1], [1, 0, 2], [0, 1, 2]]
     task = make_task("kg", np.random.default_rng(0), graph="umls", umls_dir=tmp_path)
     assert decode(task, task.train.inputs[0]) == "a isa"
-    import importlib.util
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ValueError, match="pip install pykeen"):
         umls_graph()
@@ -171,8 +176,18 @@ def test_make_task_dispatch_and_bad_input():
     assert make_task("walks", rng, num_walks=5).train.inputs.shape == (5, 10)
     with pytest.raises(ValueError, match="arithmetic, facts"):
         make_task("sorting", rng)
+    with pytest.raises(ValueError, match="^config: seq_len must be even, got 63$"):
+        make_task("mqar", rng, seq_len=63)
     with pytest.raises(ValueError, match="num_pairz"):
         make_task("mqar", rng, num_pairz=3)
     with pytest.raises(ValueError, match="no options"):
         make_task("facts", rng, length=3)
     assert TASKS[0] == "arithmetic"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pykeen") is None, reason="pykeen is not installed")
+def test_umls_from_pykeen():
+    triplets, entities, relations = umls_graph()
+    assert triplets.shape == (6529, 3) and len(entities) == 135 and len(relations) == 46
+    # 834 distinct (head, relation) pairs: one tail kept per pair
+    assert len(make_task("kg", np.random.default_rng(0), graph="umls").train) == 834

@@ -39,7 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from raflab.config import describe_validation_error
 
 IGNORE_INDEX = -100
 TASKS = ("arithmetic", "facts", "both", "mqar", "kg", "walks", "random")
@@ -189,6 +191,17 @@ def arithmetic_and_facts_task() -> SequenceTask:
     return _char_task("both", [_arithmetic_line(t) for t in train] + facts,
                       [_arithmetic_line(t) for t in heldout],
                       {"num_arithmetic": len(train), "num_facts": len(facts)})
+
+
+def encode(task: SequenceTask, text: str) -> np.ndarray:
+    """Characters to token ids (int64) for a character task, e.g. a prompt ``"\\n<5+7="``."""
+    if not task.info.get("char_level"):
+        raise ValueError(f"task {task.name!r} is not character level; encode works on char tasks only")
+    stoi = {c: i for i, c in enumerate(task.itos)}
+    missing = sorted(set(text) - set(stoi))
+    if missing:
+        raise ValueError(f"character {missing[0]!r} is not in the vocabulary of {task.name!r}")
+    return np.array([stoi[c] for c in text], dtype=np.int64)
 
 
 def decode(task: SequenceTask, tokens) -> str:
@@ -451,7 +464,8 @@ def kg_walk_task(triplets, num_walks: int, min_edges: int = 3, max_edges: int = 
 
     Each (node, edge) pair is used at most once over all walks, so every next node is determined
     by its (node, edge) prefix; those node positions are the trained targets (and scored), while
-    the first node and the edges are free choices and get ``IGNORE_INDEX``. Tokens as in
+    the first node and the edges are free choices and get ``IGNORE_INDEX`` (as in the Capacity
+    code, whose loss is on node positions only). Tokens as in
     :func:`kg_triplet_task`, plus a padding token ``E + R``. A walk that gets stuck before
     ``min_edges`` is dropped and its pairs returned to the pool.
     """
@@ -606,7 +620,11 @@ def make_task(name: str, rng: np.random.Generator | None = None, **options) -> S
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for task {name!r}; "
                          f"choose from {', '.join(sorted(allowed))}")
     if name == "mqar":
-        return mqar_task(MQARConfig(**options), rng)
+        try:
+            config = MQARConfig(**options)
+        except ValidationError as err:
+            raise ValueError(describe_validation_error(err)) from None
+        return mqar_task(config, rng)
     if name == "random":
         opts = {"num_strings": 1000, "length": 64, "vocab_size": 256, "num_heldout": 0, **options}
         return random_strings_task(rng=rng, **opts)
