@@ -631,12 +631,13 @@ def make_task(name: str, rng: np.random.Generator | None = None, **options) -> S
     kg = {k: options.pop(k, v) for k, v in kg_defaults.items()}
     triplets, entities, relations = _kg_graph(kg["graph"], rng, kg["num_entities"], kg["num_relations"],
                                               kg["num_triplets"], kg["umls_dir"])
-    names = {"entity_names": entities, "relation_names": relations}
+    if kg["graph"] == "umls":
+        # sizes from the names: keeping one tail per pair may drop the largest id
+        sizes = {"num_entities": len(entities), "num_relations": len(relations)}
+    else:
+        sizes = {"num_entities": kg["num_entities"], "num_relations": kg["num_relations"]}
+    graph = {"entity_names": entities, "relation_names": relations, **sizes}
     if name == "kg":
-        return kg_triplet_task(triplets, rng=rng, **names,
-                               **({"num_entities": kg["num_entities"], "num_relations": kg["num_relations"]}
-                                  if kg["graph"] == "random" else {}))
+        return kg_triplet_task(triplets, rng=rng, **graph)
     walk_opts = {"num_walks": 100, "min_edges": 3, "max_edges": 5, **options}
-    return kg_walk_task(triplets, rng=rng, **walk_opts, **names,
-                        **({"num_entities": kg["num_entities"], "num_relations": kg["num_relations"]}
-                           if kg["graph"] == "random" else {}))
+    return kg_walk_task(triplets, rng=rng, **walk_opts, **graph)
