@@ -1,8 +1,82 @@
-"""``raflab seq train|study``: memorization in sequence models (tiny transformers and state-space models)."""
+"""``raflab seq train|study``: memorization in sequence models (tiny transformers and state-space models).
+
+``seq train`` trains one network on one task and prints its record; ``seq study NAME`` runs a shipped
+study config (a grid of runs x seeds, stored as they finish, resumed after a crash) and draws its
+figure. Flags left out take the task's defaults (``raflab.experiments.seq_study.TASK_DEFAULTS``).
+"""
 
 from __future__ import annotations
 
+from typing import Optional
+
+import pandas as pd
 import typer
+
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, _emit, user_errors
 
 seq_app = typer.Typer(no_args_is_help=True,
                       help="sequence models: rule and fact tasks, MQAR, capacity in bits per parameter")
+
+
+def _note(out) -> None:
+    typer.echo(f"figure written to {out}", err=True)
+
+
+@seq_app.command()
+@user_errors
+def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | facts | both | mqar | kg | walks | random"),
+          model: str = typer.Option("gpt", "--model", help="gpt (attention) | s4d (fixed-step diagonal SSM) | mamba (selective SSM)"),
+          layers: Optional[int] = typer.Option(None, "--layers"),
+          width: Optional[int] = typer.Option(None, "--width", help="embedding width (n_embd)"),
+          heads: Optional[int] = typer.Option(None, "--heads", help="attention heads (gpt)"),
+          mlp_ratio: Optional[float] = typer.Option(None, "--mlp-ratio", help="MLP hidden = ratio x width; 0: none"),
+          activation: Optional[str] = typer.Option(None, "--activation", help="FFN: relu | gelu | rrelu | softmax"),
+          d_state: Optional[int] = typer.Option(None, "--d-state", help="SSM state size per channel"),
+          steps: Optional[int] = typer.Option(None, "--steps"),
+          lr: Optional[float] = typer.Option(None, "--lr", help="peak learning rate (cosine to --min-lr)"),
+          min_lr: Optional[float] = typer.Option(None, "--min-lr"),
+          batch: Optional[int] = typer.Option(None, "--batch", help="sequences per step"),
+          target: Optional[float] = typer.Option(None, "--target", help="stop once the training accuracy reaches this"),
+          pairs: Optional[int] = typer.Option(None, "--pairs", help="mqar: key-value pairs"),
+          seq_len: Optional[int] = typer.Option(None, "--seq-len", help="mqar / random: sequence length"),
+          vocab: Optional[int] = typer.Option(None, "--vocab", help="mqar / random: vocabulary"),
+          examples: Optional[int] = typer.Option(None, "--examples", help="mqar: training sequences; random: strings"),
+          triplets: Optional[int] = typer.Option(None, "--triplets", help="kg / walks: triplets of the random graph"),
+          entities: Optional[int] = typer.Option(None, "--entities", help="kg / walks: entities of the random graph"),
+          graph: Optional[str] = typer.Option(None, "--graph", help="kg / walks: random | umls (from pykeen)"),
+          seed: int = typer.Option(0, "--seed"),
+          device: str = DeviceOpt,
+          checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="save here and resume from here"),
+          quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+          fmt: Format = FormatOpt):
+    """Train one network on one task; print task, model, params, steps, seed, accuracies, loss, wall_s."""
+    from raflab.experiments.seq_study import run_sequence_experiment, seq_run
+
+    given = dict(layers=layers, width=width, heads=heads, mlp_ratio=mlp_ratio, activation=activation,
+                 d_state=d_state, steps=steps, lr=lr, min_lr=min_lr, batch=batch, target=target, pairs=pairs,
+                 seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
+                 graph=graph)
+    run = seq_run(task, model=model, seed=seed, device=device, **given)
+    record = run_sequence_experiment(run, progress=not quiet, checkpoint=checkpoint)
+    _emit(pd.DataFrame([record]), fmt, f"seq train: {task} / {model}")
+
+
+@seq_app.command()
+@user_errors
+def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mqar | bits | fictional-qa | cross-modal"),
+          config: Optional[str] = typer.Option(None, "--config", help="a study YAML instead of the shipped one"),
+          seeds: Optional[int] = typer.Option(None, "--seeds", help="override the config's seeds"),
+          store: Optional[str] = typer.Option(None, "--store", help="result store (DuckDB file)"),
+          workers: int = typer.Option(1, "--workers", help="runs trained at once (processes)"),
+          quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+          out: str = OutOpt, fmt: Format = FormatOpt):
+    """Run a study's shipped config (a grid of runs x seeds, resumable) and print its summary table."""
+    from raflab.experiments.seq_study import run_named_study
+
+    summary, figure = run_named_study(name, config=config, seeds=seeds, store=store, workers=workers,
+                                      quiet=quiet, out=out)
+    _emit(summary, fmt, f"seq study: {name}")
+    for note in summary.attrs.get("notes", []):
+        typer.echo(note, err=True)
+    if figure is not None:
+        _note(out)

@@ -468,3 +468,240 @@ def plot_attractor_counts(records: pd.DataFrame, out=None, title: str | None = N
     if title:
         fig.suptitle(title, fontsize=9)
     return _finish(fig, out)
+
+
+# --- sequence lab (raflab seq study) ---
+
+def _errorbars(ax, frame, x, y, label, **kw):
+    frame = frame.sort_values(x)
+    se = frame.get(f"{y}_se")
+    ax.errorbar(frame[x], frame[y], yerr=None if se is None else se.fillna(0), marker="o", ms=4, capsize=2,
+                label=label, **kw)
+
+
+def plot_too_big_to_think(summary: pd.DataFrame, out=None, title: str | None = None):
+    """Held-out arithmetic (the four 5&7 expressions) and training accuracy against width, per task."""
+    apply_style()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for task in ("arithmetic", "both"):
+        part = summary[summary["task"] == task]
+        if len(part):
+            _errorbars(axes[0], part, "width", "heldout_accuracy", f"trained on {task}")
+    axes[0].set_title("extrapolation: held-out 5&7 expressions")
+    for task in ("arithmetic", "facts", "both"):
+        part = summary[summary["task"] == task]
+        if len(part):
+            _errorbars(axes[1], part, "width", "train_accuracy", task)
+    axes[1].set_title("training items answered exactly (memorization)")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("width (n_embd)")
+        ax.set_ylabel("exact-match accuracy")
+        ax.set_ylim(-0.05, 1.05)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
+
+
+def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
+    """Training accuracy against the number of triplets: one panel per varied setting (width,
+    layers, FFN activation), the others held at their most common value; MAC in the legend."""
+    apply_style()
+    varied = [k for k in ("width", "layers", "activation") if summary[k].nunique() > 1] or ["width"]
+    fig, axes = plt.subplots(1, len(varied), figsize=(4.2 * len(varied), 3.4), squeeze=False)
+    for ax, key in zip(axes[0], varied):
+        held = {k: summary[k].mode().iloc[0] for k in ("width", "layers", "activation") if k != key}
+        part = summary[(summary[list(held)] == pd.Series(held)).all(axis=1)]
+        for value, line in part.groupby(key, sort=True):
+            mac = int(line["mac"].max())
+            _errorbars(ax, line, "triplets", "train_accuracy", f"{key}={value} (MAC {mac})")
+        ax.set_xscale("log")
+        ax.set_xlabel("triplets stored")
+        ax.set_ylabel("training accuracy")
+        ax.set_title(", ".join(f"{k}={v}" for k, v in held.items()))
+        ax.set_ylim(-0.05, 1.05)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
+
+
+def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
+    """MQAR held-out accuracy at the query positions against width, one panel per mixer, one line per
+    number of key-value pairs (Zoology's figure)."""
+    apply_style()
+    models = [m for m in ("gpt", "s4d", "mamba") if m in set(summary["model"])]
+    names = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)"}
+    fig, axes = plt.subplots(1, len(models), figsize=(3.8 * len(models), 3.3), sharey=True, squeeze=False)
+    for ax, model in zip(axes[0], models):
+        for pairs, line in summary[summary["model"] == model].groupby("pairs", sort=True):
+            _errorbars(ax, line, "width", "heldout_accuracy", f"{pairs} pairs")
+        ax.set_title(names[model])
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("width")
+        ax.set_ylim(-0.05, 1.05)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("held-out recall accuracy")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
+
+
+def plot_bits_per_parameter(summary: pd.DataFrame, out=None, title: str | None = None, references=None):
+    """Memorized bits against parameters on random strings, the fitted slope and published slopes."""
+    import numpy as np
+
+    apply_style()
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    _errorbars(ax, summary, "params", "memorized_bits", "measured (random strings)")
+    x = np.linspace(0, summary["params"].max() * 1.05, 50)
+    slope = summary.attrs.get("bits_per_param_slope")
+    if slope is not None:
+        ax.plot(x, slope * x, color="black", label=f"fit: {slope:.2g} bits/param")
+    for (name, value), ls in zip((references or {"Morris et al. (3.6)": 3.6, "Gardner / Allen-Zhu & Li (2)": 2.0}).items(),
+                                 (":", "--")):
+        ax.plot(x, value * x, color="gray", ls=ls, lw=1, label=name)
+    if "entropy_bits" in summary:
+        ax.axhline(summary["entropy_bits"].max(), color="tab:red", lw=1, label="entropy of the data")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("memorized bits")
+    ax.set_ylim(bottom=0, top=max(summary["memorized_bits"].max(), summary.get("entropy_bits", pd.Series([0])).max()) * 1.15)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return _finish(fig, out)
+
+
+# --- learning by teaching (raflab.agents.teaching, ``raflab teach``) ---------------------------------
+
+def plot_teaching_curves(curves: pd.DataFrame, out=None, title: str | None = None):
+    """The robot's accuracy against feedback events, one panel per task: taught items solid, unseen
+    items dashed, one colour per teacher prior knowledge, bands of one standard error, chance dotted."""
+    apply_style()
+    tasks = list(dict.fromkeys(curves["task"]))
+    levels = sorted(curves["teacher_knowledge"].unique())
+    cmap = plt.get_cmap("viridis")
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.6), sharey=True, squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        part = curves[curves["task"] == task]
+        for i, k in enumerate(levels):
+            g = part[part["teacher_knowledge"] == k].sort_values("episode")
+            color = cmap(0.1 + 0.8 * i / max(1, len(levels) - 1))
+            for col, style, label in (("robot_accuracy_taught", "-", f"taught, knowledge {k:g}"),
+                                      ("robot_accuracy_unseen", "--", f"unseen, knowledge {k:g}")):
+                ax.plot(g["episode"], g[col], style, color=color, label=label)
+                se = g[f"{col}_stderr"].fillna(0)
+                ax.fill_between(g["episode"], g[col] - se, g[col] + se, color=color, alpha=0.15, lw=0)
+        ax.axhline(part["chance"].iloc[0], ls=":", color="0.4", lw=1, label="chance")
+        ax.set_title(task)
+        ax.set_xlabel("feedback events")
+        ax.set_ylim(0, 1.02)
+    axes[0][0].set_ylabel("robot accuracy (greedy answer)")
+    axes[0][-1].legend(fontsize=6.5, loc="lower right", ncol=2)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _finish(fig, out)
+
+
+def plot_teaching_gain(records: pd.DataFrame, out=None, title: str | None = None):
+    """The teacher's retention gain (post-test - pre-test on the lesson items) by prior-knowledge group:
+    teaching and self-practice bars side by side, one panel per task, error bars of one standard error;
+    the hatched part of a teaching bar is its teaching-specific component (gain from correction events)."""
+    import numpy as np
+    from matplotlib.patches import Patch
+
+    apply_style()
+    tasks = list(dict.fromkeys(records["task"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 3.4), sharey=True, squeeze=False)
+    colors = {"teaching": "C0", "self_practice": "C1"}
+    for ax, task in zip(axes[0], tasks):
+        part = records[records["task"] == task]
+        levels = sorted(part["teacher_knowledge"].unique())
+        x = np.arange(len(levels))
+        for offset, cond in ((-0.2, "teaching"), (0.2, "self_practice")):
+            g = part[part["condition"] == cond].set_index("teacher_knowledge").reindex(levels)
+            ax.bar(x + offset, g["teacher_retention_gain"], 0.38, yerr=g["teacher_retention_gain_stderr"].fillna(0),
+                   color=colors[cond], capsize=2, label=cond.replace("_", "-"))
+            if cond == "teaching":
+                ax.bar(x + offset, g["teaching_gain"], 0.38, bottom=g["teacher_retention_gain"] - g["teaching_gain"],
+                       fill=False, hatch="///", edgecolor="white", lw=0)
+        ax.set_xticks(x, [f"{k:g}" for k in levels])
+        ax.set_xlabel("teacher prior knowledge")
+        ax.set_title(task)
+    axes[0][0].set_ylabel("retention gain (post - pre)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles.insert(1, Patch(facecolor=colors["teaching"], edgecolor="white", hatch="///", lw=0))
+    labels.insert(1, "teaching-specific part")
+    axes[0][0].legend(handles, labels, fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _finish(fig, out)
+
+
+# --- fictional QA ---
+
+def plot_fictional_qa(records: pd.DataFrame, out=None, title: str | None = None):
+    """The fictional-QA study in three panels, from :func:`run_fictional_qa_study` records (seeds averaged).
+
+    (a) knowledge: multiple-choice accuracy (the fewest options) by what training showed of the fact,
+    one bar per run, chance dashed; (b) verbatim memorization by style: fraction of the k-token suffix
+    reproduced, trained vs held-out documents (the first run trained on fictions); (c) fictsheet vs
+    prose on the event split: knowledge of trained events and verbatim recall of trained documents.
+    """
+    import numpy as np
+
+    apply_style()
+    df = records[records["measure"] != "run"]
+    mc = sorted((c for c in df.columns if c.startswith("mc") and c[2:].isdigit()), key=lambda c: int(c[2:]))[0]
+    chance = 1.0 / int(mc[2:])
+    runs = list(dict.fromkeys(zip(df["split"], df["corpus"])))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1.4, 1.4, 0.8]})
+
+    know = df[df["measure"] == "knowledge"].groupby(["split", "corpus", "group"], sort=False)[mc].mean()
+    order = ["same_document", "other_documents", "fictsheet", "unseen_fact", "heldout_event"]
+    groups = [g for g in order if g in set(know.index.get_level_values("group"))]
+    width = 0.8 / max(1, len(runs))
+    for i, (split, corpus) in enumerate(runs):
+        vals = [know.get((split, corpus, g), np.nan) for g in groups]
+        axes[0].bar(np.arange(len(groups)) + (i - (len(runs) - 1) / 2) * width, vals, width,
+                    label=f"{split} split, {corpus}")
+    axes[0].axhline(chance, color="k", ls="--", lw=1, label=f"chance (1/{int(mc[2:])})")
+    axes[0].set_xticks(np.arange(len(groups)), [g.replace("_", "\n") for g in groups], fontsize=8)
+    axes[0].set_ylabel(f"{int(mc[2:])}-option accuracy")
+    axes[0].set_title("(a) knowledge by exposure of the fact")
+    axes[0].legend(fontsize=7)
+
+    ver = df[df["measure"] == "verbatim"]
+    first = next(((s, c) for s, c in runs if c == "fictions"), runs[0])
+    part = ver[(ver["split"] == first[0]) & (ver["corpus"] == first[1])]
+    table = part.groupby(["group", "trained"], sort=False)["verbatim_token"].mean().unstack()
+    styles = list(table.index)
+    for offset, trained, color in ((-0.2, True, "C0"), (0.2, False, "C1")):
+        if trained in table.columns:
+            axes[1].bar(np.arange(len(styles)) + offset, table[trained], 0.38, color=color,
+                        label="trained" if trained else "held out")
+    axes[1].set_xticks(np.arange(len(styles)), styles, fontsize=8)
+    axes[1].set_ylabel("suffix tokens reproduced")
+    axes[1].set_title(f"(b) verbatim memorization by style ({first[0]} split)")
+    axes[1].legend(fontsize=7)
+
+    labels, knowledge, verbatim = [], [], []
+    for corpus, group in (("fictions", "same_document"), ("fictsheets", "fictsheet")):
+        if ("event", corpus) in runs:
+            labels.append(corpus)
+            knowledge.append(know.get(("event", corpus, group), np.nan))
+            v = ver[(ver["split"] == "event") & (ver["corpus"] == corpus) & (ver["trained"] == True)]  # noqa: E712
+            verbatim.append(v["verbatim_token"].mean() if len(v) else np.nan)
+    x = np.arange(len(labels))
+    axes[2].bar(x - 0.2, knowledge, 0.38, color="C2", label=f"knowledge ({mc})")
+    axes[2].bar(x + 0.2, verbatim, 0.38, color="C4", label="verbatim (trained docs)")
+    axes[2].axhline(chance, color="k", ls="--", lw=1)
+    axes[2].set_xticks(x, labels)
+    axes[2].set_title("(c) fictsheet vs prose (event split)")
+    axes[2].legend(fontsize=7)
+    for ax in axes:
+        ax.set_ylim(0, 1.02)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _finish(fig, out)
