@@ -31,16 +31,20 @@ def scan_inputs(batch, length, channels, n_state, device, seed=0):
     return [t.to(device).requires_grad_() for t in (u, delta, A, B, C, D)]
 
 
-def best_time(fn, device, repeats):
-    best = float("inf")
+def best_time(fn, device, repeats, budget_s=10.0):
+    """Best of ``repeats`` runs, fewer once ``budget_s`` seconds are spent (at least one run)."""
+    best, spent = float("inf"), 0.0
     for _ in range(repeats):
+        if spent > budget_s:
+            break
         if device == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()
         fn()
         if device == "cuda":
             torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        best, spent = min(best, elapsed), spent + elapsed
     return best
 
 

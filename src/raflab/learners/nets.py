@@ -150,9 +150,10 @@ def selective_scan_reference(u, delta, A, B, C, D=None):
     drive = (delta * u).unsqueeze(-1) * B.unsqueeze(2)
     h = u.new_zeros(u.shape[0], u.shape[2], A.shape[1])
     ys = []
-    for t in range(u.shape[1]):
-        h = decay[:, t] * h + drive[:, t]
-        ys.append(torch.einsum("bdn,bn->bd", h, C[:, t]))
+    # unbind, not decay[:, t]: the backward of L separate slices would build L full-size gradients
+    for decay_t, drive_t, C_t in zip(decay.unbind(1), drive.unbind(1), C.unbind(1)):
+        h = decay_t * h + drive_t
+        ys.append(torch.einsum("bdn,bn->bd", h, C_t))
     y = torch.stack(ys, dim=1)
     return y if D is None else y + u * D
 
