@@ -67,7 +67,8 @@ class NetConfig:
     d_state : int
         SSM state size per channel (S4D: ``d_state / 2`` complex conjugate modes, so it must be even).
     d_conv, expand : int
-        Mamba: width of the causal depthwise convolution; inner width = ``expand * n_embd``.
+        Mamba: width of the causal depthwise convolution; inner width = ``expand * n_embd``
+        (the step's low-rank projection has rank ``ceil(n_embd / 16)``, as in Mamba).
     positional : bool or None
         Learned absolute position embeddings; None means on for attention, off for the SSMs.
     """
@@ -253,12 +254,13 @@ class S4DMixer(nn.Module):
 
     def forward(self, x):
         length = x.shape[1]
-        u = x.transpose(1, 2)  # [b, width, l]
+        # the FFT runs in float32 at least (half-precision FFTs are inexact or unsupported)
+        u = x.transpose(1, 2).to(torch.promote_types(x.dtype, torch.float32))  # [b, width, l]
         # zero padding to 2 length makes the FFT product a linear (not circular), causal convolution
         k_f = torch.fft.rfft(self.kernel(length), n=2 * length)
         y = torch.fft.irfft(torch.fft.rfft(u, n=2 * length) * k_f, n=2 * length)[..., :length]
         y = y + u * self.D.unsqueeze(-1)
-        return self.out_proj(F.gelu(y.transpose(1, 2)))
+        return self.out_proj(F.gelu(y.transpose(1, 2)).to(x.dtype))
 
 
 class MambaMixer(nn.Module):
@@ -297,8 +299,11 @@ class MambaMixer(nn.Module):
         x = F.silu(self.conv1d(x.transpose(1, 2))[..., :length].transpose(1, 2))
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.n_state, self.n_state], dim=-1)
         delta = F.softplus(self.dt_proj(dt))
-        y = selective_scan(x, delta, -torch.exp(self.A_log), B, C, self.D)
-        return self.out_proj(y * F.silu(z))
+        # the scan runs in float32 at least: products of many decays lose a half-precision state
+        scan_dtype = torch.promote_types(x.dtype, torch.float32)
+        x, delta, B, C = (t.to(scan_dtype) for t in (x, delta, B, C))
+        y = selective_scan(x, delta, -torch.exp(self.A_log.to(scan_dtype)), B, C, self.D.to(scan_dtype))
+        return self.out_proj((y * F.silu(z.to(scan_dtype))).to(z.dtype))
 
 
 MIXER_CLASSES = {"attention": CausalSelfAttention, "s4d": S4DMixer, "mamba": MambaMixer}
