@@ -37,6 +37,7 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
           min_lr: Optional[float] = typer.Option(None, "--min-lr"),
           batch: Optional[int] = typer.Option(None, "--batch", help="sequences per step"),
           target: Optional[float] = typer.Option(None, "--target", help="stop once the training accuracy reaches this"),
+          eval_every: Optional[int] = typer.Option(None, "--eval-every", help="steps between evaluations"),
           pairs: Optional[int] = typer.Option(None, "--pairs", help="mqar: key-value pairs"),
           seq_len: Optional[int] = typer.Option(None, "--seq-len", help="mqar / random: sequence length"),
           vocab: Optional[int] = typer.Option(None, "--vocab", help="mqar / random: vocabulary"),
@@ -53,7 +54,7 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
     from raflab.experiments.seq_study import run_sequence_experiment, seq_run
 
     given = dict(layers=layers, width=width, heads=heads, mlp_ratio=mlp_ratio, activation=activation,
-                 d_state=d_state, steps=steps, lr=lr, min_lr=min_lr, batch=batch, target=target, pairs=pairs,
+                 d_state=d_state, steps=steps, lr=lr, min_lr=min_lr, batch=batch, target=target, eval_every=eval_every, pairs=pairs,
                  seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
                  graph=graph)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
