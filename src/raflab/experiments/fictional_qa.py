@@ -541,6 +541,53 @@ def fictional_qa_table(records: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().dropna(axis=1, how="all")
 
 
-__all__ = ["FictionalQAConfig", "run_fictional_qa_study", "run_fictional_qa", "fictional_qa_table", "Vocab",
+def load_fictional_qa_config(path: str | None = None, seeds: int | None = None,
+                             data_dir: str | None = None) -> FictionalQAConfig:
+    """The study config: the defaults, or a YAML file of :class:`FictionalQAConfig` fields (``name`` and
+    ``study: fictional-qa`` keys allowed), with ``seeds`` / ``data_dir`` overriding the file."""
+    import yaml
+
+    values: dict = {}
+    if path is not None:
+        try:
+            with open(path) as fh:
+                values = yaml.safe_load(fh) or {}
+        except OSError as exc:
+            raise ValueError(f"cannot read config {path}: {exc.strerror}") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"config {path} must be a mapping of settings")
+        values.pop("name", None)
+        study = values.pop("study", "fictional-qa")
+        if study != "fictional-qa":
+            raise ValueError(f"the config {path} is a {study!r} study, not 'fictional-qa'")
+    if seeds is not None:
+        values["seeds"] = seeds
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return FictionalQAConfig(**values)
+
+
+def run_fictional_qa_cli(config: str | None = None, seeds: int | None = None, quiet: bool = False,
+                         out: str | None = None, data_dir: str | None = None):
+    """What ``raflab seq study fictional-qa`` runs: (summary table, figure or None)."""
+    cfg = load_fictional_qa_config(config, seeds, data_dir).model_copy(update={"progress": not quiet})
+    start = time.perf_counter()
+    records = run_fictional_qa_study(cfg)
+    wall = time.perf_counter() - start
+    summary = fictional_qa_table(records)
+    runs = records[records.measure == "run"]
+    summary.attrs["notes"] = [f"fictional-qa: {len(runs)} runs in {wall:.0f} s, "
+                              f"{runs.tokens_per_s.mean():.0f} training tokens/s, "
+                              f"{int(runs.n_parameters.iloc[0])} parameters, vocabulary {int(runs.vocab_size.iloc[0])}"]
+    figure = None
+    if out is not None:
+        from raflab.plots import plot_fictional_qa
+
+        figure = plot_fictional_qa(records, out=out, title=f"Fictional Q&A: {cfg.n_events} events, "
+                                                            f"mix ratio {cfg.mix_ratio:g}, {cfg.seeds} seed(s)")
+    return summary, figure
+
+
+__all__ = ["FictionalQAConfig", "run_fictional_qa_cli", "load_fictional_qa_config", "run_fictional_qa_study", "run_fictional_qa", "fictional_qa_table", "Vocab",
            "build_vocab", "training_rows", "sequence_logprobs", "answer_options", "qa_categories", "evaluate_qa",
            "evaluate_verbatim", "generic_text", "load_corpus", "CATEGORIES", "CORPORA"]
