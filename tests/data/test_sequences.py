@@ -9,6 +9,7 @@ from raflab.data.sequences import (
     TASKS,
     MQARConfig,
     arithmetic_and_facts_task,
+    arithmetic_lines,
     arithmetic_task,
     decode,
     encode,
@@ -180,7 +181,7 @@ def test_make_task_dispatch_and_bad_input():
         make_task("mqar", rng, seq_len=63)
     with pytest.raises(ValueError, match="num_pairz"):
         make_task("mqar", rng, num_pairz=3)
-    with pytest.raises(ValueError, match="no options"):
+    with pytest.raises(ValueError, match="only the option layout"):
         make_task("facts", rng, length=3)
     assert TASKS[0] == "arithmetic"
 
@@ -191,3 +192,20 @@ def test_umls_from_pykeen():
     assert triplets.shape == (6529, 3) and len(entities) == 135 and len(relations) == 46
     # 834 distinct (head, relation) pairs: one tail kept per pair
     assert len(make_task("kg", np.random.default_rng(0), graph="umls").train) == 834
+
+
+def test_stream_layout_is_every_window_of_the_training_text():
+    """The char tasks train (task.fit) on every window of one text, as nanoGPT does; the held-out
+    lines never appear in it, and the evaluated rows (task.train) are the lines themselves."""
+    task = make_task("arithmetic")
+    text = "\n" + "\n".join(line.ljust(8) for line in arithmetic_lines()[0]) + "\n"
+    assert task.fit.inputs.shape == (len(text) - 9, 9)
+    for i in (0, 17, len(text) - 10):
+        assert decode(task, task.fit.inputs[i]) == text[i:i + 9]
+        assert decode(task, task.fit.targets[i]) == text[i + 1:i + 10]
+    for line in arithmetic_lines()[1]:
+        assert line not in text
+    lines = make_task("arithmetic", layout="lines")
+    assert lines.fit is None and lines.fit_split is lines.train
+    with pytest.raises(ValueError, match="unknown layout"):
+        make_task("facts", layout="diagonal")

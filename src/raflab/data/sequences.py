@@ -49,6 +49,7 @@ TASKS = ("arithmetic", "facts", "both", "mqar", "kg", "walks", "random")
 HELDOUT_DIGITS = (5, 7)  # the paper's held-out combinations: 5+7, 7+5, 5-7, 7-5
 NEWLINE = "\n"
 PAD_CHAR = " "
+CHAR_LAYOUTS = ("stream", "lines")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,13 @@ class SequenceTask:
     heldout: TokenSplit | None
     itos: tuple[str, ...] | None  # token strings for decoding; None for integer tasks
     info: dict = field(default_factory=dict)
+    # the rows a network is trained on when they differ from the evaluated ``train`` rows: the
+    # character tasks' windows of one text stream, as nanoGPT (and the paper) trains; None = train
+    fit: TokenSplit | None = None
+
+    @property
+    def fit_split(self) -> TokenSplit:
+        return self.train if self.fit is None else self.fit
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,7 +153,24 @@ def _char_split(lines: list[_CharLine], stoi: dict[str, int], block_size: int) -
     return TokenSplit(inputs, targets, answer)
 
 
-def _char_task(name: str, train: list[_CharLine], heldout: list[_CharLine], info: dict) -> SequenceTask:
+def _stream_split(lines: list[_CharLine], stoi: dict[str, int], block_size: int) -> TokenSplit:
+    """Every window of ``block_size`` + 1 characters of the training text, one line after another.
+
+    nanoGPT (the paper's code) trains on random windows of one character stream; taking every
+    offset as a row and sampling rows is the same distribution. Arithmetic lines are padded to one
+    width before their newline, as in the paper's ``train.txt``; facts are not padded.
+    """
+    width = max((len(line.text) for line in lines if not line.terminated), default=0)  # arithmetic's width
+    framed = [line.text.ljust(width) if not line.terminated else line.text for line in lines]
+    ids = np.array([stoi[c] for c in NEWLINE + NEWLINE.join(framed) + NEWLINE], dtype=np.int64)
+    offsets = np.arange(len(ids) - block_size)[:, None] + np.arange(block_size)[None, :]
+    return TokenSplit(ids[offsets], ids[offsets + 1], np.zeros(offsets.shape, dtype=bool))
+
+
+def _char_task(name: str, train: list[_CharLine], heldout: list[_CharLine], info: dict,
+               layout: str = "stream") -> SequenceTask:
+    if layout not in CHAR_LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(CHAR_LAYOUTS)}")
     everything = train + heldout
     itos = tuple(sorted(set(NEWLINE + PAD_CHAR + "".join(line.text for line in everything))))
     stoi = {c: i for i, c in enumerate(itos)}
@@ -158,39 +183,44 @@ def _char_task(name: str, train: list[_CharLine], heldout: list[_CharLine], info
         train=_char_split(train, stoi, block_size),
         heldout=_char_split(heldout, stoi, block_size) if heldout else None,
         itos=itos,
-        info={"char_level": True, "num_train": len(train), "num_heldout": len(heldout), **info},
+        info={"char_level": True, "num_train": len(train), "num_heldout": len(heldout), "layout": layout, **info},
+        fit=_stream_split(train, stoi, block_size) if layout == "stream" else None,
     )
 
 
-def arithmetic_task() -> SequenceTask:
+def arithmetic_task(layout: str = "stream") -> SequenceTask:
     """Single-digit addition and subtraction: 196 training lines, the four 5&7 lines held out.
 
     Answer span: the characters after ``=`` through ``>``; the exact-match prompt is ``<a+b=``.
+    ``layout``: 'stream' trains on every window of the text of all lines (the paper's nanoGPT
+    training, ``task.fit``); 'lines' trains on the lines themselves, each starting at position 0.
+    Evaluation is on the lines either way.
     """
     train, heldout = arithmetic_lines()
     return _char_task("arithmetic", [_arithmetic_line(t) for t in train],
-                      [_arithmetic_line(t) for t in heldout], {"num_arithmetic": len(train)})
+                      [_arithmetic_line(t) for t in heldout], {"num_arithmetic": len(train)}, layout)
 
 
-def facts_task() -> SequenceTask:
+def facts_task(layout: str = "stream") -> SequenceTask:
     """The 50 capital facts "Capital of X is Y"; no held-out set (evaluated on the training lines).
 
     Answer span: Y and the closing newline; the exact-match prompt is "Capital of X is ".
+    ``layout`` as in :func:`arithmetic_task`.
     """
     facts = [_fact_line(c, y) for c, y in capital_facts()]
-    return _char_task("facts", facts, [], {"num_facts": len(facts)})
+    return _char_task("facts", facts, [], {"num_facts": len(facts)}, layout)
 
 
-def arithmetic_and_facts_task() -> SequenceTask:
+def arithmetic_and_facts_task(layout: str = "stream") -> SequenceTask:
     """The 196 arithmetic lines and the 50 facts in one vocabulary; held out: the 4 arithmetic lines.
 
-    Lines are padded to the longest one (a fact).
+    Lines are padded to the longest one (a fact). ``layout`` as in :func:`arithmetic_task`.
     """
     train, heldout = arithmetic_lines()
     facts = [_fact_line(c, y) for c, y in capital_facts()]
     return _char_task("both", [_arithmetic_line(t) for t in train] + facts,
                       [_arithmetic_line(t) for t in heldout],
-                      {"num_arithmetic": len(train), "num_facts": len(facts)})
+                      {"num_arithmetic": len(train), "num_facts": len(facts)}, layout)
 
 
 def encode(task: SequenceTask, text: str) -> np.ndarray:
@@ -586,7 +616,7 @@ def _kg_graph(graph: str, rng, num_entities, num_relations, num_triplets, umls_d
 def make_task(name: str, rng: np.random.Generator | None = None, **options) -> SequenceTask:
     """Build a task by name (one of ``TASKS``) with its options.
 
-    - ``arithmetic``, ``facts``, ``both``: no options.
+    - ``arithmetic``, ``facts``, ``both``: ``layout`` ('stream' or 'lines').
     - ``mqar``: the fields of :class:`MQARConfig`.
     - ``kg``: ``graph`` ('random' or 'umls'), ``num_entities``, ``num_relations``, ``num_triplets``
       (random graph), ``umls_dir``.
@@ -602,9 +632,10 @@ def make_task(name: str, rng: np.random.Generator | None = None, **options) -> S
         raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
     char_tasks = {"arithmetic": arithmetic_task, "facts": facts_task, "both": arithmetic_and_facts_task}
     if name in char_tasks:
-        if options:
-            raise ValueError(f"task {name!r} takes no options, got {', '.join(sorted(options))}")
-        return char_tasks[name]()
+        unknown = sorted(set(options) - {"layout"})
+        if unknown:
+            raise ValueError(f"task {name!r} takes only the option layout, got {', '.join(unknown)}")
+        return char_tasks[name](**options)
     if rng is None:
         raise ValueError(f"task {name!r} is random: pass rng (a numpy Generator)")
     kg_defaults = {"graph": "random", "num_entities": 100, "num_relations": 10, "num_triplets": 500,

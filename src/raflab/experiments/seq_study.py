@@ -35,6 +35,8 @@ class SeqRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: str = "arithmetic"
+    layout: Literal["stream", "lines"] = Field("stream", description="arithmetic / facts / both: train on "
+                                               "windows of the text stream (the paper) or on aligned lines")
     # -- task options (MQAR, knowledge graphs, random strings)
     pairs: int = Field(8, ge=1, description="mqar: key-value pairs per sequence")
     seq_len: int = Field(64, ge=2, description="mqar / random: sequence length")
@@ -98,7 +100,7 @@ class SeqRun(BaseModel):
             return {**out, "num_walks": self.walks} if self.task == "walks" else out
         if self.task == "random":
             return {"num_strings": self.examples, "length": self.seq_len, "vocab_size": self.vocab}
-        return {}
+        return {"layout": self.layout}
 
 
 #: what a flag left out means, per task: each default shows its paper's effect on 2 CPU cores in minutes
@@ -179,7 +181,8 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
     task = build_task(run)
     device = resolve_device(run.device)
     model = make_model(net_config(run, task), seed=run.seed, device=device)
-    data = {"idx": task.train.inputs, "targets": task.train.targets}
+    fit = task.fit_split  # the char tasks train on windows of one text stream, evaluate on the lines
+    data = {"idx": fit.inputs, "targets": fit.targets}
     result = train_model(model, data, train_config(run, progress, checkpoint), evaluate=_evaluator(task),
                          target_metric="train_accuracy")
     accuracy = ACCURACY_KIND.get(run.task, "accuracy")
