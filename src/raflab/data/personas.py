@@ -28,7 +28,8 @@ Questions are rows of four arrays, the input of :class:`raflab.learners.multimod
 - ``answer`` (int64): the token to predict.
 
 The training set (:func:`make_cross_modal_data`) holds, for every persona, the *alignment* questions
-(image -> first name, image -> last name: a face paired with its name, as a caption would), the
+(image -> first name, image -> last name: a face paired with its name, as a caption would; and the
+same questions in text, "the first name of <first> <last> is <first>", as a description would), the
 city -> country facts, and the persona's facts in *one* modality only: a random half of the
 non-bridge personas learns its facts from text (``source = text``), the other half from images
 (``source = image``). The ``bridge_fraction`` of personas (the mitigation) learns its facts in both.
@@ -348,7 +349,7 @@ def make_cross_modal_data(config: PersonaConfig, rng: np.random.Generator) -> Cr
         return views[:, 0]
 
     V = config.train_views
-    parts = [_rows(config, personas, vocab, faces_of, everyone, "image", "align", V, rng)]
+    parts = [_rows(config, personas, vocab, faces_of, everyone, m, "align", V, rng) for m in ("image", "text")]
     for modality in ("text", "image"):
         learners = everyone[(personas.source == modality) | (personas.source == "both")]
         parts.append(_rows(config, personas, vocab, faces_of, learners, modality, "fact", V, rng))

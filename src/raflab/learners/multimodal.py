@@ -1,19 +1,26 @@
 """A small joint model over image patches and text tokens (the cross-modal persona study).
 
-The input is one sequence ``[patch_1 .. patch_P | token_1 token_2 token_3]``:
+The shape of a vision-language model (a vision encoder whose output tokens take a place in the
+language model's input, as in LLaVA or PaliGemma), reduced to what a laptop trains in a minute:
 
-- each patch (``patch_dim`` pixels) goes through one shared Linear layer, the vision "encoder" of a
-  ViT reduced to its patch embedding; each token through an embedding table;
-- learned positions for all ``P + 3`` slots and a learned modality embedding (image or text) are added;
-- a stack of bidirectional pre-LN transformer encoder layers (``torch.nn.TransformerEncoderLayer``:
-  the sequence is a question, not a text to continue, so no causal mask) mixes them; when a row has
-  no image (``has_image`` False) its patch slots are masked out of attention;
-- the output at the last slot (the relation token: "city", "first name", ...) goes through a final
-  LayerNorm and a linear head over the whole vocabulary.
+- *vision encoder*: each patch (``patch_dim`` pixels) goes through one shared Linear layer plus a
+  learned patch position (a ViT's patch embedding), GELU, then one Linear layer from all patches to
+  ``N_VISUAL`` = 2 *visual tokens* of width ``d_model`` (the projector);
+- *language model*: a sequence of ``N_TEXT`` = 3 tokens ``[subject, subject, relation]``, learned
+  positions, a stack of bidirectional pre-LN transformer encoder layers
+  (``torch.nn.TransformerEncoderLayer``: the question is read whole, no causal mask), a final
+  LayerNorm and a head over the vocabulary whose weight is the token embedding (tied, as in GPT-2).
+  In a text question the subject slots hold the persona's name tokens; in an image question
+  (``has_image`` True) they hold the two visual tokens, exactly where the name would be.
+
+Nothing but training links a face to its name: image -> name questions ("captions") teach the
+projector to produce visual tokens that the language model reads like the name. Whether a fact
+learned through one modality is recalled through the other then depends on how close the visual
+tokens come to the name embeddings, which is what the study measures.
 
 ``model(patches, tokens, has_image, answer)`` returns ``(logits, loss)``, the contract of
 :func:`raflab.learners.train.train_model`; the loss is the cross-entropy of ``answer`` (None without
-an answer).
+an answer); the prediction is read at the last (relation) slot.
 
 Example
 -------
@@ -39,6 +46,7 @@ __all__ = ["JointConfig", "JointModel", "make_joint_model", "count_parameters", 
            "predict_answers"]
 
 N_TEXT = 3  # subject (two slots) + relation
+N_VISUAL = 2  # visual tokens: they fill the two subject slots
 
 
 @dataclass(frozen=True)
@@ -72,34 +80,43 @@ class JointConfig:
 
 
 class JointModel(nn.Module):
-    """Patch embedding + token embedding -> bidirectional transformer -> answer logits."""
+    """Vision encoder -> visual tokens in the subject slots -> bidirectional transformer -> answer logits."""
 
     def __init__(self, config: JointConfig):
         super().__init__()
         self.config = c = config
         self.patch_embed = nn.Linear(c.patch_dim, c.d_model)
+        self.patch_position = nn.Parameter(torch.zeros(c.n_patches, c.d_model))
+        self.projector = nn.Linear(c.n_patches * c.d_model, N_VISUAL * c.d_model)
         self.token_embed = nn.Embedding(c.vocab_size, c.d_model)
-        self.position = nn.Parameter(torch.zeros(c.n_patches + N_TEXT, c.d_model))
-        self.modality = nn.Parameter(torch.zeros(2, c.d_model))  # 0: image slots, 1: text slots
+        self.position = nn.Parameter(torch.zeros(N_TEXT, c.d_model))
         layer = nn.TransformerEncoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout, activation="gelu",
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, c.n_layers, enable_nested_tensor=False)
         self.ln_f = nn.LayerNorm(c.d_model)
-        self.head = nn.Linear(c.d_model, c.vocab_size)
+        nn.init.normal_(self.patch_position, std=0.02)
         nn.init.normal_(self.position, std=0.02)
-        nn.init.normal_(self.modality, std=0.02)
         nn.init.normal_(self.token_embed.weight, std=0.02)
 
+    def language_parameters(self):
+        """The language model's parameters (embedding = head, positions, encoder, final norm)."""
+        yield from (self.token_embed.weight, self.position)
+        yield from self.encoder.parameters()
+        yield from self.ln_f.parameters()
+
+    def visual_tokens(self, patches):
+        """``(B, n_patches, patch_dim)`` -> ``(B, N_VISUAL, d_model)``."""
+        h = F.gelu(self.patch_embed(patches) + self.patch_position)
+        return self.projector(h.flatten(1)).view(len(patches), N_VISUAL, self.config.d_model)
+
     def forward(self, patches, tokens, has_image, answer=None):
-        c = self.config
-        image = self.patch_embed(patches) + self.modality[0]
-        text = self.token_embed(tokens) + self.modality[1]
-        x = torch.cat([image, text], dim=1) + self.position
-        # True = ignored by attention: the patch slots of a text-only row
-        mask = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
-        mask[:, :c.n_patches] = ~has_image.bool()[:, None]
-        h = self.encoder(x, src_key_padding_mask=mask)
-        logits = self.head(self.ln_f(h[:, -1]))
+        x = self.token_embed(tokens)
+        image = has_image.bool()
+        if image.any():
+            subject = torch.where(image[:, None, None], self.visual_tokens(patches), x[:, :N_VISUAL])
+            x = torch.cat([subject, x[:, N_VISUAL:]], dim=1)
+        h = self.encoder(x + self.position)
+        logits = self.ln_f(h[:, -1]) @ self.token_embed.weight.T  # tied head
         loss = None if answer is None else F.cross_entropy(logits, answer)
         return logits, loss
 
@@ -118,10 +135,10 @@ def count_parameters(model: nn.Module) -> int:
 
 def joint_parameter_count(config: JointConfig) -> int:
     """Parameters of :class:`JointModel`, in closed form (for records without building the model)."""
-    d, f = config.d_model, config.d_ff
+    d, f, P = config.d_model, config.d_ff, config.n_patches
     per_layer = 4 * d * d + 4 * d + 2 * d * f + f + d + 4 * d  # attention (in+out), MLP, two LayerNorms
-    return ((config.patch_dim + 1) * d + config.vocab_size * d + (config.n_patches + N_TEXT) * d + 2 * d
-            + config.n_layers * per_layer + 2 * d + (d + 1) * config.vocab_size)
+    vision = (config.patch_dim + 1) * d + P * d + (P * d + 1) * N_VISUAL * d
+    return vision + config.vocab_size * d + N_TEXT * d + config.n_layers * per_layer + 2 * d
 
 
 @torch.no_grad()

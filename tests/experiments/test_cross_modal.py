@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+from pydantic import ValidationError
+
+from raflab.data.personas import make_cross_modal_data
+from raflab.experiments.cross_modal import CrossModalConfig, run_cross_modal_study, summarize_cross_modal
+from raflab.learners.multimodal import JointConfig, count_parameters, joint_parameter_count, make_joint_model
+
+torch.set_num_threads(1)
+
+TINY = dict(n_personas=8, widths=[8], bridge_fractions=[0.0], steps=4, eval_every=2, pretrain_steps=2,
+            align_steps=2, unlearn_steps=2, train_views=1, test_views=1, device="cpu")
+
+
+def test_records_keys_and_gap_definition():
+    df = run_cross_modal_study(CrossModalConfig(**TINY))
+    assert set(df["part"]) == {"transfer", "two_hop", "unlearn"}
+    assert set(df["direction"]) == {"text->image", "image->text"}
+    np.testing.assert_allclose(df["transfer_gap"], df["source_accuracy"] - df["target_accuracy"])
+    tr = df[df["part"] == "transfer"]
+    assert sorted(tr["step"].unique()) == [2, 4]
+    un = df[df["part"] == "unlearn"]
+    before, after = sorted(un["step"].unique())  # before and after at most two ascent steps
+    assert before == 4 and 4 < after <= 6
+    table = summarize_cross_modal(df)
+    assert set(table["phase"]) == {"", "before", "after"} and (table["seeds"] == 1).all()
+
+
+def test_parameter_count_and_model_is_a_function_of_the_seed():
+    cfg = JointConfig(vocab_size=30, n_patches=9, patch_dim=16, d_model=16, n_layers=2, n_heads=2)
+    a, b = make_joint_model(cfg, seed=3), make_joint_model(cfg, seed=3)
+    assert count_parameters(a) == joint_parameter_count(cfg)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    state = torch.random.get_rng_state()
+    make_joint_model(cfg, seed=4)
+    assert torch.equal(state, torch.random.get_rng_state())  # the global generator is untouched
+
+
+def test_image_rows_read_the_picture_and_text_rows_ignore_the_patches():
+    cfg = CrossModalConfig(**TINY)
+    data = make_cross_modal_data(cfg.persona_config(0.0), np.random.default_rng(0))
+    model = make_joint_model(cfg.joint_config(16, data.vocab.size), seed=0).eval()
+    t = {k: torch.as_tensor(v[:4]) for k, v in data.tests["facts_image"].items() if k in
+         ("patches", "tokens", "has_image")}
+    base, _ = model(**t)
+    other, _ = model(**{**t, "patches": t["patches"] + 1.0})
+    assert not torch.allclose(base, other)
+    t = {k: torch.as_tensor(v[:4]) for k, v in data.tests["facts_text"].items() if k in
+         ("patches", "tokens", "has_image")}
+    base, _ = model(**t)
+    other, _ = model(**{**t, "patches": t["patches"] + 1.0})
+    torch.testing.assert_close(base, other)
+
+
+def test_bad_config_names_the_field():
+    with pytest.raises(ValidationError, match="bridge_fractions"):
+        CrossModalConfig(bridge_fractions=[1.0])
+    with pytest.raises(ValidationError, match="widths"):
+        CrossModalConfig(widths=[1])
+    with pytest.raises(ValidationError, match="steps"):
+        CrossModalConfig(steps=0)
