@@ -705,3 +705,57 @@ def plot_fictional_qa(records: pd.DataFrame, out=None, title: str | None = None)
     if title:
         fig.suptitle(title, fontsize=9)
     return _finish(fig, out)
+
+
+# --- SSM probes ---
+
+def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | None = None,
+                    memory: pd.DataFrame | None = None, out=None, title: str | None = None):
+    """The selectivity probes of :mod:`raflab.experiments.ssm_probes`, one panel per record given.
+
+    Haar / piecewise-constant fit: held-out normalized error against state size, S4D vs S6, with the
+    best time-invariant error; impulse response: retention against lag (log scale), the fixed-step
+    formula exp(l dt A) dashed; memory: a trained layer's recall of a flagged value against the lag.
+    """
+    import numpy as np
+
+    apply_style()
+    names = {"s4d": "S4D (fixed step)", "s6": "S6 (selective)"}
+    panels = [(k, f) for k, f in (("haar", haar), ("impulse", impulse), ("memory", memory)) if f is not None and len(f)]
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(3.9 * max(1, len(panels)), 3.3), squeeze=False)
+    for ax, (kind, frame) in zip(axes[0], panels):
+        for model, part in frame.groupby("model", sort=True):
+            label = names.get(model, model)
+            if kind == "haar":
+                g = part.groupby("state_size")["heldout_error"].agg(["mean", "std", "count"])
+                ax.errorbar(g.index, g["mean"], yerr=(g["std"] / np.sqrt(g["count"])).fillna(0), marker="o", ms=4,
+                            capsize=2, label=label)
+            elif kind == "impulse":
+                ax.plot(part["lag"], part["retention"], label=label)
+                if part["exact"].notna().any():
+                    ax.plot(part["lag"], part["exact"], "k--", lw=1, label="exp(l dt A)")
+            else:
+                g = part.groupby("lag")["recall"].mean()
+                ax.plot(g.index, g.values, marker="o", ms=2, label=label)
+        if kind == "haar":
+            ax.axhline(frame["lti_bound"].iloc[0], color="gray", ls=":", lw=1, label="best time-invariant")
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("state size (channels x d_state)")
+            ax.set_ylabel("held-out normalized error")
+            ax.set_ylim(-0.05, 1.1)
+            ax.set_title("piecewise-constant (Haar) fit")
+        elif kind == "impulse":
+            ax.set_yscale("log")
+            ax.set_ylim(max(1e-4, float(frame["retention"].min()) / 2), 2)
+            ax.set_xlabel("lag")
+            ax.set_ylabel("response / response at lag 0")
+            ax.set_title("impulse response (constructed)")
+        else:
+            ax.axhline(1.0, color="gray", ls=":", lw=1)
+            ax.set_xlabel("lag between the value and the query")
+            ax.set_ylabel("recall (slope of output on value)")
+            ax.set_title("memory across a gap (trained)")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
