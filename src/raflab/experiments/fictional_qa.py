@@ -97,7 +97,7 @@ class FictionalQAConfig(BaseModel):
     n_layer: int = Field(2, ge=1)
     n_head: int = Field(2, ge=1)
     n_embd: int = Field(48, ge=4)
-    block_size: int = Field(72, ge=16, description="tokens per training sequence (longer documents are cut)")
+    block_size: int = Field(88, ge=16, description="tokens per training sequence (>= the longest document)")
     # training
     steps: int = Field(600, ge=1)
     lr: float = Field(1e-2, gt=0)
@@ -215,7 +215,11 @@ def training_rows(documents: list[str], qa_pairs: list[tuple[str, str]], generic
     fictional rows are a fraction ``mix_ratio`` of all rows."""
     if not 0 < mix_ratio <= 1:
         raise ValueError(f"mix_ratio must be in (0, 1] (got {mix_ratio})")
-    sequences = [vocab.encode(d)[:block_size] + [EOS] for d in documents]
+    sequences = [vocab.encode(d) + [EOS] for d in documents]
+    longest = max((len(seq) - 1 for seq in sequences), default=0)
+    if longest > block_size:  # cutting would silently drop the facts at the end of a document
+        raise ValueError(f"a training document has {longest} tokens, more than block_size={block_size}; "
+                         f"raise block_size to at least {longest}")
     sequences += [vocab.encode(f"{qa_prompt(q)} {a}") + [EOS] for q, a in qa_pairs]
     n_generic = int(round(len(sequences) * (1 - mix_ratio) / mix_ratio))
     if n_generic:
