@@ -759,3 +759,70 @@ def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | No
     if title:
         fig.suptitle(title)
     return _finish(fig, out)
+
+
+# --- cross-modal personas ---
+
+def plot_cross_modal(records: pd.DataFrame, out=None, title: str | None = None):
+    """The cross-modal persona study (:func:`raflab.experiments.cross_modal.run_cross_modal_study`).
+
+    Left: source (solid) and target (dashed) accuracy against training step, one colour per bridge
+    fraction, at the widest model, both directions pooled. Middle: the final transfer gap against
+    the number of parameters, per bridge fraction and direction. Right: recall of the unlearned facts
+    through the source and the target modality before and after gradient ascent, and two-hop
+    accuracy in both modalities (bridge fraction 0 when present). Means over seeds and directions.
+    """
+    import numpy as np
+
+    apply_style()
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    tr = records[records["part"] == "transfer"]
+    bridges = sorted(tr["bridge_fraction"].unique())
+    ax = axes[0]
+    widest = tr[tr["width"] == tr["width"].max()]
+    for i, b in enumerate(bridges):
+        g = widest[widest["bridge_fraction"] == b].groupby("step")[["source_accuracy", "target_accuracy"]].mean()
+        ax.plot(g.index, g["source_accuracy"], "-", color=colors[i % len(colors)], label=f"source, bridge {b:g}")
+        ax.plot(g.index, g["target_accuracy"], "--", color=colors[i % len(colors)], label=f"target, bridge {b:g}")
+    ax.set_xlabel("fact-training step")
+    ax.set_ylabel("fact accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"transfer during training (width {int(tr['width'].max())})")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    final = tr[tr["step"] == tr.groupby(["width", "bridge_fraction", "seed"])["step"].transform("max")]
+    for i, b in enumerate(bridges):
+        for direction, marker in (("text->image", "o-"), ("image->text", "s--")):
+            g = final[(final["bridge_fraction"] == b) & (final["direction"] == direction)]
+            g = g.groupby("n_params")["transfer_gap"].agg(["mean", "std", "count"])
+            ax.errorbar(g.index, g["mean"], yerr=(g["std"] / np.sqrt(g["count"])).fillna(0), fmt=marker, ms=4,
+                        capsize=2, color=colors[i % len(colors)], label=f"{direction}, bridge {b:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("transfer gap (source - target)")
+    ax.set_title("gap against model size")
+    ax.legend(fontsize=7)
+    ax = axes[2]
+    b0 = min(bridges)
+    bars = []
+    un = records[(records["part"] == "unlearn") & (records["bridge_fraction"] == b0)]
+    if len(un):
+        first = un["step"] == un.groupby(["width", "seed", "direction"])["step"].transform("min")
+        for phase, rows in (("before", un[first]), ("after", un[~first])):
+            if len(rows):
+                bars.append((f"unlearned\n{phase}", rows["source_accuracy"].mean(), rows["target_accuracy"].mean()))
+    hop = records[(records["part"] == "two_hop") & (records["bridge_fraction"] == b0)]
+    if len(hop):
+        bars.append(("two-hop", hop["source_accuracy"].mean(), hop["target_accuracy"].mean()))
+    x = np.arange(len(bars))
+    ax.bar(x - 0.2, [b[1] for b in bars], 0.4, color=colors[0], label="source modality")
+    ax.bar(x + 0.2, [b[2] for b in bars], 0.4, color=colors[1], label="target modality")
+    ax.set_xticks(x, [b[0] for b in bars], fontsize=8)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"unlearning and two-hop (bridge {b0:g})")
+    ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _finish(fig, out)
