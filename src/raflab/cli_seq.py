@@ -69,13 +69,14 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
           seeds: Optional[int] = typer.Option(None, "--seeds", help="override the config's seeds"),
           store: Optional[str] = typer.Option(None, "--store", help="result store (DuckDB file)"),
           workers: int = typer.Option(1, "--workers", help="runs trained at once (processes)"),
+          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="fictional-qa: the real release's files"),
           quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
           out: str = OutOpt, fmt: Format = FormatOpt):
     """Run a study's shipped config (a grid of runs x seeds, resumable) and print its summary table."""
     from raflab.experiments.seq_study import run_named_study
 
     summary, figure = run_named_study(name, config=config, seeds=seeds, store=store, workers=workers,
-                                      quiet=quiet, out=out)
+                                      quiet=quiet, out=out, data_dir=data_dir)
     _emit(summary, fmt, f"seq study: {name}")
     for note in summary.attrs.get("notes", []):
         typer.echo(note, err=True)

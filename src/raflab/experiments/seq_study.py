@@ -399,12 +399,14 @@ def plot_study(study: str, summary: pd.DataFrame, out=None):
 
 
 def run_named_study(name: str, config: str | None = None, seeds: int | None = None, store: str | None = None,
-                    workers: int = 1, quiet: bool = False, out: str | None = None):
+                    workers: int = 1, quiet: bool = False, out: str | None = None, data_dir: str | None = None):
     """Run a study by name from its shipped config (or ``config``); return (summary, figure or None)."""
+    if data_dir is not None and name != "fictional-qa":
+        raise ValueError(f"--data-dir is read by the fictional-qa study only (not {name!r})")
     if name == "fictional-qa":
         from raflab.experiments.fictional_qa import run_fictional_qa_cli
 
-        return run_fictional_qa_cli(config=config, seeds=seeds, quiet=quiet, out=out)
+        return run_fictional_qa_cli(config=config, seeds=seeds, quiet=quiet, out=out, data_dir=data_dir)
     if name == "cross-modal":
         from raflab.experiments.cross_modal import run_cross_modal_cli
 
