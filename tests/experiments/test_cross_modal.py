@@ -94,3 +94,21 @@ def test_gap_transfer_and_unlearning_default_world(seed):
     assert final["target_accuracy"].mean() > 1 / cfg.n_values, final
     un = _final(df, "unlearn")
     assert (un["source_accuracy"] <= 0.1 + 1e-9).all(), un
+
+
+def test_cli_entry_reads_a_yaml_config_and_draws_the_figure(tmp_path):
+    import yaml
+
+    from raflab.experiments.cross_modal import load_cross_modal_config, run_cross_modal_cli
+
+    path = tmp_path / "cm.yaml"
+    path.write_text(yaml.safe_dump({"name": "tiny", "study": "cross-modal", **TINY}))
+    summary, figure = run_cross_modal_cli(config=str(path), seeds=1, quiet=True, out=str(tmp_path / "cm.png"))
+    assert (tmp_path / "cm.png").stat().st_size > 0 and figure is not None
+    assert "runs in" in summary.attrs["notes"][0] and set(summary["part"]) == {"transfer", "two_hop", "unlearn"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"study": "mqar"}))
+    with pytest.raises(ValueError, match="not 'cross-modal'"):
+        load_cross_modal_config(str(bad))
+    with pytest.raises(ValueError, match="cannot read config"):
+        load_cross_modal_config(str(tmp_path / "missing.yaml"))

@@ -52,6 +52,7 @@ from raflab.learners.train import TrainConfig, train_model
 from raflab.seeding import point_rng
 
 __all__ = ["CrossModalConfig", "run_cross_modal_study", "train_cross_modal", "summarize_cross_modal",
+           "load_cross_modal_config", "run_cross_modal_cli",
            "DIRECTIONS", "MODEL_INPUTS"]
 
 #: (direction, source modality, target modality)
@@ -90,11 +91,11 @@ class CrossModalConfig(BaseModel):
     seed: int = Field(0, description="base seed")
     pretrain_steps: int = Field(200, ge=0, description="stage 1: language model on text alignment")
     align_steps: int = Field(600, ge=0, description="stage 2: vision encoder on captions, language model frozen")
-    steps: int = Field(1200, ge=1, description="stage 3: fact training, all parameters")
+    steps: int = Field(800, ge=1, description="stage 3: fact training, all parameters")
     weight_decay: float = Field(0.1, ge=0)
     lr: float = Field(3e-3, gt=0)
     batch_size: int = Field(64, ge=1)
-    eval_every: int = Field(250, ge=1)
+    eval_every: int = Field(100, ge=1)
     forget_fraction: float = Field(0.25, gt=0, le=1, description="non-bridge personas whose facts are unlearned")
     unlearn_steps: int = Field(50, ge=0, description="most gradient-ascent steps (0: no unlearning part)")
     unlearn_until: float = Field(0.1, ge=0, le=1, description="stop the ascent once the forget set's "
@@ -323,3 +324,49 @@ def summarize_cross_modal(records: pd.DataFrame) -> pd.DataFrame:
     out = df.groupby(keys, sort=False)[values].mean().reset_index()
     out["seeds"] = df.groupby(keys, sort=False)["seed"].nunique().to_numpy()
     return out.dropna(axis=1, how="all")
+
+
+def load_cross_modal_config(path: str | None = None, seeds: int | None = None) -> CrossModalConfig:
+    """The study config: the defaults, or a YAML file of :class:`CrossModalConfig` fields (``name`` and
+    ``study: cross-modal`` keys allowed), with ``seeds`` overriding the file."""
+    import yaml
+
+    values: dict = {}
+    if path is not None:
+        try:
+            with open(path) as fh:
+                values = yaml.safe_load(fh) or {}
+        except OSError as exc:
+            raise ValueError(f"cannot read config {path}: {exc.strerror}") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"config {path} must be a mapping of settings")
+        values.pop("name", None)
+        study = values.pop("study", "cross-modal")
+        if study != "cross-modal":
+            raise ValueError(f"the config {path} is a {study!r} study, not 'cross-modal'")
+    if seeds is not None:
+        values["seeds"] = seeds
+    return CrossModalConfig(**values)
+
+
+def run_cross_modal_cli(config: str | None = None, seeds: int | None = None, quiet: bool = False,
+                        out: str | None = None):
+    """What ``raflab seq study cross-modal`` runs: (summary table, figure or None)."""
+    import time
+
+    cfg = load_cross_modal_config(config, seeds).model_copy(update={"progress": not quiet})
+    start = time.perf_counter()
+    records = run_cross_modal_study(cfg)
+    wall = time.perf_counter() - start
+    summary = summarize_cross_modal(records)
+    runs = records[records["part"] == "transfer"].groupby(["width", "bridge_fraction", "seed"]).first()
+    summary.attrs["notes"] = [f"cross-modal: {len(runs)} runs in {wall:.0f} s, "
+                              f"{runs['tokens_per_s'].mean():.0f} training tokens/s (fact stage), "
+                              f"chance {1 / cfg.n_values:.3g} (facts), {1 / cfg.n_countries:.3g} (two-hop)"]
+    figure = None
+    if out is not None:
+        from raflab.plots import plot_cross_modal
+
+        figure = plot_cross_modal(records, out=out, title=f"cross-modal personas: {cfg.n_personas} personas, "
+                                                          f"{cfg.seeds} seed(s)")
+    return summary, figure
