@@ -24,7 +24,7 @@ def test_selective_step_holds_memory_where_the_fixed_step_decays():
     assert s4d.loc[63, "retention"] == pytest.approx(np.exp(-6.3), rel=1e-9)  # 0.0018
     # filler step softplus(-12) ~ 6.1e-6: 63 filler steps lose exp(-63 * 6.1e-6) ~ 0.99961
     assert s6.loc[63, "retention"] == pytest.approx(np.exp(-63 * np.log1p(np.exp(-12.0))), rel=1e-9)
-    # the event step writes softplus(2) (1 - exp(-softplus(2)))-free: Euler drive delta * B * u
+    # the event writes with Mamba's Euler drive delta * B * u, delta = softplus(14 - 12)
     assert s6.loc[0, "response"] == pytest.approx(np.log1p(np.exp(2.0)), rel=1e-12)
 
 

@@ -303,7 +303,7 @@ def probe_notes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | None =
     if impulse is not None and len(impulse):
         last = impulse[impulse["lag"] == impulse["lag"].max()].set_index("model")["retention"]
         notes.append(f"impulse probe, retention at lag {int(impulse['lag'].max())}: "
-                     + ", ".join(f"{m} {v:.3g}" for m, v in last.items()))
+                     + ", ".join(f"{m} {v:.4g}" for m, v in last.items()))
     if memory is not None and len(memory):
         far = memory[memory["lag"] >= memory["lag"].max() // 2].groupby("model")["recall"].mean()
         notes.append("memory probe (trained), mean recall over the far half of lags: "
