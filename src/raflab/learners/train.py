@@ -102,7 +102,9 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
         Same number of rows each (e.g. ``{"idx": inputs, "targets": targets}``).
     config : TrainConfig
     evaluate : callable, optional
-        Returns a flat dict of metrics; it runs in ``eval`` mode without gradients.
+        Returns a flat dict of metrics; it runs in ``eval`` mode without gradients. Its keys win
+        over the loop's own (``train_loss`` = mean batch loss since the last evaluation, unless
+        ``evaluate`` measures it on the whole training set).
     target_metric : str
         The metric compared with ``config.target`` for the early stop.
 
