@@ -799,6 +799,8 @@ def plot_cross_modal(records: pd.DataFrame, out=None, title: str | None = None):
             ax.errorbar(g.index, g["mean"], yerr=(g["std"] / np.sqrt(g["count"])).fillna(0), fmt=marker, ms=4,
                         capsize=2, color=colors[i % len(colors)], label=f"{direction}, bridge {b:g}")
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_ylim(0, 1.02)
     ax.set_xlabel("parameters")
     ax.set_ylabel("transfer gap (source - target)")
     ax.set_title("gap against model size")
