@@ -59,11 +59,11 @@ def test_lti_error_bound_closed_form():
 
 
 def test_trained_s6_recalls_across_the_gap_where_s4d_does_not():
-    frame = P.memory_probe(length=16, examples=256, steps=120, lr=2e-2)
+    frame = P.memory_probe(length=12, examples=128, steps=100, lr=2e-2)
     err = frame.groupby("model")["heldout_error"].first()
     assert err["s6"] < 0.15
     assert err["s4d"] > 0.8  # filler noise of the target's variance: a time-invariant map cannot gate it
-    far = frame[frame["lag"] >= 8].groupby("model")["recall"].mean()
+    far = frame[frame["lag"] >= 6].groupby("model")["recall"].mean()
     assert far["s6"] > 0.8 and abs(far["s4d"]) < 0.3
 
 
