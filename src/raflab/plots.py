@@ -738,7 +738,7 @@ def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | No
                 g = part.groupby("lag")["recall"].mean()
                 ax.plot(g.index, g.values, marker="o", ms=2, label=label)
         if kind == "haar":
-            ax.axhline(frame["lti_bound"].iloc[0], color="gray", ls=":", lw=1, label="best time-invariant")
+            ax.axhline(frame["lti_bound"].iloc[0], color="gray", ls=":", lw=1, label="best linear map (bound)")
             ax.set_xscale("log", base=2)
             ax.set_xlabel("state size (channels x d_state)")
             ax.set_ylabel("held-out normalized error")
