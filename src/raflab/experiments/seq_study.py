@@ -256,7 +256,8 @@ class SeqStudyConfig(BaseModel):
             combos = itertools.product(*values) if self.combine == "product" else zip(*values)
             for combo in combos:
                 point = {**self.base, **dict(zip(names, combo))}
-                key = json.dumps(point, sort_keys=True)
+                # equal runs are equal whether a setting is spelled out or left at its default
+                key = _run_key(seq_run(**point)) if "task" in point else json.dumps(point, sort_keys=True)
                 if key not in seen:
                     seen.add(key)
                     out.append(point)
