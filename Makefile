@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_sdpi.py --threads 2
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_scan.py
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_gpt_throughput.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_grpo.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist
