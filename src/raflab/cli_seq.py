@@ -44,7 +44,10 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
           examples: Optional[int] = typer.Option(None, "--examples", help="mqar: training sequences; random: strings"),
           triplets: Optional[int] = typer.Option(None, "--triplets", help="kg / walks: triplets of the random graph"),
           entities: Optional[int] = typer.Option(None, "--entities", help="kg / walks: entities of the random graph"),
+          relations: Optional[int] = typer.Option(None, "--relations", help="kg / walks: relations of the random graph"),
+          walks: Optional[int] = typer.Option(None, "--walks", help="walks: random walks"),
           graph: Optional[str] = typer.Option(None, "--graph", help="kg / walks: random | umls (from pykeen)"),
+          umls_dir: Optional[str] = typer.Option(None, "--umls-dir", help="UMLS files instead of pykeen's"),
           seed: int = typer.Option(0, "--seed"),
           device: str = DeviceOpt,
           checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="save here and resume from here"),
@@ -56,7 +59,7 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
     given = dict(layers=layers, width=width, heads=heads, mlp_ratio=mlp_ratio, activation=activation,
                  d_state=d_state, steps=steps, lr=lr, min_lr=min_lr, batch=batch, target=target, eval_every=eval_every, pairs=pairs,
                  seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
-                 graph=graph)
+                 relations=relations, walks=walks, graph=graph, umls_dir=umls_dir)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
     record = run_sequence_experiment(run, progress=not quiet, checkpoint=checkpoint)
     _emit(pd.DataFrame([record]), fmt, f"seq train: {task} / {model}")

@@ -507,6 +507,8 @@ def plot_too_big_to_think(summary: pd.DataFrame, out=None, title: str | None = N
 def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
     """Training accuracy against the number of triplets: one panel per varied setting (width,
     layers, FFN activation), the others held at their most common value; MAC in the legend."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
     apply_style()
     varied = [k for k in ("width", "layers", "activation") if summary[k].nunique() > 1] or ["width"]
     fig, axes = plt.subplots(1, len(varied), figsize=(4.2 * len(varied), 3.4), squeeze=False)
@@ -517,6 +519,9 @@ def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
             mac = int(line["mac"].max())
             _errorbars(ax, line, "triplets", "train_accuracy", f"{key}={value} (MAC {mac})")
         ax.set_xscale("log")
+        ax.set_xticks(sorted(summary["triplets"].unique()))  # the grid's own values, not 3x10^2 ticks
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("triplets stored")
         ax.set_ylabel("training accuracy")
         ax.set_title(", ".join(f"{k}={v}" for k, v in held.items()))
@@ -707,57 +712,59 @@ def plot_fictional_qa(records: pd.DataFrame, out=None, title: str | None = None)
     return _finish(fig, out)
 
 
-# --- SSM probes ---
+# --- schema linking (issue 11 part 2): rote SFT vs GRPO ---------------------------------------------
 
-def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | None = None,
-                    memory: pd.DataFrame | None = None, out=None, title: str | None = None):
-    """The selectivity probes of :mod:`raflab.experiments.ssm_probes`, one panel per record given.
-
-    Haar / piecewise-constant fit: held-out normalized error against state size, S4D vs S6, with the
-    best time-invariant error; impulse response: retention against lag (log scale), the fixed-step
-    formula exp(l dt A) dashed; memory: a trained layer's recall of a flagged value against the lag.
-    """
+def plot_schema_curves(curves: pd.DataFrame, records: pd.DataFrame | None = None, out=None,
+                       title: str | None = None):
+    """Training reward (GRPO samples; greedy reward on the training split during SFT) and filter accuracy
+    of tables and columns on each split against the step, mean over seeds; with ``records``, a last
+    panel of the final filter accuracies per method and split (bars: mean, error bars: s.e. over seeds)."""
     import numpy as np
 
     apply_style()
-    names = {"s4d": "S4D (fixed step)", "s6": "S6 (selective)"}
-    panels = [(k, f) for k, f in (("haar", haar), ("impulse", impulse), ("memory", memory)) if f is not None and len(f)]
-    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(3.9 * max(1, len(panels)), 3.3), squeeze=False)
-    for ax, (kind, frame) in zip(axes[0], panels):
-        for model, part in frame.groupby("model", sort=True):
-            label = names.get(model, model)
-            if kind == "haar":
-                g = part.groupby("state_size")["heldout_error"].agg(["mean", "std", "count"])
-                ax.errorbar(g.index, g["mean"], yerr=(g["std"] / np.sqrt(g["count"])).fillna(0), marker="o", ms=4,
-                            capsize=2, label=label)
-            elif kind == "impulse":
-                ax.plot(part["lag"], part["retention"], label=label)
-                if part["exact"].notna().any():
-                    ax.plot(part["lag"], part["exact"], "k--", lw=1, label="exp(l dt A)")
-            else:
-                g = part.groupby("lag")["recall"].mean()
-                ax.plot(g.index, g.values, marker="o", ms=2, label=label)
-        if kind == "haar":
-            ax.axhline(frame["lti_bound"].iloc[0], color="gray", ls=":", lw=1, label="best linear map (bound)")
-            ax.set_xscale("log", base=2)
-            ax.set_xlabel("state size (channels x d_state)")
-            ax.set_ylabel("held-out normalized error")
-            ax.set_ylim(-0.05, 1.1)
-            ax.set_title("piecewise-constant (Haar) fit")
-        elif kind == "impulse":
-            ax.set_yscale("log")
-            ax.set_ylim(max(1e-4, float(frame["retention"].min()) / 2), 2)
-            ax.set_xlabel("lag")
-            ax.set_ylabel("response / response at lag 0")
-            ax.set_title("impulse response (constructed)")
-        else:
-            ax.axhline(1.0, color="gray", ls=":", lw=1)
-            ax.set_xlabel("lag between the value and the query")
-            ax.set_ylabel("recall (slope of output on value)")
-            ax.set_title("memory across a gap (trained)")
-        ax.legend(fontsize=7)
+    n = 4 if records is not None else 3
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4))
+    colors = {"sft": "C0", "grpo": "C3", "sft+grpo": "C2"}
+    styles = {"train": "-", "unseen_paraphrase": "--", "unseen_schema": ":"}
+    mean = curves.groupby(["method", "split", "step"], sort=True).mean(numeric_only=True).reset_index()
+    # sft under the others, thick and pale: over the SFT phase sft+grpo retraces it exactly
+    width = {"sft": dict(lw=4.0, alpha=0.45)}
+    for m, g in mean[mean["split"] == "train"].groupby("method"):
+        y = g["train_reward"].where(g["train_reward"].notna(), g["mean_reward"])
+        axes[0].plot(g["step"], y, color=colors.get(m, "k"), label=m, **width.get(m, {}))
+    axes[0].set_ylabel("reward (weighted sum)")
+    axes[0].set_title("training reward (SFT: greedy; GRPO: samples)", fontsize=9)
+    for ax, key in zip(axes[1:3], ("tables_filter", "columns_filter")):
+        for (m, split), g in mean.groupby(["method", "split"]):
+            ax.plot(g["step"], g[key], styles.get(split, "-"), color=colors.get(m, "k"), label=f"{m}, {split}",
+                    **width.get(m, {}))
+        ax.set_ylabel(key.replace("_", " "))
+        ax.set_ylim(-0.02, 1.02)
+    for ax in axes[:3]:
+        ax.set_xlabel("step (SFT, then GRPO)")
+    axes[0].legend(fontsize=7)
+    axes[2].legend(fontsize=6, loc="lower right")
+    if records is not None:
+        ax = axes[3]
+        splits = [s for s in styles if s in set(records["split"])]
+        methods = list(dict.fromkeys(records["method"]))
+        width = 0.8 / max(1, 2 * len(methods))
+        x = np.arange(len(splits))
+        k = 0
+        for m in methods:
+            for key, hatch in (("tables_filter", None), ("columns_filter", "//")):
+                g = records[records["method"] == m].groupby("split")[key]
+                mu = [g.mean().get(s, np.nan) for s in splits]
+                se = [g.std(ddof=1).get(s, np.nan) / np.sqrt(g.count().get(s, 1)) for s in splits]
+                ax.bar(x + (k - (2 * len(methods) - 1) / 2) * width, mu, width, yerr=se, color=colors.get(m, "k"),
+                       hatch=hatch, alpha=0.85, label=f"{m} {key.split('_')[0]}")
+                k += 1
+        ax.set_xticks(x, [s.replace("_", "\n") for s in splits], fontsize=7)
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel("final filter accuracy")
+        ax.legend(fontsize=6)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=9)
     return _finish(fig, out)
 
 
@@ -827,4 +834,58 @@ def plot_cross_modal(records: pd.DataFrame, out=None, title: str | None = None):
     ax.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
+    return _finish(fig, out)
+
+
+# --- SSM probes ---
+
+def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | None = None,
+                    memory: pd.DataFrame | None = None, out=None, title: str | None = None):
+    """The selectivity probes of :mod:`raflab.experiments.ssm_probes`, one panel per record given.
+
+    Haar / piecewise-constant fit: held-out normalized error against state size, S4D vs S6, with the
+    best time-invariant error; impulse response: retention against lag (log scale), the fixed-step
+    formula exp(l dt A) dashed; memory: a trained layer's recall of a flagged value against the lag.
+    """
+    import numpy as np
+
+    apply_style()
+    names = {"s4d": "S4D (fixed step)", "s6": "S6 (selective)"}
+    panels = [(k, f) for k, f in (("haar", haar), ("impulse", impulse), ("memory", memory)) if f is not None and len(f)]
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(3.9 * max(1, len(panels)), 3.3), squeeze=False)
+    for ax, (kind, frame) in zip(axes[0], panels):
+        for model, part in frame.groupby("model", sort=True):
+            label = names.get(model, model)
+            if kind == "haar":
+                g = part.groupby("state_size")["heldout_error"].agg(["mean", "std", "count"])
+                ax.errorbar(g.index, g["mean"], yerr=(g["std"] / np.sqrt(g["count"])).fillna(0), marker="o", ms=4,
+                            capsize=2, label=label)
+            elif kind == "impulse":
+                ax.plot(part["lag"], part["retention"], label=label)
+                if part["exact"].notna().any():
+                    ax.plot(part["lag"], part["exact"], "k--", lw=1, label="exp(l dt A)")
+            else:
+                g = part.groupby("lag")["recall"].mean()
+                ax.plot(g.index, g.values, marker="o", ms=2, label=label)
+        if kind == "haar":
+            ax.axhline(frame["lti_bound"].iloc[0], color="gray", ls=":", lw=1, label="best linear map (bound)")
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("state size (channels x d_state)")
+            ax.set_ylabel("held-out normalized error")
+            ax.set_ylim(-0.05, 1.1)
+            ax.set_title("piecewise-constant (Haar) fit")
+        elif kind == "impulse":
+            ax.set_yscale("log")
+            ax.set_ylim(max(1e-4, float(frame["retention"].min()) / 2), 2)
+            ax.set_xlabel("lag")
+            ax.set_ylabel("response / response at lag 0")
+            ax.set_title("impulse response (constructed)")
+        else:
+            ax.axhline(1.0, color="gray", ls=":", lw=1)
+            ax.set_xlabel("lag between the value and the query")
+            ax.set_ylabel("recall (slope of output on value)")
+            ax.set_title("memory across a gap (trained)")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
     return _finish(fig, out)

@@ -48,6 +48,8 @@ class SeqRun(BaseModel):
     relations: int = Field(10, ge=1, description="kg / walks: relations of the random graph")
     walks: int = Field(200, ge=1, description="walks: random walks")
     graph: Literal["random", "umls"] = "random"
+    umls_dir: str | None = Field(None, description="kg / walks: folder of UMLS's train/valid/test.txt "
+                                 "(default: the installed pykeen package's)")
     # -- network
     model: str = "gpt"
     layers: int = Field(1, ge=1)
@@ -96,7 +98,7 @@ class SeqRun(BaseModel):
                     "num_examples": self.examples, "num_heldout": self.heldout}
         if self.task in ("kg", "walks"):
             out = {"graph": self.graph, "num_entities": self.entities, "num_relations": self.relations,
-                   "num_triplets": self.triplets}
+                   "num_triplets": self.triplets, "umls_dir": self.umls_dir}
             return {**out, "num_walks": self.walks} if self.task == "walks" else out
         if self.task == "random":
             return {"num_strings": self.examples, "length": self.seq_len, "vocab_size": self.vocab}
@@ -112,11 +114,12 @@ TASK_DEFAULTS: dict[str, dict] = {
              "examples": 2000, "heldout": 256, "steps": 1500, "lr": 3e-3, "min_lr": 3e-4, "batch": 64,
              "eval_every": 250},
     "kg": {"width": 64, "mlp_ratio": 4.0, "activation": "relu", "triplets": 1000, "entities": 200,
-           "relations": 10, "steps": 2000, "lr": 1e-2, "batch": 1000},
+           "relations": 10, "steps": 500, "lr": 1e-2, "batch": 1000},
     "walks": {"width": 64, "mlp_ratio": 4.0, "activation": "relu", "triplets": 600, "entities": 200,
-              "relations": 10, "walks": 200, "steps": 2000, "lr": 1e-2, "batch": 200},
-    "random": {"width": 32, "mlp_ratio": 4.0, "seq_len": 32, "vocab": 16, "examples": 256, "steps": 3000,
-               "lr": 3e-3, "min_lr": 3e-4, "batch": 256},
+              "relations": 10, "walks": 100, "steps": 600, "lr": 1e-2, "batch": 100},
+    # as the bits study: 63K bits of random strings, more than a width-16 GPT holds at 3.6 bits/param
+    "random": {"width": 16, "mlp_ratio": 4.0, "seq_len": 32, "vocab": 16, "examples": 512, "steps": 1500,
+               "lr": 1e-2, "min_lr": 1e-3, "warmup": 50, "batch": 64},
 }
 
 
@@ -349,7 +352,7 @@ def summarize_study(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Mean and standard error over seeds of the accuracies (and bits) per setting ``by``."""
     values = [c for c in ("train_accuracy", "heldout_accuracy", "train_loss", "capacity", "mac",
                           "memorized_bits", "bits_per_param", "params", "wall_s") if c in rows]
-    grouped = rows.groupby(by, dropna=False, sort=False)[values]
+    grouped = rows.groupby(by, dropna=False, sort=True)[values]
     mean = grouped.mean()
     se = grouped.std(ddof=1) / np.sqrt(grouped.count())
     out = mean.copy()
@@ -383,7 +386,7 @@ def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
     notes = []
     if study == "bits":
         slope = fit_bits_per_parameter(summary)
-        summary["entropy_bits"] = rows.groupby(STUDY_GROUPS[study], sort=False)["entropy_bits"].first().values
+        summary["entropy_bits"] = rows.groupby(STUDY_GROUPS[study], sort=True)["entropy_bits"].first().values
         notes.append(f"fitted memorized bits per parameter: {slope:.3g} (published: "
                      + "; ".join(f"{k} {v:g}" for k, v in REFERENCE_BITS_PER_PARAM.items()) + ")")
         summary.attrs["bits_per_param_slope"] = slope
