@@ -16,7 +16,10 @@ language model's input, as in LLaVA or PaliGemma), reduced to what a laptop trai
 Nothing but training links a face to its name: image -> name questions ("captions") teach the
 projector to produce visual tokens that the language model reads like the name. Whether a fact
 learned through one modality is recalled through the other then depends on how close the visual
-tokens come to the name embeddings, which is what the study measures.
+tokens come to the name embeddings, which is what the study measures. The optional *name tie*
+(``JointConfig.name_tie``, a mitigation) adds to the loss of every image caption row the squared
+distance between the visual token in slot k and the (fixed) embedding of the name token it answers,
+so the projector is taught to emit the name itself rather than any token the captions can decode.
 
 ``model(patches, tokens, has_image, answer)`` returns ``(logits, loss)``, the contract of
 :func:`raflab.learners.train.train_model`; the loss is the cross-entropy of ``answer`` (None without
@@ -61,6 +64,11 @@ class JointConfig:
     n_heads: int = 4
     mlp_ratio: float = 4.0
     dropout: float = 0.0
+    #: caption relations (ask-first-name, ask-last-name): with ``name_tie > 0``, an image row asking
+    #: relation ``name_relations[k]`` also pulls visual token k towards its answer's (the name's)
+    #: token embedding -- the face's token is tied to the name it replaces (0: no tie)
+    name_relations: tuple[int, ...] = ()
+    name_tie: float = 0.0
 
     def __post_init__(self):
         for name in ("vocab_size", "n_patches", "patch_dim", "d_model", "n_layers", "n_heads"):
@@ -73,6 +81,10 @@ class JointConfig:
             raise ValueError(f"mlp_ratio must be > 0, got {self.mlp_ratio!r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not self.name_tie >= 0:
+            raise ValueError(f"name_tie must be >= 0, got {self.name_tie!r}")
+        if len(self.name_relations) > N_VISUAL:
+            raise ValueError(f"at most {N_VISUAL} name_relations, got {self.name_relations!r}")
 
     @property
     def d_ff(self) -> int:
@@ -112,13 +124,30 @@ class JointModel(nn.Module):
     def forward(self, patches, tokens, has_image, answer=None):
         x = self.token_embed(tokens)
         image = has_image.bool()
+        tie = None
         if image.any():
-            subject = torch.where(image[:, None, None], self.visual_tokens(patches), x[:, :N_VISUAL])
+            visual = self.visual_tokens(patches)
+            subject = torch.where(image[:, None, None], visual, x[:, :N_VISUAL])
             x = torch.cat([subject, x[:, N_VISUAL:]], dim=1)
+            if answer is not None and self.config.name_tie > 0:
+                tie = self._name_tie(visual, tokens, image, answer)
         h = self.encoder(x + self.position)
         logits = self.ln_f(h[:, -1]) @ self.token_embed.weight.T  # tied head
         loss = None if answer is None else F.cross_entropy(logits, answer)
+        if tie is not None:
+            loss = loss + self.config.name_tie * tie
         return logits, loss
+
+    def _name_tie(self, visual, tokens, image, answer):
+        """Mean squared distance between visual token k and the answer's embedding (the name, held
+        fixed) over the image caption rows asking ``name_relations[k]``; 0 without such rows."""
+        total = visual.new_zeros(())
+        for k, relation in enumerate(self.config.name_relations):
+            rows = image & (tokens[:, 2] == relation)
+            if rows.any():
+                target = self.token_embed(answer[rows]).detach()
+                total = total + (visual[rows, k] - target).pow(2).sum(-1).mean()
+        return total
 
 
 def make_joint_model(config: JointConfig, seed: int = 0, device: str = "cpu") -> JointModel:
