@@ -85,3 +85,30 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
         typer.echo(note, err=True)
     if figure is not None:
         _note(out)
+
+
+@seq_app.command()
+@user_errors
+def probe(name: str = typer.Argument("all", help="haar | impulse | memory | all: the selectivity probes (S4D vs S6)"),
+          seeds: int = typer.Option(1, "--seeds", help="seeds of the trained probes (haar, memory)"),
+          out: str = OutOpt, fmt: Format = FormatOpt):
+    """Selectivity probes of Mamba (S4D vs S6 at equal state): piecewise-constant fit, impulse response, memory."""
+    from raflab.experiments import ssm_probes
+
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    runners = {"haar": lambda: ssm_probes.haar_probe(seeds=tuple(range(seeds))),
+               "impulse": ssm_probes.impulse_probe,
+               "memory": lambda: ssm_probes.memory_probe(seeds=tuple(range(seeds)))}
+    if name != "all" and name not in runners:
+        raise ValueError(f"unknown probe {name!r}; choose one of haar, impulse, memory, all")
+    records = {k: run() for k, run in runners.items() if name in (k, "all")}
+    for kind, frame in records.items():
+        _emit(frame, fmt, f"seq probe: {kind}")
+    for note in ssm_probes.probe_notes(**records):
+        typer.echo(note, err=True)
+    if out:
+        from raflab import plots
+
+        plots.plot_ssm_probes(**records, out=out)
+        _note(out)

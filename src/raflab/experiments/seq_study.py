@@ -110,9 +110,11 @@ TASK_DEFAULTS: dict[str, dict] = {
     "arithmetic": {"width": 14, "steps": 4000, "lr": 1e-2, "batch": 196},
     "facts": {"width": 56, "steps": 3000, "lr": 1e-2, "batch": 50},
     "both": {"width": 56, "steps": 4000, "lr": 1e-2, "batch": 246},
-    "mqar": {"layers": 2, "width": 64, "heads": 1, "mlp_ratio": 0.0, "pairs": 8, "seq_len": 64, "vocab": 128,
-             "examples": 2000, "heldout": 256, "steps": 1500, "lr": 3e-3, "min_lr": 3e-4, "batch": 64,
-             "eval_every": 250},
+    # measured: attention passes its induction plateau by ~500-750 steps (held-out 0.99-1.0, 2 seeds);
+    # S4D at the same width stays at 0.24
+    "mqar": {"layers": 2, "width": 64, "heads": 1, "mlp_ratio": 0.0, "pairs": 4, "seq_len": 32, "vocab": 64,
+             "examples": 4000, "heldout": 256, "steps": 1000, "lr": 3e-3, "min_lr": 3e-4, "warmup": 100,
+             "batch": 64, "eval_every": 250},
     "kg": {"width": 64, "mlp_ratio": 4.0, "activation": "relu", "triplets": 1000, "entities": 200,
            "relations": 10, "steps": 500, "lr": 1e-2, "batch": 1000},
     "walks": {"width": 64, "mlp_ratio": 4.0, "activation": "relu", "triplets": 600, "entities": 200,
