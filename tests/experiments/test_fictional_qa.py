@@ -196,6 +196,6 @@ def test_shipped_config_is_the_default():
 
     from raflab.experiments.fictional_qa import load_fictional_qa_config
 
-    shipped = Path(__file__).parents[2] / "experiments" / "seq_fictional_qa.yaml"
+    shipped = Path(__file__).parents[2] / "src" / "raflab" / "experiments" / "configs" / "seq_fictional_qa.yaml"
     assert load_fictional_qa_config(str(shipped)) == FictionalQAConfig()
     assert load_fictional_qa_config(str(shipped), seeds=3).seeds == 3
