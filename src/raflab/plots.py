@@ -472,6 +472,15 @@ def plot_attractor_counts(records: pd.DataFrame, out=None, title: str | None = N
 
 # --- sequence lab (raflab seq study) ---
 
+def _grid_ticks(ax, values):
+    """Log-2 axis ticked at the grid's own values (14, 28, 56), not at powers of 2."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xticks(sorted(set(values)))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _errorbars(ax, frame, x, y, label, **kw):
     frame = frame.sort_values(x)
     se = frame.get(f"{y}_se")
@@ -495,6 +504,7 @@ def plot_too_big_to_think(summary: pd.DataFrame, out=None, title: str | None = N
     axes[1].set_title("training items answered exactly (memorization)")
     for ax in axes:
         ax.set_xscale("log", base=2)
+        _grid_ticks(ax, summary["width"])
         ax.set_xlabel("width (n_embd)")
         ax.set_ylabel("exact-match accuracy")
         ax.set_ylim(-0.05, 1.05)
@@ -544,6 +554,7 @@ def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
             _errorbars(ax, line, "width", "heldout_accuracy", f"{pairs} pairs")
         ax.set_title(names[model])
         ax.set_xscale("log", base=2)
+        _grid_ticks(ax, summary["width"])
         ax.set_xlabel("width")
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=8)

@@ -346,6 +346,9 @@ def run_seq_study(config: SeqStudyConfig, store: str | Path | None = None, worke
                     **{k: clean_value(v) for k, v in record.items()}}])
                 advance(1)
     rows = result_store.rows(config.config_hash)
+    # only this code's runs: a row stored under another run key (a setting added to SeqRun since) is stale
+    current = {(_run_key(r), r.seed) for r in runs}
+    rows = rows[[(p, s) in current for p, s in zip(rows["point"], rows["seed"])]] if len(rows) else rows
     return rows.drop(columns=[c for c in ("config_hash", "kind", "point", "backend", "raflab_version",
                                           "git_commit", "finished_at", "status", "error") if c in rows])
 
