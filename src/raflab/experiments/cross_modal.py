@@ -343,21 +343,9 @@ def summarize_cross_modal(records: pd.DataFrame) -> pd.DataFrame:
 def load_cross_modal_config(path: str | None = None, seeds: int | None = None) -> CrossModalConfig:
     """The study config: the defaults, or a YAML file of :class:`CrossModalConfig` fields (``name`` and
     ``study: cross-modal`` keys allowed), with ``seeds`` overriding the file."""
-    import yaml
+    from raflab.experiments.seq_study import read_study_file
 
-    values: dict = {}
-    if path is not None:
-        try:
-            with open(path) as fh:
-                values = yaml.safe_load(fh) or {}
-        except OSError as exc:
-            raise ValueError(f"cannot read config {path}: {exc.strerror}") from None
-        if not isinstance(values, dict):
-            raise ValueError(f"config {path} must be a mapping of settings")
-        values.pop("name", None)
-        study = values.pop("study", "cross-modal")
-        if study != "cross-modal":
-            raise ValueError(f"the config {path} is a {study!r} study, not 'cross-modal'")
+    values: dict = read_study_file(path, "cross-modal") if path is not None else {}
     if seeds is not None:
         values["seeds"] = seeds
     return CrossModalConfig(**values)

@@ -549,21 +549,9 @@ def load_fictional_qa_config(path: str | None = None, seeds: int | None = None,
                              data_dir: str | None = None) -> FictionalQAConfig:
     """The study config: the defaults, or a YAML file of :class:`FictionalQAConfig` fields (``name`` and
     ``study: fictional-qa`` keys allowed), with ``seeds`` / ``data_dir`` overriding the file."""
-    import yaml
+    from raflab.experiments.seq_study import read_study_file
 
-    values: dict = {}
-    if path is not None:
-        try:
-            with open(path) as fh:
-                values = yaml.safe_load(fh) or {}
-        except OSError as exc:
-            raise ValueError(f"cannot read config {path}: {exc.strerror}") from None
-        if not isinstance(values, dict):
-            raise ValueError(f"config {path} must be a mapping of settings")
-        values.pop("name", None)
-        study = values.pop("study", "fictional-qa")
-        if study != "fictional-qa":
-            raise ValueError(f"the config {path} is a {study!r} study, not 'fictional-qa'")
+    values: dict = read_study_file(path, "fictional-qa") if path is not None else {}
     if seeds is not None:
         values["seeds"] = seeds
     if data_dir is not None:

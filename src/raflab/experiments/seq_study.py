@@ -290,6 +290,23 @@ def load_study_config(path: str | Path, **overrides) -> SeqStudyConfig:
     return SeqStudyConfig(**data)
 
 
+def read_study_file(path: str | Path, study: str) -> dict:
+    """The settings of a study's YAML file: its ``name`` dropped, its ``study`` (if any) checked."""
+    import yaml
+
+    try:
+        values = yaml.safe_load(Path(path).read_text()) or {}
+    except OSError as exc:
+        raise ValueError(f"cannot read config {path}: {exc.strerror}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"config {path} must be a mapping of settings")
+    values.pop("name", None)
+    found = values.pop("study", study)
+    if found != study:
+        raise ValueError(f"the config {path} is a {found!r} study, not {study!r}")
+    return values
+
+
 def shipped_study_config(study: str) -> Path:
     """The config file shipped for a study (``experiments/seq_<study>.yaml`` beside the package)."""
     if study not in STUDIES:
