@@ -31,6 +31,14 @@ def test_study_configs_are_checked_before_anything_trains(tmp_path):
                        grid={"width": [8, 16], "layers": [1]})
     with pytest.raises(ValueError, match="no study config"):
         load_study_config(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\nstudy: [mqar\n")  # a YAML syntax error is one line, not a traceback
+    with pytest.raises(ValueError, match="broken.yaml: cannot parse"):
+        load_study_config(broken)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- 1\n- 2\n")
+    with pytest.raises(ValueError, match="expected a mapping of keys"):
+        load_study_config(listed)
 
 
 def test_union_of_grids_without_repeats():

@@ -280,26 +280,19 @@ class SeqStudyConfig(BaseModel):
 
 def load_study_config(path: str | Path, **overrides) -> SeqStudyConfig:
     """A study config from YAML; ``overrides`` replace top-level keys (e.g. seeds, store)."""
-    import yaml
+    from raflab.experiments.sweep_config import read_config_file
 
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"no study config at {path}")
-    data = yaml.safe_load(path.read_text()) or {}
+    data = read_config_file(path, missing=f"no study config at {path}", keys="name, study, base, grid, ...")
     data.update({k: v for k, v in overrides.items() if v is not None})
     return SeqStudyConfig(**data)
 
 
 def read_study_file(path: str | Path, study: str) -> dict:
     """The settings of a study's YAML file: its ``name`` dropped, its ``study`` (if any) checked."""
-    import yaml
+    from raflab.experiments.sweep_config import read_config_file
 
-    try:
-        values = yaml.safe_load(Path(path).read_text()) or {}
-    except OSError as exc:
-        raise ValueError(f"cannot read config {path}: {exc.strerror}") from None
-    if not isinstance(values, dict):
-        raise ValueError(f"config {path} must be a mapping of settings")
+    values = read_config_file(path, missing=f"cannot read config {path}: No such file or directory",
+                              keys=f"{study} settings")
     values.pop("name", None)
     found = values.pop("study", study)
     if found != study:

@@ -243,18 +243,19 @@ def _simulation_units(points: list[dict], seed: int, seeds: int) -> list[WorkUni
     return [WorkUnit("simulation", tuple(path), seed + s) for path in paths.values() for s in range(seeds)]
 
 
-def load_config(path: str | Path) -> SweepConfig:
-    """Read and validate a YAML or TOML sweep file.
+def read_config_file(path: str | Path, missing: str, keys: str) -> dict:
+    """The mapping of a YAML (or ``.toml``) config file; every way it can be bad is one line.
 
-    Raises
-    ------
-    ValueError
-        One line naming the file and the bad key(s), for a missing file, bad syntax or a bad value.
+    ``missing`` is the message for a file that is not there; ``keys`` names the expected keys in
+    the message for a file that holds something other than a mapping.
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"no sweep config at {path}")
-    text = path.read_text()
+        raise ValueError(missing)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ValueError(f"cannot read config {path}: {exc.strerror}") from None
     try:
         if path.suffix == ".toml":
             import tomllib
@@ -266,8 +267,22 @@ def load_config(path: str | Path) -> SweepConfig:
             data = yaml.safe_load(text)
     except Exception as exc:  # yaml/toml syntax: report where, in one line
         raise ValueError(f"{path}: cannot parse ({' '.join(str(exc).split())})") from None
+    if data is None:  # an empty file: no settings
+        return {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of keys (name, task, grid, ...)")
+        raise ValueError(f"{path}: expected a mapping of keys ({keys})")
+    return data
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read and validate a YAML or TOML sweep file.
+
+    Raises
+    ------
+    ValueError
+        One line naming the file and the bad key(s), for a missing file, bad syntax or a bad value.
+    """
+    data = read_config_file(path, missing=f"no sweep config at {path}", keys="name, task, grid, ...")
     try:
         return SweepConfig.model_validate(data)
     except ValidationError as exc:
