@@ -194,8 +194,6 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
                 status = " ".join(f"{k} {v:.3g}" for k, v in row.items()
                                   if k in ("train_loss", target_metric) and isinstance(v, float))
             advance(1, status=status)
-    if loss_count:  # stopped between evaluations (cannot happen today; kept for safety)
-        run_evaluation(loss_sum, loss_count)
     wall = time.perf_counter() - start
     trained = step - steps_at_start
     return TrainResult(model=model, history=pd.DataFrame(history), final=dict(history[-1]) if history else {},
