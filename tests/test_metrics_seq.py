@@ -60,3 +60,31 @@ def test_extraction_rate_and_mac():
     ref = np.array([[1, 2, 3], [1, 2, 3], [0, 0, 0]])
     assert metrics.extraction_rate(gen, ref) == pytest.approx(2 / 3)
     assert metrics.maximum_attainable_capacity([3, 9, 7]) == 9
+
+
+def test_teacher_forced_exact_match_is_greedy_generation():
+    """The identity exact_match relies on: for a partly trained model, a line counts as matched exactly
+    when greedy decoding from its prompt writes its answer (checked line by line)."""
+    import torch
+
+    from raflab.experiments.seq_study import build_task, net_config, seq_run, train_config
+    from raflab.learners.nets import make_model
+    from raflab.learners.train import sequence_outputs, train_model
+
+    torch.set_num_threads(1)
+    run = seq_run("arithmetic", width=14, steps=150, layout="lines", device="cpu", eval_every=150)
+    task = build_task(run)
+    model = make_model(net_config(run, task), seed=0)
+    split = task.train
+    train_model(model, {"idx": split.inputs, "targets": split.targets}, train_config(run))
+    predictions, _ = sequence_outputs(model, split.inputs, split.targets)
+    teacher_forced = metrics.exact_match(predictions, split.targets, split.answer_mask)
+    greedy = []
+    for inputs, targets, mask in zip(split.inputs, split.targets, split.answer_mask):
+        first = int(np.argmax(mask))  # position whose prediction is the answer's first token
+        answer = targets[mask]
+        prompt = torch.as_tensor(inputs[None, :first + 1])
+        written = model.generate(prompt, max_new_tokens=len(answer))[0, first + 1:].numpy()
+        greedy.append(bool(np.array_equal(written, answer)))
+    assert 0 < teacher_forced.sum() < len(teacher_forced)  # a mixed case, not all right or all wrong
+    assert list(teacher_forced) == greedy
