@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from raflab.cli import app
 from raflab.experiments.store import ResultStore
-from raflab.experiments.sweep import run_sweep, sweep_status
+from raflab.experiments.sweep import PAUSE_ENV, run_sweep, sweep_status
 from raflab.experiments.sweep_config import config_from_dict, load_config
 
 # what a row holds that depends on when and where it ran, not on what was computed
@@ -187,9 +187,36 @@ seeds: 2
 """
 
 
-def _sweep_cmd(config: Path, store: Path) -> list[str]:
+def _sweep_cmd(config: Path, store: Path, workers: int = 1) -> list[str]:
     return [sys.executable, "-m", "raflab.cli", "sweep", "run", str(config), "--store", str(store),
-            "--workers", "1", "--quiet", "--format", "json"]
+            "--workers", str(workers), "--quiet", "--format", "json"]
+
+
+def _start_paused_sweep(config_path: Path, store: Path, pause_after: int, workers: int = 1):
+    """A sweep in a subprocess that stores ``pause_after`` rows, then waits to be killed (the
+    test-only PAUSE_ENV): the kill lands mid-sweep however fast the machine is."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", PAUSE_ENV: str(pause_after)}
+    proc = subprocess.Popen(_sweep_cmd(config_path, store, workers), env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    live = ResultStore(store)
+    deadline = time.monotonic() + 300  # a bound for a stuck run, not a speed assumption
+    while time.monotonic() < deadline and proc.poll() is None:
+        state = live.read_live()
+        entry = None if state is None or state["running"] is None else \
+            next(s for s in state["sweeps"] if s["config_hash"] == state["running"])
+        if entry is not None and entry["done"] + entry["failed"] >= pause_after:
+            return proc
+        time.sleep(0.02)
+    proc.kill()
+    raise AssertionError(f"the sweep did not reach its pause: {proc.stderr.read().decode()}")
+
+
+def _kill_group(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def test_sigkill_midway_then_resume_gives_exactly_the_rows_of_a_clean_run(tmp_path):
@@ -198,37 +225,100 @@ def test_sigkill_midway_then_resume_gives_exactly_the_rows_of_a_clean_run(tmp_pa
     config = load_config(config_path)
     total = sum(len(u.points) for u in config.units())
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    env.pop(PAUSE_ENV, None)
 
     killed = tmp_path / "killed.duckdb"
-    proc = subprocess.Popen(_sweep_cmd(config_path, killed), env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    live = ResultStore(killed)
-    deadline = time.monotonic() + 120
-    seen = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        state = live.read_live()
-        seen = 0 if state is None else state["done"]
-        if seen >= 6:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read().decode()}"
-    running = sweep_status(config, killed, wait=0.05)  # the store is locked: counts from the sidecar
-    assert running["running"] and running["done"] >= 6
-    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its pool, mid-sweep
-    proc.wait()
-    partial = sweep_status(config, killed)
-    assert 6 <= partial["done"] < total and partial["failed"] == 0
+    proc = _start_paused_sweep(config_path, killed, pause_after=6)
+    try:
+        running = sweep_status(config, killed, wait=0.05)  # the store is locked: counts from the sidecar
+        assert running["running"] and running["done"] == 6
+    finally:
+        _kill_group(proc)  # the runner and its pool, mid-sweep
+    partial = sweep_status(config, killed)  # the sidecar is left behind, its process gone: the store is read
+    assert not partial["running"]
+    assert (partial["done"], partial["failed"], partial["pending"]) == (6, 0, total - 6)
 
     resumed = subprocess.run(_sweep_cmd(config_path, killed), env=env, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)[0]
-    assert summary["rows_skipped"] >= partial["done"] and summary["rows_expected"] == total
+    assert (summary["rows_skipped"], summary["rows_done"], summary["rows_expected"]) == (6, total - 6, total)
 
     clean = tmp_path / "clean.duckdb"
     subprocess.run(_sweep_cmd(config_path, clean), env=env, check=True, capture_output=True, timeout=300)
     a, b = _values(killed, config.config_hash), _values(clean, config.config_hash)
     assert len(a) == len(b) == total  # none lost, none duplicated
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_sigkill_of_the_runner_leaves_no_worker_behind(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    config_path = tmp_path / "resume.yaml"
+    config_path.write_text(RESUME_CONFIG)
+    proc = _start_paused_sweep(config_path, tmp_path / "s.duckdb", pause_after=1, workers=2)
+    children = []
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+        # the two spawn workers and multiprocessing's resource tracker
+        assert len(children) >= 3, [c.cmdline() for c in children]
+        os.kill(proc.pid, signal.SIGKILL)  # the runner alone, not its process group
+        proc.wait()
+        deadline = time.monotonic() + 10
+        survivors = children
+        while survivors and time.monotonic() < deadline:
+            survivors = [c for c in survivors if _alive(psutil, c)]
+            time.sleep(0.05)
+        assert not survivors, [c.cmdline() for c in survivors]
+    finally:
+        for c in children:  # whatever the outcome, nothing of this test keeps running
+            try:
+                c.kill()
+            except psutil.Error:
+                pass
+        _kill_group(proc)
+
+
+def _alive(psutil, process) -> bool:
+    try:  # a zombie has ended; only its exit status waits for a parent that reaps it
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_status_and_a_second_writer_answer_at_once_while_a_sweep_runs(tmp_path, monkeypatch):
+    import raflab.experiments.store as store_module
+
+    store = tmp_path / "s.duckdb"
+    earlier = tmp_path / "earlier.yaml"
+    earlier.write_text("name: earlier\ntask: theory\ngrid:\n  alpha: [1, 2]\n")
+    assert run_sweep(load_config(earlier), store=store, workers=1, quiet=True)["rows_done"] == 2
+    config_path = tmp_path / "resume.yaml"
+    config_path.write_text(RESUME_CONFIG)
+    config = load_config(config_path)
+    total = sum(len(u.points) for u in config.units())
+    proc = _start_paused_sweep(config_path, store, pause_after=3)
+    try:
+        def waited():
+            raise AssertionError("waited for the lock")
+
+        monkeypatch.setattr(store_module, "_wait_for_lock", waited)  # "at once": no retry at all
+        runner = CliRunner()
+        listing = runner.invoke(app, ["sweep", "status", "--store", str(store), "--format", "json"])
+        assert listing.exit_code == 0, listing.stderr
+        assert [(r["name"], r["rows"], r["done"], r["failed"], r["pending"], r["running"])
+                for r in json.loads(listing.stdout)] == [("earlier", 2, 2, 0, 0, False),
+                                                         ("resume", total, 3, 0, total - 3, True)]
+        one = runner.invoke(app, ["sweep", "status", str(config_path), "--store", str(store), "--format", "json"])
+        assert one.exit_code == 0, one.stderr
+        assert {k: json.loads(one.stdout)[0][k] for k in ("done", "pending", "running")} == \
+            {"done": 3, "pending": total - 3, "running": True}
+        for other in (earlier, config_path):  # another sweep, or the same one, on the busy store
+            second = runner.invoke(app, ["sweep", "run", str(other), "--store", str(store), "--quiet"])
+            assert second.exit_code == 2
+            assert second.stderr.splitlines() == [
+                f"error: the result store {store} is in use by the running sweep 'resume' (3 of {total} rows), "
+                f"pid {proc.pid}; wait for it to end (raflab sweep status shows its progress) or use another --store"]
+    finally:
+        _kill_group(proc)
 
 
 # -- backends ---------------------------------------------------------------------------------------

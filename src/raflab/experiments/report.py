@@ -59,6 +59,7 @@ def _mark_empty_panels(fig, theory: pd.DataFrame | None, sim: pd.DataFrame | Non
         if not any(f is not None and f[err].notna().any() for f in (theory, sim)):
             note = "no facts in these rows (eps = 0)" if err == "fact_memorization_error" else "no values"
             ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="0.4")
+            ax.set_yticks([])
 
 
 def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str = "",

@@ -58,6 +58,11 @@ def _pid_alive(pid) -> bool:
     return True
 
 
+def _wait_for_lock() -> None:
+    """The pause between two tries to open a store another process holds (a test replaces it)."""
+    time.sleep(0.05)
+
+
 def _lock_holder(message: str) -> int | None:
     """The pid in DuckDB's "Conflicting lock is held in ... (PID 123)" message, if any."""
     found = re.search(r"\(PID (\d+)\)", message)
@@ -223,7 +228,7 @@ class ResultStore:
                     who = "another process" if holder is None else f"another process (pid {holder})"
                     raise StoreBusyError(f"the result store {self.path} is locked by {who}; "
                                          f"close it or use another --store") from None
-                time.sleep(0.05)
+                _wait_for_lock()
         try:
             yield con
         finally:
