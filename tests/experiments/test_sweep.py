@@ -359,6 +359,8 @@ def test_unreachable_dask_scheduler_is_one_line(tmp_path):
                                       "--backend", "dask", "--address", "tcp://127.0.0.1:9", "--quiet"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot reach the dask scheduler at tcp://127.0.0.1:9")
+    assert len(result.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == [config_path]  # no store left behind
 
 
 @pytest.mark.slow  # starting ray alone takes ~20 s; skipped where the ray extra is not installed
@@ -437,3 +439,165 @@ def test_cli_errors_for_missing_store_and_bad_export_format(tmp_path):
     bad = runner.invoke(app, ["sweep", "export", "--store", str(tmp_path / "s.duckdb"), "--format", "xlsx",
                               "--out", str(tmp_path / "x.xlsx")])
     assert bad.exit_code == 2 and "unknown export format 'xlsx'" in bad.stderr
+
+
+# -- bad inputs: one line, exit 2, before any work, nothing left behind ----------------------------
+def test_grid_size_is_counted_without_expanding_and_matches_the_expansion():
+    from raflab.experiments.sweep_config import grid_size
+
+    for data in [
+        {"task": "compare", "seeds": 3, "grid": {"model": ["linear", "rf", "bayes"], "loss": ["square", "hinge"],
+                                                  "alpha": "0.5:2:4", "eps": [0, 0.1], "lam": "0.1,0.01",
+                                                  "kappa": [1, 2, 3], "d": [40, 80]}},
+        {"task": "theory", "grid": {"model": "kernel", "kernel": ["arccos", "rbf"], "alpha": [1, "2:3:5"]}},
+        {"task": "simulate", "combine": "zip", "seeds": 2, "grid": {"alpha": [1, 2, 3], "eps": [0, 0.1, 0.2]}},
+    ]:
+        config = config_from_dict({"name": "n", **data})
+        units = config.units()
+        size = grid_size({"name": "n", **data})
+        assert size["theory_rows"] == sum(len(u.points) for u in units if u.kind == "theory"), data
+        assert size["simulation_rows"] == sum(len(u.points) for u in units if u.kind == "simulation"), data
+
+
+def test_a_grid_too_large_for_memory_is_refused_up_front_unless_allowed(tmp_path, monkeypatch):
+    import raflab.experiments.sweep_config as sweep_config
+
+    # 1e5 x 1e5 points: 10 TB to plan, more than any machine has; refused before a value is expanded
+    path = tmp_path / "huge.yaml"
+    path.write_text('name: huge\ntask: theory\ngrid:\n  alpha: "0.5:5:100000"\n  eps: "0:1:100000"\n')
+    result = CliRunner().invoke(app, ["sweep", "run", str(path), "--store", str(tmp_path / "s.duckdb"), "--quiet"])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"error: {path}: config: the grid expands to 10,000,000,000 rows "
+                                    "(10,000,000,000 theory, 0 simulation) in about 156,250,000 work units; "
+                                    "planning them needs about 1e+04 GB of memory")
+    assert "set allow_large_grid: true in the config" in result.stderr
+    assert list(tmp_path.iterdir()) == [path]
+
+    # the limit is what the machine has: 200,000 rows (0.2 GB) on a machine with 0.3 GB available
+    monkeypatch.setattr(sweep_config, "available_memory", lambda: 300_000_000)
+    data = {"name": "big", "task": "theory", "grid": {"alpha": "0.5:5:2000", "eps": "0:1:100"}}
+    with pytest.raises(ValueError, match=r"200,000 rows .* needs about 0\.2 GB of memory and this machine "
+                                         r"has 0\.3 GB available"):
+        config_from_dict(data)
+    allowed = config_from_dict({**data, "allow_large_grid": True})  # knowingly: the same sweep, the same hash
+    monkeypatch.setattr(sweep_config, "available_memory", lambda: 10**12)
+    assert allowed.config_hash == config_from_dict(data).config_hash
+
+
+def test_a_run_in_which_every_point_fails_exits_2_with_the_first_error(tmp_path):
+    # hinge at lam = 0 is max-margin: at alpha = 4 with half the labels random no hyperplane separates
+    path = tmp_path / "f.yaml"
+    path.write_text("name: f\ntask: simulate\nseeds: 2\ngrid:\n  loss: hinge\n  alpha: [3, 4]\n  eps: 0.5\n"
+                    "  lam: 0\n  d: 30\n")
+    args = ["sweep", "run", str(path), "--store", str(tmp_path / "s.duckdb"), "--workers", "1", "--quiet",
+            "--format", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)[0]["rows_failed"] == 4  # the record of the run is still printed
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: every one of the 4 rows this run computed failed (stored as failed); "
+                           "the first error: NotSeparableError: ")
+    # some points failing is a warning (exit 0), naming the first error
+    path.write_text("name: f\ntask: simulate\ngrid:\n  loss: hinge\n  alpha: [0.5, 4]\n  eps: 0.5\n  lam: 0\n  d: 30\n")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("warning: 1 of 2 rows failed (stored as failed); the first error: NotSeparableError: ")
+    assert "alpha=4" in warning
+
+
+def test_an_unreachable_dask_scheduler_leaves_nothing_in_the_store(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("dask.distributed")
+
+    def refuse(address, timeout=None):
+        raise OSError(f"Timed out trying to connect to {address} after 10 s")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    config = config_from_dict({"name": "t", "task": "theory", "grid": {"alpha": [1, 2]}})
+    store = tmp_path / "s.duckdb"
+    with pytest.raises(ValueError, match="cannot reach the dask scheduler at tcp://127.0.0.1:1"):
+        run_sweep(config, store=store, backend="dask", address="tcp://127.0.0.1:1", quiet=True)
+    assert list(tmp_path.iterdir()) == []  # no store created
+    other = config_from_dict({"name": "o", "task": "theory", "grid": {"alpha": [3]}})
+    run_sweep(other, store=store, workers=1, quiet=True)
+    with pytest.raises(ValueError, match="cannot reach the dask scheduler"):
+        run_sweep(config, store=store, backend="dask", address="tcp://127.0.0.1:1", quiet=True)
+    assert ResultStore(store).sweeps()["name"].tolist() == ["o"]  # not registered as pending
+
+
+@pytest.fixture
+def small_store(tmp_path):
+    config_path = tmp_path / "c.yaml"
+    config_path.write_text("name: small\ntask: theory\ngrid:\n  model: [linear, rf]\n  alpha: [0.5, 1, 2]\n"
+                           "  eps: [0, 0.2]\n  kappa: [1, 2]\n")
+    store = tmp_path / "r.duckdb"
+    run_sweep(load_config(config_path), store=store, workers=1, quiet=True)
+    return config_path, store
+
+
+@pytest.mark.parametrize("command", ["plot", "export", "report"])
+@pytest.mark.parametrize("out", ["/proc/x.{ext}", "FOLDER", "FOLDER/", "FILE/x.{ext}"])
+def test_an_unusable_out_path_is_one_line_before_any_work(small_store, tmp_path, command, out):
+    config_path, store = small_store
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    ext = {"plot": "png", "export": "parquet", "report": "html"}[command]
+    out = out.format(ext=ext).replace("FOLDER", str(tmp_path / "folder")).replace("FILE", str(tmp_path / "file"))
+    args = {"plot": ["sweep", "plot", str(config_path), "--store", str(store)],
+            "export": ["sweep", "export", "--store", str(store)],
+            "report": ["report", str(store)]}[command] + ["--out", out]
+    before = sorted(p for p in tmp_path.rglob("*") if "r.duckdb" not in p.name)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ") and out in line
+    assert sorted(p for p in tmp_path.rglob("*") if "r.duckdb" not in p.name) == before  # nothing left behind
+    assert not Path("/proc/x_files").exists() and not Path(str(tmp_path / "folder") + "_files").exists()
+
+
+def test_sweep_plot_writes_the_format_asked_and_names_every_file(small_store, tmp_path):
+    config_path, store = small_store
+    out = tmp_path / "figs" / "fig.pdf"
+    result = CliRunner().invoke(app, ["sweep", "plot", str(config_path), "--store", str(store), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    written = sorted((tmp_path / "figs").iterdir())
+    # one figure per learner: linear, rf kappa=1, rf kappa=2
+    assert [p.name for p in written] == ["fig.pdf", "fig_1.pdf", "fig_2.pdf"]
+    assert all(p.read_bytes()[:5] == b"%PDF-" for p in written)
+    assert result.stderr.splitlines() == [f"figure written to {out.with_name(n)}" for n in
+                                          ("fig.pdf", "fig_1.pdf", "fig_2.pdf")] + ["3 figures written (one per learner)"]
+    bad = CliRunner().invoke(app, ["sweep", "plot", str(config_path), "--store", str(store),
+                                   "--out", str(tmp_path / "fig.xyz")])
+    assert bad.exit_code == 2 and bad.stderr.startswith(f"error: --out {tmp_path / 'fig.xyz'}: expected a file ending in")
+
+
+def test_plot_and_report_of_a_sweep_without_facts(tmp_path):
+    # at eps = 0 there are no facts: the fact memorization error is not a column of the rows
+    import matplotlib.image
+
+    config_path = tmp_path / "z.yaml"
+    config_path.write_text("name: nofacts\ntask: compare\ngrid:\n  alpha: [0.5, 1, 2]\n  eps: 0\n  d: 40\n")
+    store = tmp_path / "z.duckdb"
+    run_sweep(load_config(config_path), store=store, workers=1, quiet=True)
+    assert "fact_memorization_error" not in ResultStore(store).rows()
+    fig = tmp_path / "fig.png"
+    plotted = CliRunner().invoke(app, ["sweep", "plot", str(config_path), "--store", str(store), "--out", str(fig)])
+    assert plotted.exit_code == 0, plotted.stderr
+    assert matplotlib.image.imread(fig).shape[0] > 100
+    page = tmp_path / "report.html"
+    reported = CliRunner().invoke(app, ["report", str(store), "--out", str(page)])
+    assert reported.exit_code == 0, reported.stderr
+    assert "<img src='report_files/" in page.read_text() and len(list((tmp_path / "report_files").iterdir())) == 1
+
+
+def test_the_figure_says_where_a_panel_has_nothing_to_show():
+    from raflab.experiments.report import _mark_empty_panels
+    from raflab.plots import plot_raf_errors
+
+    theory = pd.DataFrame({"alpha": [1.0, 2.0], "eps": 0.0, "lam": 0.1, "converged": True,
+                           "gen_error": [0.3, 0.2], "rule_train_error": [0.1, 0.2],
+                           "fact_memorization_error": float("nan")})
+    fig = plot_raf_errors(theory)
+    _mark_empty_panels(fig, theory, None)
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert texts == [[], [], ["no facts in these rows (eps = 0)"]]
