@@ -599,3 +599,22 @@ def test_the_figure_says_where_a_panel_has_nothing_to_show():
     _mark_empty_panels(fig, theory, None)
     texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
     assert texts == [[], [], ["no facts in these rows (eps = 0)"]]
+
+
+def test_a_sidecar_left_behind_is_ignored_even_when_its_pid_is_reused(tmp_path):
+    # a SIGKILL leaves the sidecar; its pid may belong to a new process (here: this one) that does
+    # not hold the store
+    config = config_from_dict({"name": "t", "task": "theory", "grid": {"alpha": [1, 2]}})
+    store = tmp_path / "s.duckdb"
+    run_sweep(config, store=store, workers=1, quiet=True)
+    live = ResultStore(store).live_path
+    live.write_text(json.dumps({"pid": os.getpid(), "running": config.config_hash,
+                                "sweeps": [{"name": "t", "config_hash": config.config_hash, "task": "theory",
+                                            "rows": 2, "done": 0, "failed": 0}]}))
+    assert ResultStore(store).read_live() is not None
+    status = sweep_status(config, store)  # from the store, not from the sidecar's zero counts
+    assert (status["done"], status["pending"], status["running"]) == (2, 0, False)
+    listing = CliRunner().invoke(app, ["sweep", "status", "--store", str(store), "--format", "json"])
+    assert [(r["name"], r["done"], r["running"]) for r in json.loads(listing.stdout)] == [("t", 2, False)]
+    assert run_sweep(config, store=store, workers=1, quiet=True)["rows_skipped"] == 2
+    assert not live.exists()  # the run replaced it, and removed it at its end

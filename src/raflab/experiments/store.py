@@ -194,6 +194,14 @@ class ResultStore:
             return None
         return state if isinstance(state, dict) and _pid_alive(state.get("pid")) else None
 
+    def check_no_sweep_running(self) -> None:
+        """Raise :class:`SweepRunningError` when a sweep holds this store (its sidecar's process
+        holds the lock: a sidecar left by a killed run, its pid since reused, does not count)."""
+        if self.read_live() is None or not self.path.exists():
+            return
+        with self.connect(read_only=True):  # raises SweepRunningError for the sidecar's process
+            pass
+
     def _running_message(self, state: dict) -> str:
         entry = next((s for s in state.get("sweeps", []) if s.get("config_hash") == state.get("running")), None)
         what = ("a running sweep" if entry is None else

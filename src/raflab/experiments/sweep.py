@@ -178,9 +178,7 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
     done = failed = written = 0
     first_error = None
     start = time.perf_counter()
-    state = result_store.read_live()
-    if state is not None:  # a sweep runs on this store: say so now, before starting a backend
-        raise SweepRunningError(result_store._running_message(state), state)
+    result_store.check_no_sweep_running()  # say so now, before starting a backend
     # the backend first: one that cannot be reached leaves nothing behind in the store
     with open_backend(backend, workers, address, len(units)) as submit, result_store.session():
         result_store.register_sweep(config.config_hash, config.name, config.task, config.content(),
