@@ -618,3 +618,17 @@ def test_a_sidecar_left_behind_is_ignored_even_when_its_pid_is_reused(tmp_path):
     assert [(r["name"], r["done"], r["running"]) for r in json.loads(listing.stdout)] == [("t", 2, False)]
     assert run_sweep(config, store=store, workers=1, quiet=True)["rows_skipped"] == 2
     assert not live.exists()  # the run replaced it, and removed it at its end
+
+
+def test_a_report_that_fails_removes_the_folders_it_made(small_store, tmp_path, monkeypatch):
+    import raflab.experiments.report as report
+
+    _, store = small_store
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a figure failed")
+
+    monkeypatch.setattr(report, "sweep_figures", broken)
+    with pytest.raises(RuntimeError, match="a figure failed"):
+        report.write_report(store, tmp_path / "site" / "deep" / "report.html")
+    assert not (tmp_path / "site").exists()

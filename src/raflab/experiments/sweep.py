@@ -164,7 +164,15 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
     Returns
     -------
     dict
-        ``config_hash, rows_expected, rows_skipped, rows_done, rows_failed, seconds``.
+        ``config_hash, rows_expected, rows_skipped, rows_done, rows_failed, seconds`` and
+        ``first_error`` (the one-line error of the first row of this run that failed, or None).
+
+    Raises
+    ------
+    ValueError
+        Before anything is written: an unknown backend, workers < 1, a backend that cannot be reached,
+        or a store another sweep is running on (:class:`~raflab.experiments.store.SweepRunningError`,
+        at once).
     """
     from raflab.progress import rows_progress
 
