@@ -124,7 +124,7 @@ def open_backend(backend: str = "local", workers: int | None = None, address: st
     """
     workers = check_backend(backend, workers)
     if backend == "local":
-        with _local(workers if units is None else max(1, min(workers, units))) as submit:
+        with _local(workers, units) as submit:
             yield submit
     elif backend == "dask":
         with _dask(workers, address) as submit:
@@ -135,7 +135,7 @@ def open_backend(backend: str = "local", workers: int | None = None, address: st
 
 
 @contextmanager
-def _local(workers):
+def _local(workers, n_units=None):
     if workers == 1:
         yield lambda fn, units: ((i, fn(unit)) for i, unit in enumerate(units))
         return
@@ -145,7 +145,8 @@ def _local(workers):
     # spawn, not fork: the parent may hold torch/BLAS threads, which do not survive a fork
     context = multiprocessing.get_context("spawn")
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
+    with ProcessPoolExecutor(max_workers=workers if n_units is None else max(1, min(workers, n_units)),
+                             mp_context=context, initializer=_worker_init,
                              initargs=(os.getpid(),)) as pool:
         def submit(fn, units):
             futures = {pool.submit(fn, unit): i for i, unit in enumerate(units)}

@@ -146,7 +146,7 @@ class ResultStore:
         with self.connect() as con:
             self._session = con
             try:
-                self._live = {"running": None, "sweeps": self._sweep_counts(con)}
+                self._live = {"running": None, "sweeps": self.sweep_counts(con)}
                 self.write_live()
                 yield self
             finally:
@@ -154,7 +154,8 @@ class ResultStore:
                 self._live = None
                 self.live_path.unlink(missing_ok=True)
 
-    def _sweep_counts(self, con) -> list[dict]:
+    def sweep_counts(self, con) -> list[dict]:
+        """Name, config_hash, task, rows (expected), done and failed of every sweep, through ``con``."""
         if not self._has_table(con, "sweeps"):
             return []
         counts = {}

@@ -270,7 +270,7 @@ def store_status(store: str | Path, wait: float = 2.0) -> list[dict]:
         raise ValueError(f"no result store at {result_store.path}")
     try:
         with result_store.connect(read_only=True, timeout=wait) as con:
-            sweeps = result_store._sweep_counts(con)
+            sweeps = result_store.sweep_counts(con)
         running = None
     except SweepRunningError as exc:
         sweeps, running = exc.state.get("sweeps", []), exc.state.get("running")
