@@ -275,6 +275,62 @@ def test_sigkill_of_the_runner_leaves_no_worker_behind(tmp_path):
         _kill_group(proc)
 
 
+WATCHDOG_HELPER = """
+import os, sys, time
+from raflab.experiments import backends
+
+def init(parent_pid):
+    sys.platform = "darwin"  # no prctl: the portable watchdog alone
+    backends._die_with_parent(parent_pid)
+
+def work(folder):
+    open(os.path.join(folder, str(os.getpid())), "w").close()
+    time.sleep(600)
+"""
+
+WATCHDOG_RUNNER = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+sys.path.insert(0, sys.argv[1])
+import watchdog_helper as helper
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=helper.init,
+                           initargs=(os.getpid(),))
+futures = [pool.submit(helper.work, sys.argv[2]) for _ in range(2)]
+time.sleep(600)
+"""
+
+
+def test_without_prctl_the_watchdog_ends_the_workers_of_a_killed_parent(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    (tmp_path / "watchdog_helper.py").write_text(WATCHDOG_HELPER)
+    started = tmp_path / "started"
+    started.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", WATCHDOG_RUNNER, str(tmp_path), str(started)],
+                            start_new_session=True, stderr=subprocess.PIPE)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(started.iterdir())) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        workers = [psutil.Process(int(p.name)) for p in started.iterdir()]
+        assert len(workers) == 2, proc.stderr.read().decode() if proc.poll() is not None else "workers did not start"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10  # the watchdog looks every 0.5 s
+        survivors = workers
+        while survivors and time.monotonic() < deadline:
+            survivors = [w for w in survivors if _alive(psutil, w)]
+            time.sleep(0.05)
+        assert not survivors
+    finally:
+        for w in workers:
+            try:
+                w.kill()
+            except psutil.Error:
+                pass
+        _kill_group(proc)
+
+
 def _alive(psutil, process) -> bool:
     try:  # a zombie has ended; only its exit status waits for a parent that reaps it
         return process.status() != psutil.STATUS_ZOMBIE
