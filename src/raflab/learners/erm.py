@@ -213,21 +213,24 @@ def _polish(A, a, grad, upper, tol, gram, max_solves: int = 10):
     return best[1], best[2], best[0], solve
 
 
-def _lbfgs_direction(g, free, pairs):
-    """-H g on the free variables, H the limited-memory BFGS inverse Hessian of ``pairs`` (s, y,
-    1 / s.y), restricted to the free coordinates (two-loop recursion); zero on the held ones."""
-    q, alphas = g * free, []
-    for s, y, rho in reversed(pairs):
-        alphas.append(rho * (s @ q))
-        q -= alphas[-1] * (y * free)
-    s, y, _ = pairs[-1]
-    r = ((s @ y) / (y @ y)) * q
-    for (s, y, rho), alpha in zip(pairs, reversed(alphas)):
-        r += (alpha - rho * (y @ r)) * (s * free)
-    return -r * free
+def _lbfgs_direction(g, F, S, Y, rho):
+    """-H g on the free coordinates F (zero elsewhere), H the limited-memory BFGS inverse Hessian of
+    the pairs (rows of S, Y, oldest first; rho = 1 / s.y) restricted to F: two-loop recursion."""
+    S, Y = S[:, F], Y[:, F]
+    q, alphas = g[F], np.empty(len(rho))
+    for k in range(len(rho) - 1, -1, -1):
+        alphas[k] = rho[k] * (S[k] @ q)
+        q -= alphas[k] * Y[k]
+    r = q / (rho[-1] * (Y[-1] @ Y[-1]))  # initial scaling s.y / y.y of the newest pair
+    for k in range(len(rho)):
+        r += (alphas[k] - rho[k] * (Y[k] @ r)) * S[k]
+    d = np.zeros_like(g)
+    d[F] = -r
+    return d
 
 
-def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, armijo: float = 1e-4):
+def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, window: int = 10,
+            armijo: float = 1e-4):
     """min_a f(a) = |A^T a|^2 / 2 - sum(a) over 0 <= a <= upper (upper may be inf).
 
     With A = y Z / sqrt(lam) this is the hinge dual, whose gradient is margins - 1. Cold, the
@@ -236,7 +239,7 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, armijo
     to a KKT certificate (violation ~ 1e-14). Every iteration costs two products with A.
 
     * Spectral projected gradient (Birgin, Martinez & Raydan 2000): steps along the projected
-      Barzilai-Borwein direction with a nonmonotone Armijo search over the last ``memory``
+      Barzilai-Borwein direction with a nonmonotone Armijo search over the last ``window``
       objective values; the objective along a segment is known exactly (f is quadratic), so
       differences are computed from g.s and |A^T s|^2, free of cancellation. Globally convergent
       to the minimum (f is convex and bounded below on the box), with no tuning: it finishes
@@ -244,8 +247,8 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, armijo
     * Once a polish has failed (near-singular free blocks: about d points on the margin, as with
       random labels above capacity at lam ~ 1e-3, where gradient steps crawl), projected L-BFGS
       takes over: a quasi-Newton step on the variables not held by a bound (two-metric
-      projection), a monotone Armijo search along the projected path, back to a gradient step
-      when that search fails.
+      projection; ``memory`` pairs), a monotone Armijo search along the projected path, back to
+      a gradient step when that search fails.
     * Whenever the active-set guess has settled (at most ``threshold`` changes in one iteration)
       active-set solves try to finish the job exactly; a failed try leaves the iteration running,
       with a stricter threshold and the next try spaced out so that tries cost a bounded fraction
@@ -258,18 +261,26 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, armijo
     n = A.shape[0]
     a, w, g = np.zeros(n), np.zeros(A.shape[1]), -np.ones(n)  # w = A^T a, g = A w - 1
     gram = _Gram(A)
-    pairs: list = []  # the last ``memory`` (s, y, 1 / s.y)
+    S, Y, rho = np.empty((memory, n)), np.empty((memory, n)), np.empty(memory)  # ring of pairs
+    order: list = []  # their rows, oldest first
     sets, threshold, next_try = None, max(2, n // 100), 0
     Ag = A.T @ g
     step = (g @ g) / max(Ag @ Ag, np.finfo(float).tiny)  # exact line minimum along -g
     f, history, quasi_newton = 0.0, [0.0], False  # f: objective (f(0) = 0)
     it = 0
-    while it < max_iter:
+    while True:
+        # a is feasible, so its KKT violation is the largest |g| off the bounds that hold
+        free = ~(((a <= 0) & (g > 0)) | ((a >= upper) & (g < 0)))
+        if np.max(np.abs(g[free]), initial=0.0) <= tol:
+            kkt = _kkt_violation(a, A @ (A.T @ a) - 1.0, upper)  # confirmed on a fresh gradient
+            if kkt <= tol:
+                return a, it, kkt
+        if it >= max_iter:
+            return a, it, _kkt_violation(a, A @ (A.T @ a) - 1.0, upper)
         it += 1
         s = None
         if quasi_newton:
-            free = ~(((a <= 0) & (g > 0)) | ((a >= upper) & (g < 0)))
-            d = _lbfgs_direction(g, free, pairs)
+            d = _lbfgs_direction(g, np.flatnonzero(free), S[order], Y[order], rho[order])
             t = 1.0
             for _ in range(50):
                 a_new = np.clip(a + t * d, 0.0, upper)
@@ -282,13 +293,13 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, armijo
                     break
                 t *= 0.5
             if s is None:  # no quasi-Newton progress: a gradient step instead, memory reset
-                pairs, history = pairs[-1:], [f]
+                order, history = order[-1:], [f]
         if s is None:
             target = np.clip(a - step * g, 0.0, upper)
             d = target - a
             Ad = A.T @ d
             gd, dAd = g @ d, Ad @ Ad
-            t, reference = 1.0, max(history[-memory:])
+            t, reference = 1.0, max(history[-window:])
             while f + t * gd + 0.5 * t * t * dAd > reference + armijo * t * gd:
                 # the exact minimum along d, safeguarded to [0.1 t, 0.5 t]
                 t = min(0.5 * t, max(0.1 * t, -gd / dAd))
@@ -301,27 +312,28 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, armijo
         y, g = g_new - g, g_new
         f += decrease
         history.append(f)
-        sy = s @ y  # = |A^T s|^2
-        step = min(max((s @ s) / sy, 1e-10), 1e10) if sy > 0 else 1e10
-        if sy > 1e-12 * (s @ s):
-            pairs = [*pairs[-(memory - 1):], (s, y, 1.0 / sy)]
-        if _kkt_violation(a, g, upper) <= tol:  # confirmed on a fresh gradient
-            g = A @ (A.T @ a) - 1.0
-            kkt = _kkt_violation(a, g, upper)
-            if kkt <= tol:
-                return a, it, kkt
-        new_sets = np.stack(_active_sets(a, g, upper))
-        changes = n if sets is None else np.count_nonzero(new_sets != sets)
-        sets = new_sets
+        sy, ss = s @ y, s @ s  # s.y = |A^T s|^2
+        step = min(max(ss / sy, 1e-10), 1e10) if sy > 0 else 1e10
+        if sy > 1e-12 * ss:
+            row = order.pop(0) if len(order) == memory else len(order)
+            if row in order:  # after a reset: take a row no pair uses
+                row = next(k for k in range(memory) if k not in order)
+            S[row], Y[row], rho[row] = s, y, 1.0 / sy
+            order.append(row)
+        at_upper, not_lower = _active_sets(a, g, upper)
+        if sets is not None:
+            changes = np.count_nonzero(at_upper != sets[0]) + np.count_nonzero(not_lower != sets[1])
+        else:
+            changes = n
+        sets = (at_upper, not_lower)
         if changes <= threshold and it >= next_try:
             a_polished, _, kkt_polished, solves = _polish(A, a, g, upper, tol, gram)
             it += solves
             if kkt_polished <= tol:
                 return np.clip(a_polished, 0.0, upper), it, kkt_polished
-            quasi_newton = quasi_newton or bool(pairs)
+            quasi_newton = quasi_newton or bool(order)
             threshold //= 2
             next_try = int(1.5 * it) + 5
-    return a, it, _kkt_violation(a, A @ (A.T @ a) - 1.0, upper)
 
 
 # ---------------------------------------------------------------------------------------------
