@@ -230,7 +230,7 @@ def _lbfgs_direction(g, F, S, Y, rho):
 
 
 def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, window: int = 10,
-            armijo: float = 1e-4):
+            spacer: int = 10, armijo: float = 1e-4):
     """min_a f(a) = |A^T a|^2 / 2 - sum(a) over 0 <= a <= upper (upper may be inf).
 
     With A = y Z / sqrt(lam) this is the hinge dual, whose gradient is margins - 1. Cold, the
@@ -248,7 +248,10 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, window
       random labels above capacity at lam ~ 1e-3, where gradient steps crawl), projected L-BFGS
       takes over: a quasi-Newton step on the variables not held by a bound (two-metric
       projection; ``memory`` pairs), a monotone Armijo search along the projected path, back to
-      a gradient step when that search fails.
+      a gradient step when that search fails. Every ``spacer``-th step of that phase is a
+      monotone projected-gradient step: with f nonincreasing, these spacer steps alone make
+      every limit point optimal (Bertsekas, Nonlinear Programming, spacer-step theorem),
+      whatever the quasi-Newton steps do.
     * Whenever the active-set guess has settled (at most ``threshold`` changes in one iteration)
       active-set solves try to finish the job exactly; a failed try leaves the iteration running,
       with a stricter threshold and the next try spaced out so that tries cost a bounded fraction
@@ -279,7 +282,9 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, window
             return a, it, _kkt_violation(a, A @ (A.T @ a) - 1.0, upper)
         it += 1
         s = None
-        if quasi_newton:
+        if quasi_newton and it % spacer == 0:  # a monotone projected-gradient step
+            history = [f]
+        elif quasi_newton:
             d = _lbfgs_direction(g, np.flatnonzero(free), S[order], Y[order], rho[order])
             t = 1.0
             for _ in range(50):
@@ -329,8 +334,11 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, window
         if changes <= threshold and it >= next_try:
             a_polished, _, kkt_polished, solves = _polish(A, a, g, upper, tol, gram)
             it += solves
-            if kkt_polished <= tol:
-                return np.clip(a_polished, 0.0, upper), it, kkt_polished
+            if kkt_polished <= tol:  # certified again once clipped into the box
+                a_polished = np.clip(a_polished, 0.0, upper)
+                kkt_polished = _kkt_violation(a_polished, A @ (A.T @ a_polished) - 1.0, upper)
+                if kkt_polished <= tol:
+                    return a_polished, it, kkt_polished
             quasi_newton = quasi_newton or bool(order)
             threshold //= 2
             next_try = int(1.5 * it) + 5
