@@ -274,10 +274,13 @@ def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, window
     while True:
         # a is feasible, so its KKT violation is the largest |g| off the bounds that hold
         free = ~(((a <= 0) & (g > 0)) | ((a >= upper) & (g < 0)))
-        if np.max(np.abs(g[free]), initial=0.0) <= tol:
-            kkt = _kkt_violation(a, A @ (A.T @ a) - 1.0, upper)  # confirmed on a fresh gradient
+        if np.max(np.abs(g[free]), initial=0.0) <= tol:  # confirmed on a fresh gradient
+            w = A.T @ a
+            g = A @ w - 1.0
+            kkt = _kkt_violation(a, g, upper)
             if kkt <= tol:
                 return a, it, kkt
+            free = ~(((a <= 0) & (g > 0)) | ((a >= upper) & (g < 0)))
         if it >= max_iter:
             return a, it, _kkt_violation(a, A @ (A.T @ a) - 1.0, upper)
         it += 1
