@@ -15,7 +15,7 @@ import typer
 
 from raflab.cli_attention import attention_app
 from raflab.cli_common import (ActivationOpt, AlphaOpt, DeviceOpt, DOpt, EpsOpt, FactCountOpt, Format, FormatOpt,
-                               KappaOpt, KernelOpt, LamOpt, LossOpt, ModelOpt, OutOpt, SeedOpt, SeedsOpt,
+                               KappaOpt, KernelOpt, LamOpt, LossOpt, ModelOpt, OneLineErrors, OutOpt, SeedOpt, SeedsOpt,
                                _check_model, _describe, _emit, _grid, _model_options, _prior, user_errors)
 from raflab.cli_diffusion import diffusion_app
 from raflab.cli_hopfield import hopfield_app
@@ -31,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
     help="raflab: rules and facts — exact high-dimensional theory beside finite-size experiments.",
 )
 
