@@ -5,6 +5,7 @@ objects and the parsers of learner options. A module of its own so that the comm
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import tempfile
@@ -161,7 +162,10 @@ def _check_creatable(p: Path, text: str, option: str) -> None:
             os.close(fd)
             os.unlink(tmp)
     except OSError as exc:
-        raise ValueError(f"cannot write {option} {text}: {exc.strerror or exc}") from None
+        why = exc.strerror or str(exc)
+        if exc.errno == errno.ENOENT:  # the folder exists but takes no new files (/proc, /sys)
+            why = f"no new file can be made in {p.absolute().parent}"
+        raise ValueError(f"cannot write {option} {text}: {why}") from None
 
 
 def check_in_file(path, option: str) -> None:
