@@ -94,14 +94,15 @@ FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpe
                    ".pgf")
 
 
-def check_out_path(path, suffixes=FIGURE_SUFFIXES, option: str = "--out") -> None:
+def check_out_path(path, suffixes=FIGURE_SUFFIXES, option: str = "--out", parents: bool = True) -> None:
     """Refuse, before any work, an output file that cannot be written; ``None`` (not asked) passes.
 
     The path must not be a folder, must end in one of ``suffixes`` (``None``: any name), and must be
     writable: an existing file is opened for writing (and left as it is); a new one is created and
-    removed again in its folder, or, when that folder is still to be made (the writers create the
-    missing folders), a temporary file is created and removed in the nearest folder that exists.
-    Nothing is left behind. Raises ValueError with one line naming ``option``.
+    removed again in its folder, or, when that folder is still to be made (``parents``: the writer
+    creates missing folders; otherwise the folder must exist), a temporary file is created and
+    removed in the nearest folder that exists. Nothing is left behind. Raises ValueError with one
+    line naming ``option``.
     """
     if path is None:
         return
@@ -121,6 +122,8 @@ def check_out_path(path, suffixes=FIGURE_SUFFIXES, option: str = "--out") -> Non
         except OSError as exc:
             raise ValueError(f"cannot write {option} {text}: {exc.strerror or exc}") from None
         return
+    if not parents and not p.absolute().parent.is_dir():
+        raise ValueError(f"cannot write {option} {text}: the folder {p.absolute().parent} does not exist")
     _check_creatable(p, text, option)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, check_out_path, user_errors
 from raflab.ranges import parse_range
 
 diffusion_app = typer.Typer(no_args_is_help=True,
@@ -87,6 +87,7 @@ def phases(data: str = DataOpt, data_dir: str = DataDirOpt, K: str = KsOpt, step
     from raflab.learners.diffusion import diffusion_phases
 
     _check(data, steps, samples, sampler, sample_steps, net)
+    check_out_path(out)
     sched = _schedule(schedule, sigma_max, beta_max)
     Ks = _Ks(K)
     dev = resolve_device(device)
@@ -117,6 +118,9 @@ def train(data: str = DataOpt, data_dir: str = DataDirOpt, K: int = typer.Option
     from raflab.learners.diffusion import TrainConfig, train_score_model, training_points
 
     _check(data, steps, 2, "ddim", 1, net)
+    check_out_path(checkpoint, suffixes=None, option="--checkpoint")
+    if K < 1:
+        raise ValueError(f"K must be >= 1, got {K}")
     dev = resolve_device(device)
     points, shape = training_points(data, K, seed, data_dir)
     kind = net if net != "auto" else ("unet" if shape is not None else "mlp")
@@ -143,6 +147,9 @@ def sample(checkpoint: str = typer.Option(None, "--checkpoint", help="trained de
     _check(data, 1, samples, sampler, sample_steps, "auto")
     if (checkpoint is None) == (not exact):
         raise ValueError("give either --checkpoint (a trained denoiser) or --exact")
+    check_out_path(out)
+    if exact and K < 1:
+        raise ValueError(f"K must be >= 1, got {K}")
     sched = _schedule(schedule, sigma_max, beta_max)
     dev = resolve_device(device)
     if exact:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, check_out_path, user_errors
 from raflab.ranges import parse_range
 
 hopfield_app = typer.Typer(no_args_is_help=True,
@@ -37,6 +37,10 @@ def _Ks(text: str) -> list[int]:
     if np.any(values < 1) or np.any(values != np.round(values)):
         raise ValueError(f"K must be integers >= 1 (got {text!r})")
     return [int(v) for v in values]
+
+
+#: dimension of each data set's points (the memory estimate of attractors)
+_DIMENSION = {"ring": 2, "mixture": 2, "digits": 64, "mnist": 784, "fashion-mnist": 784, "cifar10": 3072}
 
 
 def _note(out) -> None:
@@ -76,6 +80,7 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
     """Final overlap after asynchronous recall from the stored patterns, theory beside; --out draws both."""
     from raflab.learners.assoc import simulate_hopfield
 
+    check_out_path(out)
     alphas = _positive(alpha, "alpha")
     if n < 2:
         raise ValueError(f"n must be >= 2 (got {n})")
@@ -136,6 +141,9 @@ def ring(beta: str = BetaOpt,
     betas = _positive(beta, "beta")
     if K < 0:
         raise ValueError(f"K must be >= 1 (or 0 for theory only), got {K}")
+    from raflab.memory_check import FLOAT64, require_memory
+
+    require_memory(FLOAT64 * 8 * K, f"the ring of K={K:,} memories")
     R = ring_radius(betas)
     df = pd.DataFrame({"beta": betas, "R_star": R, "R_large_beta": 1.0 - 1.0 / (4.0 * betas),
                        "energy_min": ring_energy(R, betas)})
@@ -162,10 +170,11 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
                similarity: str = typer.Option("distance", "--similarity", help="distance (diffusion denoiser) | dot (attention)"),
                seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Attractors of the dense AM by kind (stored / spurious / mean) against K."""
-    from raflab.learners.assoc import KINDS, attractor_counts
+    from raflab.learners.assoc import KINDS, attractor_counts, require_attractor_memory
     from raflab.learners.diffusion import DATASETS, training_points
     from raflab.seeding import point_rng
 
+    check_out_path(out)
     if data not in DATASETS:
         raise ValueError(f"unknown data set {data!r}; choose one of {', '.join(DATASETS)}")
     Ks = _Ks(K)
@@ -175,6 +184,7 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
         raise ValueError(f"starts and seeds must be >= 1 (got {starts}, {seeds})")
     if similarity not in ("distance", "dot"):
         raise ValueError(f"unknown similarity {similarity!r}; choose distance or dot")
+    require_attractor_memory(max(Ks), _DIMENSION.get(data, 3072), starts)
     rows = []
     for k in Ks:
         per_seed = []

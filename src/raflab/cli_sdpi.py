@@ -13,7 +13,8 @@ import pandas as pd
 import typer
 
 from raflab.cli_common import (ActivationOpt, DeviceOpt, Format, FormatOpt, KappaOpt, KernelOpt, ModelOpt, OutOpt,
-                        SeedOpt, _emit, _model_options, _prior, user_errors)
+                        SeedOpt, _check_model, _emit, _model_options, _prior, check_model_options, check_out_path,
+                        user_errors)
 from raflab.ranges import parse_range
 
 sdpi_app = typer.Typer(no_args_is_help=True, help="memorization lower bounds (strong data-processing inequalities)")
@@ -55,6 +56,7 @@ def bound(instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2
     """Lower bound (1 - tau)/rho * (1 - h2(error)) and the matching algorithm's memorization, per n."""
     from raflab.theory.sdpi import check_sdpi_params, sdpi_bound
 
+    check_out_path(out)
     check_sdpi_params(error=error)
     noise = _noise(instance, d, sigma2, r)
     df = sdpi_bound(instance, d, _sizes(n), error, **noise)
@@ -81,6 +83,7 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
     """Measured I(A(X_1..n); X_1..n | theta) and error of each learner, beside the lower bound at that error."""
     from raflab.learners.mechanisms import check_learner, memorization_table
 
+    check_out_path(out)
     if instance != "gaussian":
         _noise(instance, d, sigma2, None)  # an unknown instance fails here with its own message
         raise ValueError(f"measure supports the gaussian instance only (got {instance!r})")
@@ -101,11 +104,15 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
 
 @sdpi_app.command()
 @user_errors
-def raf(model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
         eps: str = typer.Option("0.1,0.5,1", "--eps", help="fact fractions in [0, 1]"), fmt: Format = FormatOpt):
     """Fact bits stored per parameter at the RAF storage capacity, beside Gardner's 2 bits per weight."""
     from raflab.theory.sdpi import raf_fact_bits_per_parameter
 
+    _check_model(model)
+    if model == "bayes":
+        raise ValueError("--model bayes has no storage capacity (it is hinge ERM's); choose linear, rf or kernel")
+    check_model_options(ctx, model)
     options = _model_options(model, kappa, activation, kernel)
     epss = parse_range(eps, "eps")
     frames = [raf_fact_bits_per_parameter(_prior(options, k), epss).assign(**({"kappa": k} if k is not None else {}))

@@ -12,7 +12,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, _emit, user_errors
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, _emit, check_out_path, user_errors
 
 seq_app = typer.Typer(no_args_is_help=True,
                       help="sequence models: rule and fact tasks, MQAR, capacity in bits per parameter")
@@ -61,6 +61,7 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
                  seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
                  relations=relations, walks=walks, graph=graph, umls_dir=umls_dir)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
+    check_out_path(checkpoint, suffixes=None, option="--checkpoint")
     record = run_sequence_experiment(run, progress=not quiet, checkpoint=checkpoint)
     _emit(pd.DataFrame([record]), fmt, f"seq train: {task} / {model}")
 
@@ -78,6 +79,8 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
     """Run a study's shipped config (a grid of runs x seeds, resumable) and print its summary table."""
     from raflab.experiments.seq_study import run_named_study
 
+    check_out_path(out)
+    check_out_path(store, suffixes=None, option="--store")
     summary, figure = run_named_study(name, config=config, seeds=seeds, store=store, workers=workers,
                                       quiet=quiet, out=out, data_dir=data_dir)
     _emit(summary, fmt, f"seq study: {name}")
@@ -97,6 +100,7 @@ def probe(name: str = typer.Argument("all", help="haar | impulse | memory | all:
 
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    check_out_path(out)
     runners = {"haar": lambda: ssm_probes.haar_probe(seeds=tuple(range(seeds))),
                "impulse": ssm_probes.impulse_probe,
                "memory": lambda: ssm_probes.memory_probe(seeds=tuple(range(seeds)))}

@@ -134,7 +134,10 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
     step = 0
     checkpoint = Path(config.checkpoint) if config.checkpoint else None
     if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        from raflab.checkpoints import load_checkpoint
+
+        state = load_checkpoint(checkpoint, what="raflab seq train", map_location=device,
+                                required=("model", "optimizer", "sampler", "history", "step"))
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])
