@@ -7,6 +7,7 @@ figure. Flags left out take the task's defaults (``raflab.experiments.seq_study.
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import pandas as pd
@@ -62,6 +63,11 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
                  relations=relations, walks=walks, graph=graph, umls_dir=umls_dir)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
     check_out_path(checkpoint, suffixes=None, option="--checkpoint")
+    if checkpoint is not None and os.path.exists(checkpoint):  # to resume: read it before any work
+        from raflab.checkpoints import load_checkpoint
+        from raflab.learners.train import CHECKPOINT_KEYS
+
+        load_checkpoint(checkpoint, what="raflab seq train", required=CHECKPOINT_KEYS)
     record = run_sequence_experiment(run, progress=not quiet, checkpoint=checkpoint)
     _emit(pd.DataFrame([record]), fmt, f"seq train: {task} / {model}")
 

@@ -89,6 +89,10 @@ def _as_tensors(data: dict, device: str) -> dict[str, torch.Tensor]:
     return out
 
 
+#: what a training checkpoint holds (written at every evaluation)
+CHECKPOINT_KEYS = ("model", "optimizer", "sampler", "history", "step")
+
+
 def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None = None,
                 evaluate: Callable[[torch.nn.Module], dict] | None = None,
                 target_metric: str = "train_accuracy") -> TrainResult:
@@ -137,7 +141,7 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
         from raflab.checkpoints import load_checkpoint
 
         state = load_checkpoint(checkpoint, what="raflab seq train", map_location=device,
-                                required=("model", "optimizer", "sampler", "history", "step"))
+                                required=CHECKPOINT_KEYS)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])
