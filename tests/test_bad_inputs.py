@@ -105,6 +105,17 @@ NOT_APPLICABLE_ROWS = [
     pytest.param(["phase", "--model", "bayes"], "--model bayes has no fact errors", id="phase bayes"),
     pytest.param(["capacity", "--model", "kernel", "--activation", "tanh"], "--activation does not apply",
                  id="capacity kernel --activation"),
+    pytest.param(["sdpi", "bound", "--r", "0.5"], "--r does not apply to --instance gaussian", id="sdpi bound gaussian --r"),
+    pytest.param(["sdpi", "bound", "--instance", "boolean", "--sigma2", "2"], "--sigma2 does not apply",
+                 id="sdpi bound boolean --sigma2"),
+    pytest.param(["diffusion", "phases", "--beta-max", "3"], "--beta-max does not apply to --schedule ve",
+                 id="diffusion ve --beta-max"),
+    pytest.param(["diffusion", "phases", "--schedule", "vp", "--sigma-max", "3"], "--sigma-max does not apply",
+                 id="diffusion vp --sigma-max"),
+    pytest.param(["diffusion", "phases", "--exact", "--steps", "10"], "--steps does not apply with --exact",
+                 id="diffusion phases --exact --steps"),
+    pytest.param(["diffusion", "sample", "--checkpoint", "{junk}", "--K", "3"], "--K does not apply with --checkpoint",
+                 id="diffusion sample --checkpoint --K"),
 ]
 
 RANGE_ROWS = [
@@ -125,6 +136,8 @@ RANGE_ROWS = [
     pytest.param(["attention", "compare", "--n", "1"], "n must be >= 2", id="attention compare --n 1"),
     pytest.param(["attention", "compare", "--seeds", "1"], "seeds must be >= 2", id="attention compare --seeds 1"),
     pytest.param(["diffusion", "train", "--K", "0", "--checkpoint", "{dir}/c.pt"], "K must be >= 1", id="diffusion train --K 0"),
+    pytest.param(["diffusion", "phases", "--width", "0"], "width must be >= 1", id="diffusion phases --width 0"),
+    pytest.param(["seq", "study", "mqar", "--workers", "0"], "workers must be >= 1", id="seq study --workers 0"),
     # parse errors: one line naming the option, not click's usage box
     pytest.param(["simulate", "--d", "abc"], "'--d'", id="simulate --d abc"),
     pytest.param(["hopfield", "simulate", "--n", "1e7"], "'--n'", id="hopfield simulate --n 1e7 (not an integer)"),

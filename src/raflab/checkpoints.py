@@ -17,7 +17,7 @@ def load_checkpoint(path, *, what: str, required=(), map_location="cpu", weights
 
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"checkpoint {path} does not exist")
+        raise ValueError(f"no checkpoint at {path} (the file does not exist)")
     if p.is_dir():
         raise ValueError(f"checkpoint {path} is a folder, not a file")
     try:

@@ -14,7 +14,7 @@ import typer
 
 from raflab.cli_common import (ActivationOpt, DeviceOpt, Format, FormatOpt, KappaOpt, KernelOpt, ModelOpt, OutOpt,
                         SeedOpt, _check_model, _emit, _model_options, _prior, check_model_options, check_out_path,
-                        user_errors)
+                        reject_unused, user_errors)
 from raflab.ranges import parse_range
 
 sdpi_app = typer.Typer(no_args_is_help=True, help="memorization lower bounds (strong data-processing inequalities)")
@@ -51,13 +51,15 @@ def _noise(instance: str, d: int, sigma2: float | None, r: float | None) -> dict
 
 @sdpi_app.command()
 @user_errors
-def bound(instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
+def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
           n: str = SdpiNOpt, error: float = ErrorOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Lower bound (1 - tau)/rho * (1 - h2(error)) and the matching algorithm's memorization, per n."""
     from raflab.theory.sdpi import check_sdpi_params, sdpi_bound
 
     check_out_path(out)
     check_sdpi_params(error=error)
+    reject_unused(ctx, ("r",) if instance == "gaussian" else ("sigma2",) if instance == "boolean" else (),
+                  f"to --instance {instance} ({'--sigma2' if instance == 'gaussian' else '--r'} is its noise)")
     noise = _noise(instance, d, sigma2, r)
     df = sdpi_bound(instance, d, _sizes(n), error, **noise)
     if out is not None:

@@ -87,6 +87,8 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
 
     check_out_path(out)
     check_out_path(store, suffixes=None, option="--store")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1 (got {workers})")
     summary, figure = run_named_study(name, config=config, seeds=seeds, store=store, workers=workers,
                                       quiet=quiet, out=out, data_dir=data_dir)
     _emit(summary, fmt, f"seq study: {name}")
