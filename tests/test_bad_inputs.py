@@ -116,6 +116,10 @@ NOT_APPLICABLE_ROWS = [
                  id="diffusion phases --exact --steps"),
     pytest.param(["diffusion", "sample", "--checkpoint", "{junk}", "--K", "3"], "--K does not apply with --checkpoint",
                  id="diffusion sample --checkpoint --K"),
+    pytest.param(["seq", "train", "--task", "arithmetic", "--pairs", "3"], "--pairs does not apply to --task arithmetic",
+                 id="seq train arithmetic --pairs"),
+    pytest.param(["seq", "train", "--model", "s4d", "--heads", "2"], "--heads does not apply to --model s4d",
+                 id="seq train s4d --heads"),
 ]
 
 RANGE_ROWS = [

@@ -23,6 +23,27 @@ def _note(out) -> None:
     typer.echo(f"figure written to {out}", err=True)
 
 
+#: the options a task or a network reads (the others it would silently ignore)
+_TASK_OPTIONS = {"pairs": ("mqar",), "seq_len": ("mqar", "random"), "vocab": ("mqar", "random"),
+                 "examples": ("mqar", "random"), "triplets": ("kg", "walks"), "entities": ("kg", "walks"),
+                 "relations": ("kg", "walks"), "walks": ("walks",), "graph": ("kg", "walks"),
+                 "umls_dir": ("kg", "walks")}
+_MODEL_OPTIONS = {"heads": ("gpt",), "d_state": ("s4d", "mamba")}
+
+
+def _reject_unused(run, given: dict) -> None:
+    for name, value in given.items():
+        flag = "--" + name.replace("_", "-")
+        if value is None:
+            continue
+        if name in _TASK_OPTIONS and run.task not in _TASK_OPTIONS[name]:
+            raise ValueError(f"{flag} does not apply to --task {run.task}, only to --task "
+                             f"{' | '.join(_TASK_OPTIONS[name])}")
+        if name in _MODEL_OPTIONS and run.model not in _MODEL_OPTIONS[name]:
+            raise ValueError(f"{flag} does not apply to --model {run.model}, only to --model "
+                             f"{' | '.join(_MODEL_OPTIONS[name])}")
+
+
 @seq_app.command()
 @user_errors
 def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | facts | both | mqar | kg | walks | random"),
@@ -62,6 +83,7 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
                  seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
                  relations=relations, walks=walks, graph=graph, umls_dir=umls_dir)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
+    _reject_unused(run, given)
     check_out_path(checkpoint, suffixes=None, option="--checkpoint")
     if checkpoint is not None and os.path.exists(checkpoint):  # to resume: read it before any work
         from raflab.checkpoints import load_checkpoint
