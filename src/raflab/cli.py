@@ -17,7 +17,7 @@ from raflab.cli_attention import attention_app
 from raflab.cli_common import (ActivationOpt, AlphaOpt, DeviceOpt, DOpt, EpsOpt, FactCountOpt, Format, FormatOpt,
                                KappaOpt, KernelOpt, LamOpt, LossOpt, ModelOpt, OneLineErrors, OutOpt, SeedOpt, SeedsOpt,
                                _check_model, _describe, _emit, _grid, _model_options, _prior, check_model_options,
-                               check_out_dir, check_out_path, user_errors)
+                               check_out_dir, check_out_path, reject_unused, user_errors)
 from raflab.cli_diffusion import diffusion_app
 from raflab.cli_hopfield import hopfield_app
 from raflab.cli_realdata import realdata
@@ -82,6 +82,8 @@ def compare(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alph
     check_out_path(out)
     if theory_points < 2:
         raise ValueError(f"theory-points must be >= 2 (got {theory_points})")
+    if out is None:
+        reject_unused(ctx, ("theory_points",), "without --out (it sets the figure's theory lines)")
     import numpy as np
 
     from raflab.experiments.compare import join_theory_simulation
@@ -163,6 +165,8 @@ def phase(ctx: typer.Context, model: str = ModelOpt, loss: str = typer.Option("h
             raise ValueError(f"{name} must be >= {low} (got {value})")
     if check_d == 1:
         raise ValueError("check-d must be 0 (no spot checks) or >= 2 (got 1)")
+    if check_d == 0:
+        reject_unused(ctx, ("check_seeds", "check_grid"), "without --check-d (no spot checks are made)")
     from raflab.experiments.phase import PLANE_AXES, phase_diagram, phase_spot_checks, spot_check_points
 
     for name, axis in (("--x", x), ("--y", y)):
@@ -236,6 +240,8 @@ def optimal_lam(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, 
         raise ValueError(f"need 0 < lam-min < lam-max (got lam-min={lam_min:g}, lam-max={lam_max:g})")
     if pareto_points < 2:
         raise ValueError(f"pareto-points must be >= 2 (got {pareto_points})")
+    if out is None:
+        reject_unused(ctx, ("pareto_points",), "without --out (it sets the Pareto figure's curves)")
     import pandas as pd
 
     from raflab.experiments.regularization import optimal_lambda, pareto_front
