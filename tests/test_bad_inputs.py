@@ -87,6 +87,8 @@ MEMORY_ROWS = [
     pytest.param(["hopfield", "attractors", "--K", "100000000"], "needs about", id="hopfield attractors --K 1e8"),
     pytest.param(["hopfield", "ring", "--K", "100000000000"], "needs about", id="hopfield ring --K 1e11"),
     pytest.param(["sdpi", "measure", "--d", "10000000"], "needs about", id="sdpi measure --d 1e7"),
+    pytest.param(["diffusion", "phases", "--K", "100000000", "--exact"], "needs about", id="diffusion phases --K 1e8"),
+    pytest.param(["diffusion", "sample", "--exact", "--K", "100000000"], "needs about", id="diffusion sample --K 1e8"),
     pytest.param(["seq", "train", "--width", "10000000", "--heads", "1"], "needs about", id="seq train --width 1e7"),
 ]
 

@@ -103,6 +103,9 @@ def phases(ctx: typer.Context, data: str = DataOpt, data_dir: str = DataDirOpt, 
     check_out_path(out)
     sched = _schedule(schedule, sigma_max, beta_max)
     Ks = _Ks(K)
+    from raflab.learners.diffusion import require_phase_memory
+
+    require_phase_memory(data, max(Ks), samples)
     dev = resolve_device(device)
     if data not in ("ring", "mixture"):  # fail on a bad --data-dir before any training
         from raflab.learners.diffusion import training_points
@@ -168,6 +171,8 @@ def sample(ctx: typer.Context, checkpoint: str = typer.Option(None, "--checkpoin
     check_out_path(out)
     if exact and K < 1:
         raise ValueError(f"K must be >= 1, got {K}")
+    if exact:
+        dm.require_phase_memory(data, K, samples)
     sched = _schedule(schedule, sigma_max, beta_max)
     dev = resolve_device(device)
     if exact:

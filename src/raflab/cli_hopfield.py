@@ -39,10 +39,6 @@ def _Ks(text: str) -> list[int]:
     return [int(v) for v in values]
 
 
-#: dimension of each data set's points (the memory estimate of attractors)
-_DIMENSION = {"ring": 2, "mixture": 2, "digits": 64, "mnist": 784, "fashion-mnist": 784, "cifar10": 3072}
-
-
 def _note(out) -> None:
     typer.echo(f"figure written to {out}", err=True)
 
@@ -171,7 +167,7 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
                seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Attractors of the dense AM by kind (stored / spurious / mean) against K."""
     from raflab.learners.assoc import KINDS, attractor_counts, require_attractor_memory
-    from raflab.learners.diffusion import DATASETS, training_points
+    from raflab.learners.diffusion import DATASETS, DIMENSION, training_points
     from raflab.seeding import point_rng
 
     check_out_path(out)
@@ -184,7 +180,7 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
         raise ValueError(f"starts and seeds must be >= 1 (got {starts}, {seeds})")
     if similarity not in ("distance", "dot"):
         raise ValueError(f"unknown similarity {similarity!r}; choose distance or dot")
-    require_attractor_memory(max(Ks), _DIMENSION.get(data, 3072), starts)
+    require_attractor_memory(max(Ks), DIMENSION.get(data, 3072), starts)
     rows = []
     for k in Ks:
         per_seed = []

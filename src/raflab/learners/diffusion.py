@@ -665,6 +665,20 @@ POINT_DATASETS = ("ring", "mixture")
 DATASETS = POINT_DATASETS + ("digits", "mnist", "fashion-mnist", "cifar10")
 
 
+#: dimension of each data set's points (memory estimates before anything is loaded)
+DIMENSION = {"ring": 2, "mixture": 2, "digits": 64, "mnist": 784, "fashion-mnist": 784, "cifar10": 3072}
+
+
+def require_phase_memory(data: str, K: int, samples: int) -> None:
+    """Refuse sampling and classifying against K training points whose arrays (the points, the
+    samples x K distances and the exact score's chunk x K weights; float64) cannot fit in memory."""
+    from raflab.memory_check import FLOAT64, require_memory
+
+    dim = DIMENSION.get(data, 3072)
+    require_memory(FLOAT64 * (3 * K * dim + 3 * samples * dim + 3 * min(samples, 8192) * K + samples * K),
+                   f"{samples:,} samples against K={K:,} training points ({data})")
+
+
 def training_points(data: str, K: int, seed: int = 0, data_dir=None):
     """``(train (K, d) float32 tensor, image_shape or None)`` for a data set name.
 
