@@ -43,30 +43,39 @@ FIGURE_OUT = {
 def _out_rows():
     rows = []
     for name, cmd in FIGURE_OUT.items():
-        rows.append(pytest.param([*cmd, "--out", UNWRITABLE_FILE], "cannot write --out", id=f"{name} --out /proc/x.png"))
+        rows.append(pytest.param([*cmd, "--out", UNWRITABLE_FILE], "cannot write --out",
+                                 id=f"{name} --out /proc/x.png"))
         rows.append(pytest.param([*cmd, "--out", "{dir}"], "is a folder", id=f"{name} --out DIR"))
     rows += [
         pytest.param(["teach", "--out-gain", UNWRITABLE_FILE], "cannot write --out-gain", id="teach --out-gain /proc"),
         pytest.param(["teach", "--out-gain", "{dir}"], "is a folder", id="teach --out-gain DIR"),
-        pytest.param(["schema", "generate", "--out", "/proc/x.jsonl"], "cannot write --out", id="schema generate --out /proc"),
+        pytest.param(["schema", "generate", "--out", "/proc/x.jsonl"], "cannot write --out",
+                     id="schema generate --out /proc"),
         pytest.param(["schema", "generate", "--out", "{dir}"], "is a folder", id="schema generate --out DIR"),
         pytest.param(["figures", "--theory-only", "--out", "/proc/figures"], "cannot write into --out",
                      id="figures --out /proc/figures"),
-        pytest.param(["figures", "--theory-only", "--out", "{file}"], "is a file, not a folder", id="figures --out FILE"),
-        pytest.param(["compare", "--out", "{dir}/figure.txt"], "must end in one of .png", id="compare --out bad suffix"),
+        pytest.param(["figures", "--theory-only", "--out", "{file}"], "is a file, not a folder",
+                     id="figures --out FILE"),
+        pytest.param(["compare", "--out", "{dir}/figure.txt"], "must end in one of .png",
+                     id="compare --out bad suffix"),
         pytest.param(["compare", "--out", UNWRITABLE], "cannot write --out", id="compare --out /proc/dir/x.png"),
         # checkpoints and saved policies
-        pytest.param(["seq", "train", "--checkpoint", "/proc/x.pt"], "cannot write --checkpoint", id="seq train --checkpoint /proc"),
+        pytest.param(["seq", "train", "--checkpoint", "/proc/x.pt"], "cannot write --checkpoint",
+                     id="seq train --checkpoint /proc"),
         pytest.param(["diffusion", "train", "--checkpoint", "/proc/x.pt"], "cannot write --checkpoint",
                      id="diffusion train --checkpoint /proc"),
-        pytest.param(["diffusion", "train", "--checkpoint", "{dir}"], "is a folder", id="diffusion train --checkpoint DIR"),
-        pytest.param(["schema", "train", "--save", "/proc/x.pt"], "cannot write --save", id="schema train --save /proc"),
+        pytest.param(["diffusion", "train", "--checkpoint", "{dir}"], "is a folder",
+                     id="diffusion train --checkpoint DIR"),
+        pytest.param(["schema", "train", "--save", "/proc/x.pt"], "cannot write --save",
+                     id="schema train --save /proc"),
         pytest.param(["schema", "train", "--save", "{dir}/missing/x.pt"], "does not exist",
                      id="schema train --save in a missing folder"),
         pytest.param(["seq", "study", "mqar", "--store", "{dir}"], "is a folder", id="seq study --store DIR"),
-        pytest.param(["diffusion", "sample", "--checkpoint", "{junk}"], "is not a checkpoint written by raflab diffusion train",
+        pytest.param(["diffusion", "sample", "--checkpoint", "{junk}"],
+                     "is not a checkpoint written by raflab diffusion train",
                      id="diffusion sample --checkpoint junk"),
-        pytest.param(["seq", "train", "--checkpoint", "{junk}", "--steps", "1"], "is not a checkpoint written by raflab seq train",
+        pytest.param(["seq", "train", "--checkpoint", "{junk}", "--steps", "1"],
+                     "is not a checkpoint written by raflab seq train",
                      id="seq train --checkpoint junk"),
         pytest.param(["schema", "eval", "{junk}"], "is not a checkpoint written by raflab schema train",
                      id="schema eval junk"),
@@ -76,7 +85,8 @@ def _out_rows():
 
 MEMORY_ROWS = [
     pytest.param(["simulate", "--d", "10000000"], "needs about", id="simulate --d 1e7"),
-    pytest.param(["compare", "--model", "rf", "--kappa", "1000", "--d", "2000"], "needs about", id="compare rf kappa 1000"),
+    pytest.param(["compare", "--model", "rf", "--kappa", "1000", "--d", "2000"], "needs about",
+                 id="compare rf kappa 1000"),
     pytest.param(["compare", "--model", "kernel", "--d", "1000000"], "needs about", id="compare kernel d 1e6"),
     pytest.param(["theory", "--alpha", "0.5:5:100000000"], "too many points for alpha", id="theory --alpha 1e8 points"),
     pytest.param(["theory", "--alpha", "1:2:100000", "--eps", "0:1:100000", "--lam", "1:2:1000"], "needs about",
@@ -107,7 +117,8 @@ NOT_APPLICABLE_ROWS = [
     pytest.param(["phase", "--model", "bayes"], "--model bayes has no fact errors", id="phase bayes"),
     pytest.param(["capacity", "--model", "kernel", "--activation", "tanh"], "--activation does not apply",
                  id="capacity kernel --activation"),
-    pytest.param(["sdpi", "bound", "--r", "0.5"], "--r does not apply to --instance gaussian", id="sdpi bound gaussian --r"),
+    pytest.param(["sdpi", "bound", "--r", "0.5"], "--r does not apply to --instance gaussian",
+                 id="sdpi bound gaussian --r"),
     pytest.param(["sdpi", "bound", "--instance", "boolean", "--sigma2", "2"], "--sigma2 does not apply",
                  id="sdpi bound boolean --sigma2"),
     pytest.param(["diffusion", "phases", "--beta-max", "3"], "--beta-max does not apply to --schedule ve",
@@ -124,7 +135,8 @@ NOT_APPLICABLE_ROWS = [
                  id="optimal-lam --pareto-points without --out"),
     pytest.param(["phase", "--check-seeds", "3"], "--check-seeds does not apply without --check-d",
                  id="phase --check-seeds without --check-d"),
-    pytest.param(["seq", "train", "--task", "arithmetic", "--pairs", "3"], "--pairs does not apply to --task arithmetic",
+    pytest.param(["seq", "train", "--task", "arithmetic", "--pairs", "3"],
+                 "--pairs does not apply to --task arithmetic",
                  id="seq train arithmetic --pairs"),
     pytest.param(["seq", "train", "--model", "s4d", "--heads", "2"], "--heads does not apply to --model s4d",
                  id="seq train s4d --heads"),
@@ -147,7 +159,8 @@ RANGE_ROWS = [
     pytest.param(["phase", "--check-d", "-3"], "check-d", id="phase --check-d -3"),
     pytest.param(["attention", "compare", "--n", "1"], "n must be >= 2", id="attention compare --n 1"),
     pytest.param(["attention", "compare", "--seeds", "1"], "seeds must be >= 2", id="attention compare --seeds 1"),
-    pytest.param(["diffusion", "train", "--K", "0", "--checkpoint", "{dir}/c.pt"], "K must be >= 1", id="diffusion train --K 0"),
+    pytest.param(["diffusion", "train", "--K", "0", "--checkpoint", "{dir}/c.pt"], "K must be >= 1",
+                 id="diffusion train --K 0"),
     pytest.param(["diffusion", "phases", "--width", "0"], "width must be >= 1", id="diffusion phases --width 0"),
     pytest.param(["seq", "study", "mqar", "--workers", "0"], "workers must be >= 1", id="seq study --workers 0"),
     # parse errors: one line naming the option, not click's usage box
@@ -158,7 +171,8 @@ RANGE_ROWS = [
 ]
 
 DATA_ROWS = [
-    pytest.param(["figures", "--data", "mnist", "--out", "{dir}/figures"], "--data-dir", id="figures --data mnist, no --data-dir"),
+    pytest.param(["figures", "--data", "mnist", "--out", "{dir}/figures"], "--data-dir",
+                 id="figures --data mnist, no --data-dir"),
 ]
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-
 from typer.core import TyperGroup
 
 from raflab.config import describe_validation_error
@@ -169,22 +168,6 @@ def _check_creatable(p: Path, text: str, option: str) -> None:
         if exc.errno == errno.ENOENT:  # the folder exists but takes no new files (/proc, /sys)
             why = f"no new file can be made in {p.absolute().parent}"
         raise ValueError(f"cannot write {option} {text}: {why}") from None
-
-
-def check_in_file(path, option: str) -> None:
-    """Refuse, before any work, an input file that does not exist, is a folder or cannot be read."""
-    if path is None:
-        return
-    p = Path(str(path)).expanduser()
-    if not p.exists():
-        raise ValueError(f"{option} {path} does not exist")
-    if p.is_dir():
-        raise ValueError(f"{option} {path} is a folder, not a file")
-    try:
-        with open(p, "rb"):
-            pass
-    except OSError as exc:
-        raise ValueError(f"cannot read {option} {path}: {exc.strerror or exc}") from None
 
 
 def given(ctx, name: str) -> bool:
