@@ -294,3 +294,20 @@ def test_parse_range_refuses_absurd_point_counts():
         parse_range("0.5:5:100000000", "alpha")
     with pytest.raises(ValueError, match="too many points"):
         parse_range("0:1:1e300", "alpha")
+
+
+def test_an_allocation_that_fails_anyway_is_one_line(capsys):
+    """With the check overridden (or an estimate that missed), a MemoryError is still one error line."""
+    import typer
+
+    from raflab.cli_common import user_errors
+
+    @user_errors
+    def command():
+        raise MemoryError()
+
+    with pytest.raises(typer.Exit) as exit_info:
+        command()
+    assert exit_info.value.exit_code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: out of memory")

@@ -77,8 +77,10 @@ def user_errors(fn):
                 result = fn(*args, **kwargs)
             except ValidationError as exc:
                 _fail(describe_validation_error(exc))
-            except ValueError as exc:  # includes NotSeparableError
+            except ValueError as exc:  # includes NotSeparableError and a refused memory estimate
                 _fail(str(exc))
+            except MemoryError:  # an allocation the estimate did not foresee, or RAFLAB_NO_MEMORY_CHECK=1
+                _fail("out of memory: this machine could not allocate what the command needs; choose smaller sizes")
             finally:
                 for w in caught:
                     if issubclass(w.category, (ConvergenceWarning, UserWarning)):
