@@ -26,7 +26,7 @@ from raflab.cli_sdpi import sdpi_app
 from raflab.cli_seq import seq_app
 from raflab.cli_sweep import report, sweep_app
 from raflab.cli_teach import teach
-from raflab.ranges import parse_range
+from raflab.ranges import MAX_POINTS, parse_range
 
 app = typer.Typer(
     add_completion=False,
@@ -80,8 +80,8 @@ def compare(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alph
     _check_model(model, loss)
     check_model_options(ctx, model)
     check_out_path(out)
-    if theory_points < 2:
-        raise ValueError(f"theory-points must be >= 2 (got {theory_points})")
+    if not 2 <= theory_points <= MAX_POINTS:
+        raise ValueError(f"theory-points must be >= 2 and <= {MAX_POINTS:,} (got {theory_points})")
     if out is None:
         reject_unused(ctx, ("theory_points",), "without --out (it sets the figure's theory lines)")
     import numpy as np
@@ -163,6 +163,8 @@ def phase(ctx: typer.Context, model: str = ModelOpt, loss: str = typer.Option("h
     for name, value, low in (("check-d", check_d, 0), ("check-seeds", check_seeds, 1), ("check-grid", check_grid, 1)):
         if value < low:
             raise ValueError(f"{name} must be >= {low} (got {value})")
+    if check_grid > 1000:
+        raise ValueError(f"check-grid must be <= 1000 (got {check_grid}: {check_grid}^2 spot checks)")
     if check_d == 1:
         raise ValueError("check-d must be 0 (no spot checks) or >= 2 (got 1)")
     if check_d == 0:
@@ -238,8 +240,8 @@ def optimal_lam(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, 
     check_out_path(out)
     if not (np.isfinite(lam_min) and np.isfinite(lam_max) and 0 < lam_min < lam_max):
         raise ValueError(f"need 0 < lam-min < lam-max (got lam-min={lam_min:g}, lam-max={lam_max:g})")
-    if pareto_points < 2:
-        raise ValueError(f"pareto-points must be >= 2 (got {pareto_points})")
+    if not 2 <= pareto_points <= MAX_POINTS:
+        raise ValueError(f"pareto-points must be >= 2 and <= {MAX_POINTS:,} (got {pareto_points})")
     if out is None:
         reject_unused(ctx, ("pareto_points",), "without --out (it sets the Pareto figure's curves)")
     import pandas as pd
@@ -276,6 +278,8 @@ def rates(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt,
     _check_model(model, loss)
     check_model_options(ctx, model)
     check_out_path(out)
+    if points > MAX_POINTS:
+        raise ValueError(f"points must be <= {MAX_POINTS:,} (got {points})")
     from raflab.theory.rates import learning_rates
 
     options = _model_options(model, kappa, activation, kernel)
