@@ -91,6 +91,7 @@ MEMORY_ROWS = [
     pytest.param(["theory", "--alpha", "0.5:5:100000000"], "too many points for alpha", id="theory --alpha 1e8 points"),
     pytest.param(["theory", "--alpha", "1:2:100000", "--eps", "0:1:100000", "--lam", "1:2:1000"], "needs about",
                  id="theory grid of 1e13 points"),
+    pytest.param(["simulate", "--seeds", "1000000000000", "--d", "20"], "needs about", id="simulate --seeds 1e12"),
     pytest.param(["rates", "--points", "100000000"], "points must be <= 100,000", id="rates --points 1e8"),
     pytest.param(["compare", "--theory-points", "1000000000", "--out", "{dir}/c.png"], "theory-points must be",
                  id="compare --theory-points 1e9"),

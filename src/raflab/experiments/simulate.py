@@ -184,7 +184,8 @@ def simulate_erm(
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
     if seed < 0:
         raise ValueError(f"seed must be an integer >= 0 (got {seed})")
-    _require_fit_memory(model, d, float(alpha.max()), float(kappas.max()), n_test)
+    _require_fit_memory(model, d, float(alpha.max()), float(kappas.max()), n_test,
+                        records=kappas.size * eps.size * alpha.size * seeds * lam.size)
     # only random features use a device; the others need not pay for importing torch
     device = resolve_device(device) if model == "rf" else "cpu"
     jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
@@ -218,8 +219,9 @@ def simulate_erm(
     return summarize_seeds(per_seed, d)
 
 
-def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: int) -> None:
-    """Refuse a fit whose arrays (float64, at the largest alpha and kappa) cannot fit in memory."""
+def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: int, records: int = 1) -> None:
+    """Refuse a fit whose arrays (float64, at the largest alpha and kappa), with the per-seed records
+    of the whole grid (about 2 KB each), cannot fit in memory."""
     from raflab.memory_check import FLOAT64, require_memory
 
     n = max(1, int(round(alpha * d)))
@@ -233,7 +235,9 @@ def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: 
     else:  # the inputs and their SVD (linear), or GAMP's copies of them (bayes)
         floats = 3 * n * d + min(n, d) ** 2
         what = f"a {model} fit at d={d}, n={n}"
-    require_memory(FLOAT64 * floats, what)
+    if records > 1000:
+        what = f"{records:,} fits (each {what.removeprefix('a ')})"
+    require_memory(FLOAT64 * floats + 2_000 * records, what)
 
 
 def simulate_linear_erm(loss: str, alpha, eps=0.0, lam=0.0, **options) -> pd.DataFrame:
