@@ -11,8 +11,7 @@ import itertools
 import pandas as pd
 import typer
 
-from raflab.cli_common import (DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit,
-                               check_out_path, user_errors)
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, user_errors
 from raflab.ranges import parse_range
 
 attention_app = typer.Typer(no_args_is_help=True, help="in-context memorization of nonlinear attention")
@@ -83,6 +82,8 @@ def compare(c: str = COpt, gamma: str = GammaOpt, f: str = FOpt, snr: str = SnrO
             n: int = NOpt, seeds: int = SeedsOpt, seed: int = SeedOpt, device: str = DeviceOpt,
             fmt: Format = FormatOpt, out: str = OutOpt):
     """Theory (at the simulated p) next to Monte Carlo; ``--out`` writes the figure."""
+    from raflab.cli_common import check_out_path
+
     check_out_path(out)
     _check_simulation(c, n, seeds)
     th = _theory(c, gamma, f, snr, align, n)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, check_out_path, user_errors
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
 from raflab.ranges import parse_range
 
 hopfield_app = typer.Typer(no_args_is_help=True,
@@ -74,6 +74,7 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
              starts: int = typer.Option(0, "--starts", help="stored patterns recalled per network (0: all)"),
              device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Final overlap after asynchronous recall from the stored patterns, theory beside; --out draws both."""
+    from raflab.cli_common import check_out_path
     from raflab.learners.assoc import simulate_hopfield
 
     check_out_path(out)
@@ -166,6 +167,7 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
                similarity: str = typer.Option("distance", "--similarity", help="distance (diffusion denoiser) | dot (attention)"),
                seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Attractors of the dense AM by kind (stored / spurious / mean) against K."""
+    from raflab.cli_common import check_out_path
     from raflab.learners.assoc import KINDS, attractor_counts, require_attractor_memory
     from raflab.learners.diffusion import DATASETS, DIMENSION, training_points
     from raflab.seeding import point_rng

@@ -13,7 +13,7 @@ import json
 
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, check_out_path, user_errors
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
 
 schema_app = typer.Typer(no_args_is_help=True,
                          help="schema linking: rote supervised fine-tuning vs GRPO on synthetic databases")
@@ -49,6 +49,8 @@ def generate(split: str = typer.Option("train", "--split", help="train | unseen_
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}, all")
     if n < 0:
         raise ValueError(f"n must be >= 0 (got {n})")
+    from raflab.cli_common import check_out_path
+
     check_out_path(out, suffixes=None, parents=False)
     cfg = _data_config(train_dbs, test_dbs, questions, synonym_prob)
     splits = make_splits(cfg, np.random.default_rng(np.random.SeedSequence([seed, 2506])))
@@ -101,6 +103,8 @@ def train(method: str = typer.Option("sft,sft+grpo", "--method",
           out: str = OutOpt, fmt: Format = FormatOpt):
     """Train by SFT, GRPO or SFT then GRPO; one record per (method, split): means over seeds (s.e.: json, csv)."""
     methods = _parse_methods(method)
+    from raflab.cli_common import check_out_path
+
     check_out_path(out)
     check_out_path(save, suffixes=None, option="--save", parents=False)
     if methods == ["eval"]:

@@ -13,8 +13,7 @@ import pandas as pd
 import typer
 
 from raflab.cli_common import (ActivationOpt, DeviceOpt, Format, FormatOpt, KappaOpt, KernelOpt, ModelOpt, OutOpt,
-                        SeedOpt, _check_model, _emit, _model_options, _prior, check_model_options, check_out_path,
-                        reject_unused, user_errors)
+                        SeedOpt, _emit, _model_options, _prior, user_errors)
 from raflab.ranges import parse_range
 
 sdpi_app = typer.Typer(no_args_is_help=True, help="memorization lower bounds (strong data-processing inequalities)")
@@ -54,6 +53,7 @@ def _noise(instance: str, d: int, sigma2: float | None, r: float | None) -> dict
 def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
           n: str = SdpiNOpt, error: float = ErrorOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Lower bound (1 - tau)/rho * (1 - h2(error)) and the matching algorithm's memorization, per n."""
+    from raflab.cli_common import check_out_path, reject_unused
     from raflab.theory.sdpi import check_sdpi_params, sdpi_bound
 
     check_out_path(out)
@@ -83,6 +83,7 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
             lam: float = typer.Option(1.0, "--lam", help="ridge penalty / inverse logistic C"),
             seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Measured I(A(X_1..n); X_1..n | theta) and error of each learner, beside the lower bound at that error."""
+    from raflab.cli_common import check_out_path
     from raflab.learners.mechanisms import check_learner, memorization_table
 
     check_out_path(out)
@@ -109,6 +110,7 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
 def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
         eps: str = typer.Option("0.1,0.5,1", "--eps", help="fact fractions in [0, 1]"), fmt: Format = FormatOpt):
     """Fact bits stored per parameter at the RAF storage capacity, beside Gardner's 2 bits per weight."""
+    from raflab.cli_common import _check_model, check_model_options
     from raflab.theory.sdpi import raf_fact_bits_per_parameter
 
     _check_model(model)

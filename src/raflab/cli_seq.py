@@ -13,7 +13,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, _emit, check_out_path, user_errors
+from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, _emit, user_errors
 
 seq_app = typer.Typer(no_args_is_help=True,
                       help="sequence models: rule and fact tasks, MQAR, capacity in bits per parameter")
@@ -83,6 +83,8 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
                  seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
                  relations=relations, walks=walks, graph=graph, umls_dir=umls_dir)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
+    from raflab.cli_common import check_out_path
+
     _reject_unused(run, given)
     check_out_path(checkpoint, suffixes=None, option="--checkpoint")
     if checkpoint is not None and os.path.exists(checkpoint):  # to resume: read it before any work
@@ -105,6 +107,7 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
           quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
           out: str = OutOpt, fmt: Format = FormatOpt):
     """Run a study's shipped config (a grid of runs x seeds, resumable) and print its summary table."""
+    from raflab.cli_common import check_out_path
     from raflab.experiments.seq_study import run_named_study
 
     check_out_path(out)
@@ -130,6 +133,8 @@ def probe(name: str = typer.Argument("all", help="haar | impulse | memory | all:
 
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    from raflab.cli_common import check_out_path
+
     check_out_path(out)
     runners = {"haar": lambda: ssm_probes.haar_probe(seeds=tuple(range(seeds))),
                "impulse": ssm_probes.impulse_probe,
