@@ -15,8 +15,9 @@ import typer
 
 from raflab.cli_attention import attention_app
 from raflab.cli_common import (ActivationOpt, AlphaOpt, DeviceOpt, DOpt, EpsOpt, FactCountOpt, Format, FormatOpt,
-                               KappaOpt, KernelOpt, LamOpt, LossOpt, ModelOpt, OutOpt, SeedOpt, SeedsOpt,
-                               _check_model, _describe, _emit, _grid, _model_options, _prior, user_errors)
+                               KappaOpt, KernelOpt, LamOpt, LossOpt, ModelOpt, OneLineErrors, OutOpt, SeedOpt, SeedsOpt,
+                               _check_model, _describe, _emit, _grid, _model_options, _prior, check_model_options,
+                               check_out_dir, check_out_path, reject_unused, user_errors)
 from raflab.cli_diffusion import diffusion_app
 from raflab.cli_hopfield import hopfield_app
 from raflab.cli_realdata import realdata
@@ -25,23 +26,25 @@ from raflab.cli_sdpi import sdpi_app
 from raflab.cli_seq import seq_app
 from raflab.cli_sweep import report, sweep_app
 from raflab.cli_teach import teach
-from raflab.ranges import parse_range
+from raflab.ranges import MAX_POINTS, parse_range
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
     help="raflab: rules and facts — exact high-dimensional theory beside finite-size experiments.",
 )
 
 
 @app.command()
 @user_errors
-def theory(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
+def theory(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
            lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
            tol: float = typer.Option(1e-10, help="fixed-point tolerance"), format: Format = FormatOpt):
     """Exact asymptotic errors (d -> infinity) of the RAF model over a grid."""
     _check_model(model, loss)
+    check_model_options(ctx, model)
     from raflab.theory import erm_theory
 
     options = _model_options(model, kappa, activation, kernel)
@@ -51,12 +54,13 @@ def theory(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, ep
 
 @app.command()
 @user_errors
-def simulate(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
+def simulate(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
              lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
              d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
              fact_count: str = FactCountOpt, device: str = DeviceOpt, format: Format = FormatOpt):
     """Finite-size fits on RAF data: mean and standard error over seeds."""
     _check_model(model, loss)
+    check_model_options(ctx, model)
     from raflab.experiments.simulate import simulate_erm
 
     options = _model_options(model, kappa, activation, kernel)
@@ -67,13 +71,19 @@ def simulate(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, 
 
 @app.command()
 @user_errors
-def compare(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
+def compare(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
             lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
             d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt, fact_count: str = FactCountOpt,
             device: str = DeviceOpt, format: Format = FormatOpt, out: Path = OutOpt,
             theory_points: int = typer.Option(80, help="alpha points of the theory lines in the figure")):
     """Theory and simulation side by side: joined records, and a figure with --out."""
     _check_model(model, loss)
+    check_model_options(ctx, model)
+    check_out_path(out)
+    if not 2 <= theory_points <= MAX_POINTS:
+        raise ValueError(f"theory-points must be >= 2 and <= {MAX_POINTS:,} (got {theory_points})")
+    if out is None:
+        reject_unused(ctx, ("theory_points",), "without --out (it sets the figure's theory lines)")
     import numpy as np
 
     from raflab.experiments.compare import join_theory_simulation
@@ -99,7 +109,7 @@ def compare(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, e
 
 @app.command()
 @user_errors
-def capacity(model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt,
+def capacity(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt,
              kernel: str = KernelOpt, eps: str = typer.Option("1", "--eps", help="fact fractions: start:stop:num or a,b,c"),
              alpha: str = typer.Option(None, "--alpha", help="also: the largest eps whose facts are all stored at these alpha"),
              format: Format = FormatOpt):
@@ -108,6 +118,10 @@ def capacity(model: str = ModelOpt, kappa: str = KappaOpt, activation: str = Act
 
     from raflab.theory.capacity import capacity_alpha, capacity_eps
 
+    _check_model(model)
+    if model == "bayes":
+        raise ValueError("--model bayes has no storage capacity (it is hinge ERM's); choose linear, rf or kernel")
+    check_model_options(ctx, model)
     options = _model_options(model, kappa, activation, kernel)
     epss = parse_range(eps, "eps")
     alphas = parse_range(alpha, "alpha") if alpha is not None else np.empty(0)
@@ -126,7 +140,7 @@ def capacity(model: str = ModelOpt, kappa: str = KappaOpt, activation: str = Act
 
 @app.command()
 @user_errors
-def phase(model: str = ModelOpt, loss: str = typer.Option("hinge", "--loss", help="square | hinge | logistic"),
+def phase(ctx: typer.Context, model: str = ModelOpt, loss: str = typer.Option("hinge", "--loss", help="square | hinge | logistic"),
           kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
           x: str = typer.Option("alpha", "--x", help="horizontal axis: alpha | eps | lam | kappa"),
           y: str = typer.Option("eps", "--y", help="vertical axis: alpha | eps | lam | kappa"),
@@ -141,6 +155,20 @@ def phase(model: str = ModelOpt, loss: str = typer.Option("hinge", "--loss", hel
           seed: int = SeedOpt, format: Format = FormatOpt, out: Path = OutOpt):
     """Phase diagram from theory: where the rule is learned AND the facts are memorized."""
     _check_model(model, loss)
+    if model == "bayes":
+        raise ValueError("phase needs a learner that memorizes facts; --model bayes has no fact errors "
+                         "(choose linear, rf or kernel)")
+    check_model_options(ctx, model)
+    check_out_path(out)
+    for name, value, low in (("check-d", check_d, 0), ("check-seeds", check_seeds, 1), ("check-grid", check_grid, 1)):
+        if value < low:
+            raise ValueError(f"{name} must be >= {low} (got {value})")
+    if check_grid > 1000:
+        raise ValueError(f"check-grid must be <= 1000 (got {check_grid}: {check_grid}^2 spot checks)")
+    if check_d == 1:
+        raise ValueError("check-d must be 0 (no spot checks) or >= 2 (got 1)")
+    if check_d == 0:
+        reject_unused(ctx, ("check_seeds", "check_grid"), "without --check-d (no spot checks are made)")
     from raflab.experiments.phase import PLANE_AXES, phase_diagram, phase_spot_checks, spot_check_points
 
     for name, axis in (("--x", x), ("--y", y)):
@@ -196,7 +224,7 @@ def _capacity_line(options: dict, grid: dict, x: str, y: str):
 
 @app.command("optimal-lam")
 @user_errors
-def optimal_lam(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt,
+def optimal_lam(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt,
                 eps: str = typer.Option("0,0.1,0.3", "--eps", help="fact fractions"),
                 kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
                 lam_min: float = typer.Option(1e-4, help="smallest lam scanned (> 0)"),
@@ -205,6 +233,17 @@ def optimal_lam(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOp
                 format: Format = FormatOpt, out: Path = OutOpt):
     """The lam minimizing the generalization error, and the (gen, fact) Pareto front traced by lam."""
     _check_model(model, loss)
+    if model == "bayes":
+        raise ValueError("--model bayes has no lam to optimize; choose linear, rf or kernel "
+                         "(theory --model bayes gives its errors)")
+    check_model_options(ctx, model)
+    check_out_path(out)
+    if not (np.isfinite(lam_min) and np.isfinite(lam_max) and 0 < lam_min < lam_max):
+        raise ValueError(f"need 0 < lam-min < lam-max (got lam-min={lam_min:g}, lam-max={lam_max:g})")
+    if not 2 <= pareto_points <= MAX_POINTS:
+        raise ValueError(f"pareto-points must be >= 2 and <= {MAX_POINTS:,} (got {pareto_points})")
+    if out is None:
+        reject_unused(ctx, ("pareto_points",), "without --out (it sets the Pareto figure's curves)")
     import pandas as pd
 
     from raflab.experiments.regularization import optimal_lambda, pareto_front
@@ -228,7 +267,7 @@ def optimal_lam(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOp
 
 @app.command()
 @user_errors
-def rates(model: str = ModelOpt, loss: str = LossOpt,
+def rates(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt,
           eps: str = typer.Option("0,0.2", "--eps", help="fact fractions"),
           lam: str = typer.Option("0.1", "--lam", help="ridge penalties (ignored by bayes)"),
           kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
@@ -237,6 +276,10 @@ def rates(model: str = ModelOpt, loss: str = LossOpt,
           format: Format = FormatOpt, out: Path = OutOpt):
     """Exponent of the generalization error at large alpha (eg ~ C alpha^-b), beside known values."""
     _check_model(model, loss)
+    check_model_options(ctx, model)
+    check_out_path(out)
+    if points > MAX_POINTS:
+        raise ValueError(f"points must be <= {MAX_POINTS:,} (got {points})")
     from raflab.theory.rates import learning_rates
 
     options = _model_options(model, kappa, activation, kernel)
@@ -276,6 +319,7 @@ def figures(out: Path = typer.Option(Path("docs/figures/raf"), "--out", help="fo
 
     if d < 2 or seeds < 1:
         raise ValueError(f"need d >= 2 and seeds >= 1 (got d={d}, seeds={seeds})")
+    check_out_dir(out)
     settings = GallerySettings(d=d, seeds=seeds, seed=seed, theory_only=theory_only, data=data,
                                data_dir=data_dir)
     _emit(make_gallery(out, settings), format, f"RAF figures in {out}")

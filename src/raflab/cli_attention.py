@@ -40,6 +40,17 @@ def _theory(c, gamma, f, snr, align, n=None):
     return pd.DataFrame(rows)
 
 
+def _check_simulation(c, n, seeds):
+    """Sizes of the Monte Carlo, before any work: n and seeds, and the memory of the largest draw."""
+    from raflab.learners.attention import require_simulation_memory
+
+    if n < 2:
+        raise ValueError(f"n must be >= 2 (got {n})")
+    if seeds < 2:
+        raise ValueError(f"seeds must be >= 2 for a standard error (got {seeds})")
+    require_simulation_memory(max(2, round(float(parse_range(c, "c").max()) * n)), n)
+
+
 def _simulate(c, gamma, f, snr, align, n, seeds, seed, device):
     from raflab.learners.attention import simulate
 
@@ -64,6 +75,7 @@ def simulate(c: str = COpt, gamma: str = GammaOpt, f: str = FOpt, snr: str = Snr
              n: int = NOpt, seeds: int = SeedsOpt, seed: int = SeedOpt, device: str = DeviceOpt,
              fmt: Format = FormatOpt):
     """Exact Monte Carlo of attention and ridge memorization errors, with standard errors."""
+    _check_simulation(c, n, seeds)
     _emit(_simulate(c, gamma, f, snr, align, n, seeds, seed, device), fmt, "attention Monte Carlo")
 
 
@@ -73,6 +85,10 @@ def compare(c: str = COpt, gamma: str = GammaOpt, f: str = FOpt, snr: str = SnrO
             n: int = NOpt, seeds: int = SeedsOpt, seed: int = SeedOpt, device: str = DeviceOpt,
             fmt: Format = FormatOpt, out: str = OutOpt):
     """Theory (at the simulated p) next to Monte Carlo; ``--out`` writes the figure."""
+    from raflab.cli_common import check_out_path
+
+    check_out_path(out)
+    _check_simulation(c, n, seeds)
     th = _theory(c, gamma, f, snr, align, n)
     mc = _simulate(c, gamma, f, snr, align, n, seeds, seed, device)
     keys = ["c", "gamma", "snr", "align"]

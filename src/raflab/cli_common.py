@@ -41,8 +41,10 @@ def user_errors(fn):
                 result = fn(*args, **kwargs)
             except ValidationError as exc:
                 _fail(describe_validation_error(exc))
-            except ValueError as exc:  # includes NotSeparableError
+            except ValueError as exc:  # includes NotSeparableError and a refused memory estimate
                 _fail(str(exc))
+            except MemoryError:  # an allocation the estimate did not foresee, or RAFLAB_NO_MEMORY_CHECK=1
+                _fail("out of memory: this machine could not allocate what the command needs; choose smaller sizes")
             finally:
                 for w in caught:
                     if issubclass(w.category, (ConvergenceWarning, UserWarning)):
@@ -68,7 +70,7 @@ KernelOpt = typer.Option("arccos", "--kernel",
 FormatOpt = typer.Option(Format.table, "--format", help="output records as table | json | csv")
 DOpt = typer.Option(1000, "--d", help="input dimension of the simulation")
 SeedsOpt = typer.Option(5, "--seeds", help="independent data sets per point")
-SeedOpt = typer.Option(0, "--seed", help="base seed")
+SeedOpt = typer.Option(0, "--seed", min=0, help="base seed (>= 0)")
 FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
 DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed")
 OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
@@ -106,6 +108,160 @@ def _kernel(text: str) -> tuple[str, dict]:
         except ValueError:
             raise ValueError(f"kernel parameter {key.strip()} must be a number (got {value!r})") from None
     return name, out
+
+
+# -- checks made before any work: output paths, options that do not apply, parse errors ------------
+
+#: what matplotlib can write (the suffix chooses the format); a figure's --out must end in one of them
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp",
+                   ".pgf")
+
+
+def check_out_path(path, suffixes=FIGURE_SUFFIXES, option: str = "--out", parents: bool = True) -> None:
+    """Refuse, before any work, an output file that cannot be written; ``None`` (not asked) passes.
+
+    The path must not be a folder, must end in one of ``suffixes`` (``None``: any name), and must be
+    writable: an existing file is opened for writing (and left as it is); a new one is created and
+    removed again in its folder, or, when that folder is still to be made (``parents``: the writer
+    creates missing folders; otherwise the folder must exist), a temporary file is created and
+    removed in the nearest folder that exists. Nothing is left behind. Raises ValueError with one
+    line naming ``option``.
+    """
+    if path is None:
+        return
+    from pathlib import Path
+
+    text = str(path)
+    p = Path(text).expanduser()
+    if not text.strip():
+        raise ValueError(f"{option} must be a file name (got an empty string)")
+    if p.is_dir():
+        example = p / f"figure{suffixes[0]}" if suffixes else p / "out"
+        raise ValueError(f"{option} {text} is a folder; give a file name, e.g. {example}")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise ValueError(f"{option} {text} must end in one of {', '.join(suffixes)} (the suffix sets the format)")
+    if p.exists():
+        try:
+            with open(p, "r+b"):  # opened for writing, not truncated: the file is left as it is
+                pass
+        except OSError as exc:
+            raise ValueError(f"cannot write {option} {text}: {exc.strerror or exc}") from None
+        return
+    if not parents and not p.absolute().parent.is_dir():
+        raise ValueError(f"cannot write {option} {text}: the folder {p.absolute().parent} does not exist")
+    _check_creatable(p, text, option)
+
+
+def check_out_dir(path, option: str = "--out") -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be written (nothing is
+    created: the writers make missing folders themselves)."""
+    if path is None:
+        return
+    import os
+    import tempfile
+    from pathlib import Path
+
+    text = str(path)
+    p = Path(text).expanduser()
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"{option} {text} is a file, not a folder")
+    base = p if p.is_dir() else _nearest_existing(p, text, option)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=base, prefix=".raflab-write-check-")
+    except OSError as exc:
+        raise ValueError(f"cannot write into {option} {text}: {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _nearest_existing(p, text: str, option: str):
+    base = p.absolute().parent
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir():
+        raise ValueError(f"cannot write {option} {text}: {base} is a file, not a folder")
+    return base
+
+
+def _check_creatable(p, text: str, option: str) -> None:
+    import errno
+    import os
+    import tempfile
+
+    try:
+        if p.absolute().parent.is_dir():  # the exact name: catches a read-only folder, /proc, a name too long
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.close(fd)
+            os.unlink(p)
+        else:
+            fd, tmp = tempfile.mkstemp(dir=_nearest_existing(p, text, option), prefix=".raflab-write-check-")
+            os.close(fd)
+            os.unlink(tmp)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if exc.errno == errno.ENOENT:  # the folder exists but takes no new files (/proc, /sys)
+            why = f"no new file can be made in {p.absolute().parent}"
+        raise ValueError(f"cannot write {option} {text}: {why}") from None
+
+
+def given(ctx, name: str) -> bool:
+    """Whether option ``name`` (the parameter's Python name) was set by the user, not left at its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def reject_unused(ctx, names, why: str) -> None:
+    """One line naming the first option in ``names`` that the user set although it does not apply."""
+    for name in names:
+        if given(ctx, name):
+            raise ValueError(f"--{name.replace('_', '-')} does not apply {why}")
+
+
+def check_model_options(ctx, model: str, *, loss: bool = True, lam: bool = True) -> None:
+    """Reject RAF learner options that the chosen ``--model`` does not use (they would be silently
+    ignored): --kappa and --activation are rf's, --kernel is kernel's, and bayes has no loss and no lam."""
+    if model != "rf":
+        hint = " (a kernel of an activation is --kernel activation:NAME)" if model == "kernel" else ""
+        reject_unused(ctx, ("kappa", "activation"), f"to --model {model}, only to --model rf{hint}")
+    if model != "kernel":
+        reject_unused(ctx, ("kernel",), f"to --model {model}, only to --model kernel")
+    if model == "bayes":
+        reject_unused(ctx, tuple(n for n, keep in (("loss", loss), ("lam", lam)) if keep),
+                      "to --model bayes (the Bayes-optimal estimator has no loss and no lam)")
+
+
+from typer.core import TyperGroup  # noqa: E402 (with the checks it serves)
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: a parse error (an option that does not exist, ``--d abc``) is one
+    ``error:`` line naming the option, exit code 2, like every other bad input (click's default is a
+    usage block). Help, ``--help`` and the exit codes of the commands are unchanged."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        import sys
+
+        click = sys.modules[typer.BadParameter.__module__]  # click's exceptions, wherever typer keeps them
+
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.NoArgsIsHelpError as exc:
+            if exc.format_message().strip():  # (rich has printed the help already)
+                exc.show()  # a group called without a command prints its help, as before
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            typer.echo(f"error: {exc.format_message()}{where}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)  # an Exit(code) comes back as its code
 
 
 def _model_options(model: str, kappa: str, activation: str, kernel: str) -> dict:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, check_out_path, reject_unused, user_errors
 from raflab.ranges import parse_range
 
 diffusion_app = typer.Typer(no_args_is_help=True,
@@ -61,6 +61,16 @@ def _schedule(kind: str, sigma_max: float | None, beta_max: float):
     raise ValueError(f"unknown schedule {kind!r}; choose ve or vp")
 
 
+def _check_schedule_options(ctx, schedule: str, sigma_max, width=None) -> None:
+    """--beta-max is vp's, --sigma-max is ve's; a network width is >= 1 (0 would fall back to the default)."""
+    if schedule == "ve":
+        reject_unused(ctx, ("beta_max",), "to --schedule ve, only to --schedule vp")
+    elif schedule == "vp" and sigma_max is not None:
+        raise ValueError("--sigma-max does not apply to --schedule vp, only to --schedule ve (vp's is --beta-max)")
+    if width is not None and width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+
+
 def _check(data: str, steps: int, samples: int, sampler: str, sample_steps: int, net: str):
     from raflab.learners.diffusion import DATASETS
 
@@ -77,7 +87,7 @@ def _check(data: str, steps: int, samples: int, sampler: str, sample_steps: int,
 
 @diffusion_app.command()
 @user_errors
-def phases(data: str = DataOpt, data_dir: str = DataDirOpt, K: str = KsOpt, steps: int = StepsOpt,
+def phases(ctx: typer.Context, data: str = DataOpt, data_dir: str = DataDirOpt, K: str = KsOpt, steps: int = StepsOpt,
            samples: int = SamplesOpt, exact: bool = ExactOpt, schedule: str = ScheduleOpt,
            sigma_max: float = SigmaMaxOpt, beta_max: float = BetaMaxOpt, sampler: str = SamplerOpt,
            sample_steps: int = SampleStepsOpt, net: str = NetOpt, width: int = WidthOpt, seed: int = SeedOpt,
@@ -87,8 +97,15 @@ def phases(data: str = DataOpt, data_dir: str = DataDirOpt, K: str = KsOpt, step
     from raflab.learners.diffusion import diffusion_phases
 
     _check(data, steps, samples, sampler, sample_steps, net)
+    _check_schedule_options(ctx, schedule, sigma_max, width)
+    if exact:
+        reject_unused(ctx, ("steps", "net", "width"), "with --exact (no network is trained)")
+    check_out_path(out)
     sched = _schedule(schedule, sigma_max, beta_max)
     Ks = _Ks(K)
+    from raflab.learners.diffusion import require_phase_memory
+
+    require_phase_memory(data, max(Ks), samples)
     dev = resolve_device(device)
     if data not in ("ring", "mixture"):  # fail on a bad --data-dir before any training
         from raflab.learners.diffusion import training_points
@@ -117,6 +134,11 @@ def train(data: str = DataOpt, data_dir: str = DataDirOpt, K: int = typer.Option
     from raflab.learners.diffusion import TrainConfig, train_score_model, training_points
 
     _check(data, steps, 2, "ddim", 1, net)
+    if width is not None and width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    check_out_path(checkpoint, suffixes=None, option="--checkpoint")
+    if K < 1:
+        raise ValueError(f"K must be >= 1, got {K}")
     dev = resolve_device(device)
     points, shape = training_points(data, K, seed, data_dir)
     kind = net if net != "auto" else ("unet" if shape is not None else "mlp")
@@ -130,7 +152,7 @@ def train(data: str = DataOpt, data_dir: str = DataDirOpt, K: int = typer.Option
 
 @diffusion_app.command()
 @user_errors
-def sample(checkpoint: str = typer.Option(None, "--checkpoint", help="trained denoiser (from diffusion train)"),
+def sample(ctx: typer.Context, checkpoint: str = typer.Option(None, "--checkpoint", help="trained denoiser (from diffusion train)"),
            exact: bool = ExactOpt, data: str = DataOpt, data_dir: str = DataDirOpt,
            K: int = typer.Option(100, "--K", help="--exact: training set size"), samples: int = SamplesOpt,
            schedule: str = ScheduleOpt, sigma_max: float = SigmaMaxOpt, beta_max: float = BetaMaxOpt,
@@ -143,6 +165,14 @@ def sample(checkpoint: str = typer.Option(None, "--checkpoint", help="trained de
     _check(data, 1, samples, sampler, sample_steps, "auto")
     if (checkpoint is None) == (not exact):
         raise ValueError("give either --checkpoint (a trained denoiser) or --exact")
+    _check_schedule_options(ctx, schedule, sigma_max)
+    if not exact:
+        reject_unused(ctx, ("data", "data_dir", "K"), "with --checkpoint (the checkpoint holds its training points)")
+    check_out_path(out)
+    if exact and K < 1:
+        raise ValueError(f"K must be >= 1, got {K}")
+    if exact:
+        dm.require_phase_memory(data, K, samples)
     sched = _schedule(schedule, sigma_max, beta_max)
     dev = resolve_device(device)
     if exact:

@@ -74,8 +74,10 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
              starts: int = typer.Option(0, "--starts", help="stored patterns recalled per network (0: all)"),
              device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Final overlap after asynchronous recall from the stored patterns, theory beside; --out draws both."""
+    from raflab.cli_common import check_out_path
     from raflab.learners.assoc import simulate_hopfield
 
+    check_out_path(out)
     alphas = _positive(alpha, "alpha")
     if n < 2:
         raise ValueError(f"n must be >= 2 (got {n})")
@@ -136,6 +138,9 @@ def ring(beta: str = BetaOpt,
     betas = _positive(beta, "beta")
     if K < 0:
         raise ValueError(f"K must be >= 1 (or 0 for theory only), got {K}")
+    from raflab.memory_check import FLOAT64, require_memory
+
+    require_memory(FLOAT64 * 8 * K, f"the ring of K={K:,} memories")
     R = ring_radius(betas)
     df = pd.DataFrame({"beta": betas, "R_star": R, "R_large_beta": 1.0 - 1.0 / (4.0 * betas),
                        "energy_min": ring_energy(R, betas)})
@@ -162,10 +167,12 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
                similarity: str = typer.Option("distance", "--similarity", help="distance (diffusion denoiser) | dot (attention)"),
                seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Attractors of the dense AM by kind (stored / spurious / mean) against K."""
-    from raflab.learners.assoc import KINDS, attractor_counts
-    from raflab.learners.diffusion import DATASETS, training_points
+    from raflab.cli_common import check_out_path
+    from raflab.learners.assoc import KINDS, attractor_counts, require_attractor_memory
+    from raflab.learners.diffusion import DATASETS, DIMENSION, training_points
     from raflab.seeding import point_rng
 
+    check_out_path(out)
     if data not in DATASETS:
         raise ValueError(f"unknown data set {data!r}; choose one of {', '.join(DATASETS)}")
     Ks = _Ks(K)
@@ -175,6 +182,7 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
         raise ValueError(f"starts and seeds must be >= 1 (got {starts}, {seeds})")
     if similarity not in ("distance", "dot"):
         raise ValueError(f"unknown similarity {similarity!r}; choose distance or dot")
+    require_attractor_memory(max(Ks), DIMENSION.get(data, 3072), starts)
     rows = []
     for k in Ks:
         per_seed = []

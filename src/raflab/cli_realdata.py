@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from raflab.cli_common import (AlphaOpt, FactCountOpt, Format, FormatOpt, LossOpt, OutOpt, SeedOpt, SeedsOpt,
-                        _emit, user_errors)
+                        _emit, check_out_path, user_errors)
 from raflab.ranges import parse_range
 
 
@@ -39,6 +39,7 @@ def realdata(data: str = typer.Option("digits", "--data", help="digits | mnist |
     """Rules and facts on real images: gen error and fact memorization, RBF kernel vs linear learner."""
     from raflab.experiments.realdata import realdata_experiment
 
+    check_out_path(out)
     rule_classes, fact_classes = _classes(rule, "--rule"), _classes(facts, "--facts")
     kernels = tuple(k.strip() for k in kernel.split(","))
     df = realdata_experiment(data, rule_classes, fact_classes, parse_range(alpha, "alpha"), parse_range(eps, "eps"),

@@ -49,6 +49,9 @@ def generate(split: str = typer.Option("train", "--split", help="train | unseen_
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}, all")
     if n < 0:
         raise ValueError(f"n must be >= 0 (got {n})")
+    from raflab.cli_common import check_out_path
+
+    check_out_path(out, suffixes=None, parents=False)
     cfg = _data_config(train_dbs, test_dbs, questions, synonym_prob)
     splits = make_splits(cfg, np.random.default_rng(np.random.SeedSequence([seed, 2506])))
     examples = [e for s in (SPLITS if split == "all" else (split,)) for e in splits[s]]
@@ -100,6 +103,10 @@ def train(method: str = typer.Option("sft,sft+grpo", "--method",
           out: str = OutOpt, fmt: Format = FormatOpt):
     """Train by SFT, GRPO or SFT then GRPO; one record per (method, split): means over seeds (s.e.: json, csv)."""
     methods = _parse_methods(method)
+    from raflab.cli_common import check_out_path
+
+    check_out_path(out)
+    check_out_path(save, suffixes=None, option="--save", parents=False)
     if methods == ["eval"]:
         if load is None:
             raise ValueError("--method eval needs --load CHECKPOINT")

@@ -50,12 +50,16 @@ def _noise(instance: str, d: int, sigma2: float | None, r: float | None) -> dict
 
 @sdpi_app.command()
 @user_errors
-def bound(instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
+def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
           n: str = SdpiNOpt, error: float = ErrorOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Lower bound (1 - tau)/rho * (1 - h2(error)) and the matching algorithm's memorization, per n."""
+    from raflab.cli_common import check_out_path, reject_unused
     from raflab.theory.sdpi import check_sdpi_params, sdpi_bound
 
+    check_out_path(out)
     check_sdpi_params(error=error)
+    reject_unused(ctx, ("r",) if instance == "gaussian" else ("sigma2",) if instance == "boolean" else (),
+                  f"to --instance {instance} ({'--sigma2' if instance == 'gaussian' else '--r'} is its noise)")
     noise = _noise(instance, d, sigma2, r)
     df = sdpi_bound(instance, d, _sizes(n), error, **noise)
     if out is not None:
@@ -79,8 +83,10 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
             lam: float = typer.Option(1.0, "--lam", help="ridge penalty / inverse logistic C"),
             seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Measured I(A(X_1..n); X_1..n | theta) and error of each learner, beside the lower bound at that error."""
+    from raflab.cli_common import check_out_path
     from raflab.learners.mechanisms import check_learner, memorization_table
 
+    check_out_path(out)
     if instance != "gaussian":
         _noise(instance, d, sigma2, None)  # an unknown instance fails here with its own message
         raise ValueError(f"measure supports the gaussian instance only (got {instance!r})")
@@ -101,11 +107,16 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
 
 @sdpi_app.command()
 @user_errors
-def raf(model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
         eps: str = typer.Option("0.1,0.5,1", "--eps", help="fact fractions in [0, 1]"), fmt: Format = FormatOpt):
     """Fact bits stored per parameter at the RAF storage capacity, beside Gardner's 2 bits per weight."""
+    from raflab.cli_common import _check_model, check_model_options
     from raflab.theory.sdpi import raf_fact_bits_per_parameter
 
+    _check_model(model)
+    if model == "bayes":
+        raise ValueError("--model bayes has no storage capacity (it is hinge ERM's); choose linear, rf or kernel")
+    check_model_options(ctx, model)
     options = _model_options(model, kappa, activation, kernel)
     epss = parse_range(eps, "eps")
     frames = [raf_fact_bits_per_parameter(_prior(options, k), epss).assign(**({"kappa": k} if k is not None else {}))

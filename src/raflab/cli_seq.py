@@ -7,6 +7,7 @@ figure. Flags left out take the task's defaults (``raflab.experiments.seq_study.
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import pandas as pd
@@ -20,6 +21,27 @@ seq_app = typer.Typer(no_args_is_help=True,
 
 def _note(out) -> None:
     typer.echo(f"figure written to {out}", err=True)
+
+
+#: the options a task or a network reads (the others it would silently ignore)
+_TASK_OPTIONS = {"pairs": ("mqar",), "seq_len": ("mqar", "random"), "vocab": ("mqar", "random"),
+                 "examples": ("mqar", "random"), "triplets": ("kg", "walks"), "entities": ("kg", "walks"),
+                 "relations": ("kg", "walks"), "walks": ("walks",), "graph": ("kg", "walks"),
+                 "umls_dir": ("kg", "walks")}
+_MODEL_OPTIONS = {"heads": ("gpt",), "d_state": ("s4d", "mamba")}
+
+
+def _reject_unused(run, given: dict) -> None:
+    for name, value in given.items():
+        flag = "--" + name.replace("_", "-")
+        if value is None:
+            continue
+        if name in _TASK_OPTIONS and run.task not in _TASK_OPTIONS[name]:
+            raise ValueError(f"{flag} does not apply to --task {run.task}, only to --task "
+                             f"{' | '.join(_TASK_OPTIONS[name])}")
+        if name in _MODEL_OPTIONS and run.model not in _MODEL_OPTIONS[name]:
+            raise ValueError(f"{flag} does not apply to --model {run.model}, only to --model "
+                             f"{' | '.join(_MODEL_OPTIONS[name])}")
 
 
 @seq_app.command()
@@ -61,6 +83,15 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
                  seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
                  relations=relations, walks=walks, graph=graph, umls_dir=umls_dir)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
+    from raflab.cli_common import check_out_path
+
+    _reject_unused(run, given)
+    check_out_path(checkpoint, suffixes=None, option="--checkpoint")
+    if checkpoint is not None and os.path.exists(checkpoint):  # to resume: read it before any work
+        from raflab.checkpoints import load_checkpoint
+        from raflab.learners.train import CHECKPOINT_KEYS
+
+        load_checkpoint(checkpoint, what="raflab seq train", required=CHECKPOINT_KEYS)
     record = run_sequence_experiment(run, progress=not quiet, checkpoint=checkpoint)
     _emit(pd.DataFrame([record]), fmt, f"seq train: {task} / {model}")
 
@@ -76,8 +107,13 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
           quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
           out: str = OutOpt, fmt: Format = FormatOpt):
     """Run a study's shipped config (a grid of runs x seeds, resumable) and print its summary table."""
+    from raflab.cli_common import check_out_path
     from raflab.experiments.seq_study import run_named_study
 
+    check_out_path(out)
+    check_out_path(store, suffixes=None, option="--store")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1 (got {workers})")
     summary, figure = run_named_study(name, config=config, seeds=seeds, store=store, workers=workers,
                                       quiet=quiet, out=out, data_dir=data_dir)
     _emit(summary, fmt, f"seq study: {name}")
@@ -97,6 +133,9 @@ def probe(name: str = typer.Argument("all", help="haar | impulse | memory | all:
 
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    from raflab.cli_common import check_out_path
+
+    check_out_path(out)
     runners = {"haar": lambda: ssm_probes.haar_probe(seeds=tuple(range(seeds))),
                "impulse": ssm_probes.impulse_probe,
                "memory": lambda: ssm_probes.memory_probe(seeds=tuple(range(seeds)))}

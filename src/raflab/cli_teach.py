@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from raflab.cli_common import Format, FormatOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, SeedOpt, _emit, check_out_path, user_errors
 
 _SETTINGS = ("feedback_accuracy", "choice", "episodes", "n_seeds")
 
@@ -59,6 +59,8 @@ def teach(task: str = typer.Option("vocabulary,grammar", "--task",
     from raflab.ranges import parse_range
 
     tasks = _tasks(task)
+    check_out_path(out)
+    check_out_path(out_gain, option="--out-gain")
     levels = parse_range(teacher_knowledge, "teacher knowledge")
     records, curves = teaching_experiment(
         tasks, levels, episodes=episodes, seeds=seeds, seed=seed, feedback_accuracy=feedback_accuracy,

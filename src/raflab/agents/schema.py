@@ -446,12 +446,10 @@ def save_checkpoint(path, policy: SchemaPolicy, method: str, data_cfg: SchemaDat
 def load_checkpoint(path, device: str = "auto"):
     """``(policy, info)``: the policy on the device and the checkpoint's method, seed and configs."""
     dev = resolve_device(device)
-    try:
-        ck = torch.load(path, map_location=dev, weights_only=True)
-    except FileNotFoundError:
-        raise ValueError(f"no checkpoint at {path}") from None
-    except Exception as exc:  # a file that is not a checkpoint
-        raise ValueError(f"cannot read checkpoint {path}: {exc}") from None
+    from raflab.checkpoints import load_checkpoint
+
+    ck = load_checkpoint(path, what="raflab schema train --save", map_location=dev, weights_only=True,
+                         required=("state", "method", "seed", "data_config", "train_config"))
     tc = SchemaTrainConfig(**ck["train_config"])
     policy = SchemaPolicy(len(vocabulary()), tc.dim, tc.hidden).to(dev)
     policy.load_state_dict(ck["state"])

@@ -142,6 +142,10 @@ def make_gallery(out_dir: str | Path, settings: GallerySettings | None = None) -
     """Draw every RAF figure into ``out_dir``; one record per figure with its wall time."""
     settings = settings or GallerySettings()
     out_dir = Path(out_dir)
+    if not settings.theory_only:  # a missing data set fails here, before any figure is written
+        from raflab.experiments.realdata import load_pools
+
+        load_pools(settings.data, data_dir=settings.data_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(f"errors_{loss}", "theory" if settings.theory_only else "theory + fits",
              lambda loss=loss: errors_vs_alpha(out_dir, settings, loss)) for loss in LOSSES]

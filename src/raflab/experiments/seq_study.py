@@ -67,7 +67,8 @@ class SeqRun(BaseModel):
     batch: int = Field(256, ge=1)
     weight_decay: float = Field(0.0, ge=0)
     eval_every: int = Field(250, ge=1)
-    target: float | None = Field(None, description="stop when the training accuracy reaches this")
+    target: float | None = Field(None, gt=0, le=1, description="stop when the training accuracy reaches this "
+                                 "(in (0, 1])")
     seed: int = Field(0, ge=0)
     device: str = "auto"
 
@@ -169,6 +170,19 @@ def _evaluator(task):
     return evaluate
 
 
+def require_training_memory(run: SeqRun, task) -> None:
+    """Refuse a network whose float32 training state (weights, gradients, two AdamW moments) and
+    activations (a batch through every layer, and its logits) cannot fit in memory."""
+    from raflab.memory_check import FLOAT32, require_memory
+
+    w, layers, block, vocab = run.width, run.layers, task.block_size, task.vocab_size
+    per_layer = (4 + 2 * max(run.mlp_ratio, 0.0) + 2) * w * w + 2 * w * run.d_state
+    params = 2 * vocab * w + block * w + layers * per_layer
+    activations = run.batch * block * (16 * w * layers + 2 * vocab)
+    require_memory(FLOAT32 * (4 * params + activations),
+                   f"training {run.model} (width {w}, {layers} layer(s), about {params:,.0f} parameters)")
+
+
 def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str | None = None) -> dict:
     """Train one network on one task; return the record of the run.
 
@@ -184,6 +198,7 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
     from raflab.device import resolve_device
 
     task = build_task(run)
+    require_training_memory(run, task)
     device = resolve_device(run.device)
     model = make_model(net_config(run, task), seed=run.seed, device=device)
     fit = task.fit_split  # the char tasks train on windows of one text stream, evaluate on the lines

@@ -182,6 +182,10 @@ def simulate_erm(
         get_kernel(kernel, **(kernel_params or {}))
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    if seed < 0:
+        raise ValueError(f"seed must be an integer >= 0 (got {seed})")
+    _require_fit_memory(model, d, float(alpha.max()), float(kappas.max()), n_test,
+                        records=kappas.size * eps.size * alpha.size * seeds * lam.size)
     # only random features use a device; the others need not pay for importing torch
     device = resolve_device(device) if model == "rf" else "cpu"
     jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
@@ -213,6 +217,27 @@ def simulate_erm(
     if raw:
         return per_seed.sort_values(order + ["seed"], ignore_index=True)
     return summarize_seeds(per_seed, d)
+
+
+def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: int, records: int = 1) -> None:
+    """Refuse a fit whose arrays (float64, at the largest alpha and kappa), with the per-seed records
+    of the whole grid (about 2 KB each), cannot fit in memory."""
+    from raflab.memory_check import FLOAT64, require_memory
+
+    n = max(1, int(round(alpha * d)))
+    if model == "rf":  # F (p x d), features of the training and test sets, their SVD, the test inputs
+        p = max(1, int(round(kappa * d)))
+        floats = p * d + 2 * n * p + n_test * p + n_test * d + min(n, p) ** 2
+        what = f"a random-features fit at d={d}, n={n}, p={p}"
+    elif model == "kernel":  # kernel matrix, its eigenvectors and features, test-train kernel
+        floats = 3 * n * n + 2 * n_test * n + (n + n_test) * d
+        what = f"a kernel fit at d={d}, n={n}"
+    else:  # the inputs and their SVD (linear), or GAMP's copies of them (bayes)
+        floats = 3 * n * d + min(n, d) ** 2
+        what = f"a {model} fit at d={d}, n={n}"
+    if records > 1000:
+        what = f"{records:,} fits (each {what.removeprefix('a ')})"
+    require_memory(FLOAT64 * floats + 2_000 * records, what)
 
 
 def simulate_linear_erm(loss: str, alpha, eps=0.0, lam=0.0, **options) -> pd.DataFrame:

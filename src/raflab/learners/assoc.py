@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from raflab.device import resolve_device
+from raflab.memory_check import FLOAT64, require_memory
 from raflab.seeding import point_rng
 
 KINDS = ("stored", "spurious", "mean")
@@ -251,6 +252,8 @@ def simulate_hopfield(alphas, n: int = 1000, seeds: int = 5, seed: int = 0, star
         raise ValueError(f"seeds must be >= 2 for a standard error (got {seeds})")
     if starts is not None and starts < 1:
         raise ValueError(f"starts must be >= 1 (got {starts})")
+    P = max(1, int(round(float(alphas.max()) * n)))
+    require_memory(FLOAT64 * (n * n + 3 * P * n), f"a Hopfield network of N={n} neurons and P={P} patterns")
     device = resolve_device(device)
     theory = retrieval_overlap(alphas)
     rows = []
@@ -562,6 +565,13 @@ def label_fixed_points(patterns, points, rtol_stored: float = 0.1, rtol_mean: fl
     kind = np.where(d_near <= rtol_stored * local, "stored",
                     np.where(d_mean <= rtol_mean * scale, "mean", "spurious"))
     return pd.DataFrame({"kind": kind, "nearest": nearest, "distance_nearest": d_near, "distance_mean": d_mean})
+
+
+def require_attractor_memory(K: int, dim: int, n_starts: int) -> None:
+    """Refuse attractor counting whose arrays (K memories of dimension dim, a few copies; the
+    n_starts x K similarities of the softmax update, a few copies; float64) cannot fit in memory."""
+    require_memory(FLOAT64 * (3 * K * dim + 4 * n_starts * K + 3 * n_starts * dim),
+                   f"attractors of K={K:,} memories (dimension {dim}) from {n_starts} starts")
 
 
 def attractor_counts(patterns, beta: float, n_starts: int = 512, rng: np.random.Generator | None = None,

@@ -73,12 +73,21 @@ def one_draw(p, n, gammas, f="tanh", snr=0.0, align=0.0, w_norm=1.0, rng=None, d
     return memorization_errors(M, y, gammas, device), memorization_errors(X, y, gammas, "cpu")
 
 
+def require_simulation_memory(p: int, n: int) -> None:
+    """Refuse a draw whose arrays (tokens p x n, the n x n kernel and its eigenvectors, M p x n;
+    float64) cannot fit in memory."""
+    from raflab.memory_check import FLOAT64, require_memory
+
+    require_memory(FLOAT64 * (2 * p * n + 4 * n * n), f"attention Monte Carlo at p={p}, n={n}")
+
+
 def simulate(p, n, gammas, f="tanh", snr=0.0, align=0.0, seeds=10, seed=0, device="cpu", w_norm=1.0):
     """Monte Carlo over seeds -> pandas DataFrame with means and standard errors per gamma."""
     if p < 2 or n < 2:
         raise ValueError("p and n must be >= 2")
     if seeds < 2:
         raise ValueError("seeds must be >= 2 for a standard error")
+    require_simulation_memory(p, n)
     dev = resolve_device(device)
     gammas = np.atleast_1d(np.asarray(gammas, float))
     att, rr = [], []

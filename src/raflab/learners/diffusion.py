@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from raflab.checkpoints import load_checkpoint
+
 # ----------------------------------------------------------------------------------------------
 # Schedules
 
@@ -464,7 +466,8 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
     gen = torch.Generator(device=device).manual_seed(stream_seed)
     step, losses = 0, []
     if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        state = load_checkpoint(checkpoint, what="raflab diffusion train", required=_CHECKPOINT_KEYS,
+                                map_location=device)
         saved = TrainConfig(**state["config"])
         if {k: v for k, v in asdict(saved).items() if k != "steps"} != {k: v for k, v in asdict(cfg).items() if k != "steps"} \
                 or state["train_points"].shape != train.shape:
@@ -524,11 +527,17 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
     return ema, record
 
 
+#: what a denoiser checkpoint holds (written by train_score_model's save)
+_CHECKPOINT_KEYS = ("config", "model", "ema", "optimizer", "generator", "step", "losses", "train_points",
+                    "sigma_data", "image_shape", "meta")
+
+
 def load_score_model(checkpoint: str | Path, device: str = "cpu"):
     """``(ScoreModel (EMA, eval), train_points, state)`` from a checkpoint written by training."""
     if not Path(checkpoint).exists():
         raise ValueError(f"checkpoint {checkpoint} does not exist (train first: raflab diffusion train)")
-    state = torch.load(checkpoint, map_location=device, weights_only=False)
+    state = load_checkpoint(checkpoint, what="raflab diffusion train", required=_CHECKPOINT_KEYS,
+                            map_location=device)
     cfg = TrainConfig(**state["config"])
     train = state["train_points"].to(device)
     model = build_model(cfg, train.shape[1], state["sigma_data"], state["image_shape"]).to(device)
@@ -654,6 +663,20 @@ def basin_size(denoiser: Callable, schedule, points: torch.Tensor, train: torch.
 
 POINT_DATASETS = ("ring", "mixture")
 DATASETS = POINT_DATASETS + ("digits", "mnist", "fashion-mnist", "cifar10")
+
+
+#: dimension of each data set's points (memory estimates before anything is loaded)
+DIMENSION = {"ring": 2, "mixture": 2, "digits": 64, "mnist": 784, "fashion-mnist": 784, "cifar10": 3072}
+
+
+def require_phase_memory(data: str, K: int, samples: int) -> None:
+    """Refuse sampling and classifying against K training points whose arrays (the points, the
+    samples x K distances and the exact score's chunk x K weights; float64) cannot fit in memory."""
+    from raflab.memory_check import FLOAT64, require_memory
+
+    dim = DIMENSION.get(data, 3072)
+    require_memory(FLOAT64 * (3 * K * dim + 3 * samples * dim + 3 * min(samples, 8192) * K + samples * K),
+                   f"{samples:,} samples against K={K:,} training points ({data})")
 
 
 def training_points(data: str, K: int, seed: int = 0, data_dir=None):

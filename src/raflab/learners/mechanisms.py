@@ -218,6 +218,12 @@ def memorization_table(learners, d: int, n_values, sigma2: float, **kwargs) -> p
     learner's measured error (``lower_bound_bits``) and at that error plus two standard errors."""
     from raflab.theory.sdpi import lower_bound_bits
 
+    from raflab.memory_check import FLOAT64, require_memory
+
+    reps, n_max = kwargs.get("reps", 2000), int(np.max(n_values))
+    # the training sets (reps x n x d) with their labels, the released weights and their d x d covariance
+    require_memory(FLOAT64 * (2 * reps * n_max * d + 2 * reps * d + 2 * d * d),
+                   f"measuring memorization at d={d}, n={n_max} with {reps} repeated trainings")
     rows = []
     for learner in learners:
         for n in n_values:

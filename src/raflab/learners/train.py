@@ -89,6 +89,10 @@ def _as_tensors(data: dict, device: str) -> dict[str, torch.Tensor]:
     return out
 
 
+#: what a training checkpoint holds (written at every evaluation)
+CHECKPOINT_KEYS = ("model", "optimizer", "sampler", "history", "step")
+
+
 def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None = None,
                 evaluate: Callable[[torch.nn.Module], dict] | None = None,
                 target_metric: str = "train_accuracy") -> TrainResult:
@@ -134,7 +138,10 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
     step = 0
     checkpoint = Path(config.checkpoint) if config.checkpoint else None
     if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        from raflab.checkpoints import load_checkpoint
+
+        state = load_checkpoint(checkpoint, what="raflab seq train", map_location=device,
+                                required=CHECKPOINT_KEYS)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])

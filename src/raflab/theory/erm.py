@@ -303,6 +303,9 @@ def erm_theory(
     >>> list(rf.columns[:4])
     ['model', 'loss', 'alpha', 'eps']
     """
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a number > 0 (got {tol:g})")
+    _require_grid_memory(alpha, eps, lam, kappa if model == "rf" else 1.0)
     if model == "bayes":  # the baseline every learner is measured against; loss and lam do not enter
         from raflab.theory.bayes import bayes_optimal_theory
 
@@ -329,6 +332,17 @@ def erm_theory(
     if model == "kernel":
         df.insert(5, "kernel", _label(kernel))
     return df
+
+
+#: memory of one grid point's record while the grid is solved and tabulated (a generous estimate)
+_BYTES_PER_RECORD = 2_000
+
+
+def _require_grid_memory(*axes) -> None:
+    from raflab.memory_check import require_memory
+
+    points = int(np.prod([np.size(a) for a in axes], dtype=float))
+    require_memory(points * _BYTES_PER_RECORD, f"a theory grid of {points:,} points")
 
 
 def linear_erm_theory(loss, alpha, eps=0.0, lam=0.0, **options) -> pd.DataFrame:
