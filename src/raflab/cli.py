@@ -162,7 +162,9 @@ def phase(model: str = ModelOpt, loss: str = typer.Option("hinge", "--loss", hel
                                    d=check_d, seeds=check_seeds, seed=seed, gen_margin=gen_margin,
                                    fact_threshold=fact_threshold)
     _emit(df if checks is None else pd_concat_checks(df, checks), format,
-          f"RAF phase diagram: {_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}")
+          f"RAF phase diagram: {_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}",
+          main=[x, y, "source", "rule_and_facts", "rule_learned", "facts_memorized", "gen_error",
+                "fact_memorization_error"])
     if out is not None:
         from raflab.plots import plot_phase_diagram
 

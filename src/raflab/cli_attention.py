@@ -78,4 +78,6 @@ def compare(c: str = COpt, gamma: str = GammaOpt, f: str = FOpt, snr: str = SnrO
         from raflab.plots import plot_attention_memorization
 
         plot_attention_memorization(th, mc, out=out)
-    _emit(df, fmt, "attention theory vs Monte Carlo")
+    _emit(df, fmt, "attention theory vs Monte Carlo",
+          main=[*keys, "f", "memorization_error_attention_theory", "memorization_error_attention_mc",
+                "memorization_error_ridge_theory", "memorization_error_ridge_mc"])

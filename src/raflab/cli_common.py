@@ -160,10 +160,11 @@ def _describe(options: dict, loss: str | None = None) -> str:
     return f"{model}{extra}" + (f" {loss}" if loss else "")
 
 
-def _emit(df, fmt: Format, title: str) -> None:
+def _emit(df, fmt: Format, title: str, main: list[str] | None = None) -> None:
+    """Print records; ``main``: the fields the table shows first (json / csv: every field, unchanged)."""
     from raflab.output import write_records
 
-    write_records(df, fmt.value, title=title, columns=_COLUMNS.get())
+    write_records(df, fmt.value, title=title, columns=_COLUMNS.get(), main=main)
 
 
 def _prior(options: dict, kappa=None):

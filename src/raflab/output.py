@@ -32,12 +32,12 @@ def to_records(df: pd.DataFrame) -> list[dict]:
 
 def write_records(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None = None,
                   title: str | None = None, columns: str | list[str] | None = None,
-                  width: int | None = None) -> None:
+                  width: int | None = None, main: list[str] | None = None) -> None:
     """Print records in one of FORMATS.
 
     ``json`` and ``csv`` write every record and column unchanged. ``table`` is for reading in a
     terminal: by default it fits ``width`` (the terminal's, ``COLUMNS`` if set; see
-    :func:`table_layout`); ``columns="all"`` (or a list / comma string of names) prints those
+    :func:`table_layout`; ``main``: the fields to show first, when present); ``columns="all"`` (or a list / comma string of names) prints those
     columns instead, at whatever width they need.
     """
     stream = stream or sys.stdout
@@ -47,7 +47,7 @@ def write_records(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None =
     elif fmt == "csv":
         df.to_csv(stream, index=False)
     elif fmt == "table":
-        _write_table(df, stream, title, columns, width)
+        _write_table(df, stream, title, columns, width, main)
     else:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
@@ -69,14 +69,17 @@ def terminal_width() -> int:
 
 
 def _stderr_partner(col: str, names) -> str | None:
-    for suffix in STDERR_SUFFIXES:
-        if col + suffix in names:
-            return col + suffix
+    """X_stderr (X_se, 'X ±') of X; of a Monte-Carlo column X_mc also X_stderr (a join's suffix)."""
+    for base in (col, col[:-3] if col.endswith("_mc") else None):
+        for suffix in STDERR_SUFFIXES:
+            if base and base + suffix in names and base + suffix != col:
+                return base + suffix
     return None
 
 
 def _is_stderr(col: str, names) -> bool:
-    return any(col.endswith(s) and col[: -len(s)] in names for s in STDERR_SUFFIXES)
+    return any(col.endswith(s) and (col[: -len(s)] in names or col[: -len(s)] + "_mc" in names)
+               for s in STDERR_SUFFIXES)
 
 
 def _parse_columns(columns, names: list[str]) -> list[str] | None:
@@ -143,13 +146,13 @@ class _Col:
         self.width = max(longest if self.numeric else min(longest, MAX_TEXT_WIDTH), _header_min(name), 1)
 
 
-def table_layout(df: pd.DataFrame, width: int, columns=None) -> dict:
+def table_layout(df: pd.DataFrame, width: int, columns=None, main: list[str] | None = None) -> dict:
     """What the terminal table of ``df`` shows at ``width`` characters.
 
     Automatic (``columns=None``): the columns that vary, in record order with each ``X_theory``
     beside ``X`` and ``X_stderr`` printed in ``X`` as ``mean ± se``, added left to right while
     they fit; the columns with one value are listed once under the table ("fixed: ..."), the
-    rest named in a note. A single record prints as ``field  value`` lines. Returns
+    rest named in a note; ``main`` names the fields to try first. A single record prints as ``field  value`` lines. Returns
     ``{"columns": [_Col], "fixed": {name: text}, "hidden": [names], "vertical": bool}``.
     """
     names = list(df.columns)
@@ -157,6 +160,8 @@ def table_layout(df: pd.DataFrame, width: int, columns=None) -> dict:
     if asked is not None:
         return {"columns": [_Col(df, c, None) for c in asked], "fixed": {}, "hidden": [], "vertical": len(df) == 1}
     order = _default_order(df)
+    if main:
+        order = [c for c in main if c in order] + [c for c in order if c not in main]
     if len(df) == 1:
         return {"columns": [_Col(df, c, _stderr_partner(c, names)) for c in order], "fixed": {}, "hidden": [],
                 "vertical": True}
@@ -186,13 +191,14 @@ def _table_width(widths: list[int]) -> int:
     return sum(widths) + 3 * len(widths) - 3 if widths else 0  # (pad_edge=False)
 
 
-def _write_table(df: pd.DataFrame, stream: IO[str], title: str | None, columns, width: int | None) -> None:
+def _write_table(df: pd.DataFrame, stream: IO[str], title: str | None, columns, width: int | None,
+                 main: list[str] | None = None) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     width = width or terminal_width()
-    layout = table_layout(df, width, columns)
+    layout = table_layout(df, width, columns, main)
     cols = layout["columns"]
     if layout["vertical"]:
         field_w = max(len(c.name) for c in cols) if cols else 5
