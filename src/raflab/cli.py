@@ -35,6 +35,25 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"raflab {version('raflab')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            from raflab import __version__
+
+            typer.echo(f"raflab {__version__} (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print raflab's version and exit")):
+    """raflab: rules and facts — exact high-dimensional theory beside finite-size experiments."""
+
+
 @app.command()
 @user_errors
 def theory(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,

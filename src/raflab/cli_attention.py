@@ -11,17 +11,19 @@ import itertools
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, user_errors
+from raflab.cli_common import (Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, device_option,
+                               user_errors)
 from raflab.ranges import parse_range
 
 attention_app = typer.Typer(no_args_is_help=True, help="in-context memorization of nonlinear attention")
 
-COpt = typer.Option("1", "--c", help="ratio p/n: range a:b:k, list or value")
+COpt = typer.Option("1", "--c", help="ratio p/n: start:stop:num, a,b,c or one value")
 GammaOpt = typer.Option("0.1", "--gamma", help="ridge penalty(s) > 0")
 FOpt = typer.Option("tanh", "--f", help="tanh | relu_centered | erf | linear, or module:function for your own")
 SnrOpt = typer.Option("0", "--snr", help="signal strength rho = |mu|^2")
 AlignOpt = typer.Option("0", "--align", help="cosine between w_K = w_Q and mu, in [-1, 1]")
 NOpt = typer.Option(1000, "--n", help="tokens per context (simulation); p = round(c n)")
+DeviceOpt = device_option("where the Monte Carlo's ridge solves run (cuda: float64 on the GPU)")
 
 
 def _grid(c, snr, align):

@@ -103,7 +103,33 @@ DOpt = typer.Option(1000, "--d", help="input dimension of the simulation")
 SeedsOpt = typer.Option(5, "--seeds", help="independent data sets per point")
 SeedOpt = typer.Option(0, "--seed", help="base seed")
 FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
-DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed")
+DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed (--model rf)")
+
+
+def device_option(where: str):
+    """``--device`` of a command, with what it moves: ``auto | cpu | cuda: <where>``."""
+    return typer.Option("auto", "--device", help=f"auto | cpu | cuda: {where}")
+
+
+def _flags_without_type() -> None:
+    """typer's rich help prints a value type beside every flag (``--quiet <bool>``, ``--help <bool>``);
+    a flag takes no value, so print none."""
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # pragma: no cover - another typer layout: nothing to fix
+        return
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_raflab", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._raflab = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flags_without_type()
 OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
 
 

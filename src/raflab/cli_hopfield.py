@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, device_option, user_errors
 from raflab.ranges import parse_range
 
 hopfield_app = typer.Typer(no_args_is_help=True,
@@ -72,7 +72,8 @@ def theory(alpha: str = AlphaOpt, fmt: Format = FormatOpt):
 def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/N > 0: a,b,c or start:stop:num"),
              n: int = NOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
              starts: int = typer.Option(0, "--starts", help="stored patterns recalled per network (0: all)"),
-             device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
+             device: str = device_option("where the recall dynamics run"), fmt: Format = FormatOpt,
+             out: str = OutOpt):
     """Final overlap after asynchronous recall from the stored patterns, theory beside; --out draws both."""
     from raflab.learners.assoc import simulate_hopfield
 
@@ -160,7 +161,8 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
                starts: int = typer.Option(512, "--starts", help="starts of the softmax update per data set"),
                seeds: int = typer.Option(1, "--seeds", help="data sets per K (counts are averaged)"),
                similarity: str = typer.Option("distance", "--similarity", help="distance (diffusion denoiser) | dot (attention)"),
-               seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
+               seed: int = SeedOpt, device: str = device_option("where the softmax updates run"),
+               fmt: Format = FormatOpt, out: str = OutOpt):
     """Attractors of the dense AM by kind (stored / spurious / mean) against K."""
     from raflab.learners.assoc import KINDS, attractor_counts
     from raflab.learners.diffusion import DATASETS, training_points
