@@ -174,12 +174,16 @@ def phase(model: str = ModelOpt, loss: str = typer.Option("hinge", "--loss", hel
     for axis, values in grid.items():
         if axis not in (x, y) and values.size > 1:
             raise ValueError(f"--{axis} must be a single value when it is not an axis of the plane (got {values.size})")
-    df = phase_diagram(loss, grid, model_options=options, gen_margin=gen_margin, fact_threshold=fact_threshold)
+    from raflab.progress import rows_progress
+
+    with rows_progress(f"phase diagram: theory on {np.prod([v.size for v in grid.values()])} points", None,
+                       unit="points"):
+        df = phase_diagram(loss, grid, model_options=options, gen_margin=gen_margin, fact_threshold=fact_threshold)
     checks = None
     if check_d > 0:
         checks = phase_spot_checks(loss, spot_check_points(df, x, y, check_grid), model_options=options,
                                    d=check_d, seeds=check_seeds, seed=seed, gen_margin=gen_margin,
-                                   fact_threshold=fact_threshold)
+                                   fact_threshold=fact_threshold, progress=True)
     _emit(df if checks is None else pd_concat_checks(df, checks), format,
           f"RAF phase diagram: {_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}",
           main=[x, y, "source", "rule_and_facts", "rule_learned", "facts_memorized", "gen_error",
@@ -234,7 +238,7 @@ def optimal_lam(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOp
     alphas, epss = parse_range(alpha, "alpha"), parse_range(eps, "eps")
     if out is not None and (alphas.size != 1 or (model == "rf" and len(options["kappa"]) != 1)):
         raise ValueError("the Pareto figure (--out) needs a single --alpha (and --kappa)")
-    best = optimal_lambda(loss, alphas, epss, model_options=options, lam_min=lam_min, lam_max=lam_max)
+    best = optimal_lambda(loss, alphas, epss, model_options=options, lam_min=lam_min, lam_max=lam_max, progress=True)
     _emit(best, format, f"generalization-optimal lam: {_describe(options, loss)}")
     if out is not None:
         from raflab.plots import plot_pareto_front

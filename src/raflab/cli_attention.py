@@ -45,7 +45,11 @@ def _simulate(c, gamma, f, snr, align, n, seeds, seed, device):
     from raflab.learners.attention import simulate
 
     gam, f = parse_range(gamma, "gamma"), _activation(f)
-    frames = [simulate(max(2, round(ci * n)), n, gam, f, si, ai, seeds, seed, device) for ci, si, ai in _grid(c, snr, align)]
+    from raflab.progress import track_rows
+
+    points = list(_grid(c, snr, align))
+    frames = [simulate(max(2, round(ci * n)), n, gam, f, si, ai, seeds, seed, device)
+              for ci, si, ai in track_rows(points, f"attention Monte Carlo (n={n}, {seeds} seeds)", unit="points")]
     return pd.concat(frames, ignore_index=True)
 
 

@@ -82,7 +82,7 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
         raise ValueError(f"n must be >= 2 (got {n})")
     if starts < 0:
         raise ValueError(f"starts must be >= 0 (got {starts})")
-    df = simulate_hopfield(alphas, n=n, seeds=seeds, seed=seed, starts=starts or None, device=device)
+    df = simulate_hopfield(alphas, n=n, seeds=seeds, seed=seed, starts=starts or None, device=device, progress=True)
     if out is not None:
         from raflab.theory.hopfield import retrieval_overlap
 
@@ -178,7 +178,9 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
     if similarity not in ("distance", "dot"):
         raise ValueError(f"unknown similarity {similarity!r}; choose distance or dot")
     rows = []
-    for k in Ks:
+    from raflab.progress import track_rows
+
+    for k in track_rows(Ks, f"attractors ({data}, {starts} starts x {seeds} data set(s) per K)", unit="K"):
         per_seed = []
         for s in range(seeds):
             points, _ = training_points(data, k, seed + s, data_dir)

@@ -89,7 +89,7 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
     noise_params = _noise(instance, d, sigma2, None)
     sizes = _sizes(n)
     df = memorization_table(learners, d, sizes, noise_params["sigma2"], reps=reps, thetas=thetas, noise=noise,
-                            quantum=quantum, lam=lam, seed=seed, device=device)
+                            quantum=quantum, lam=lam, seed=seed, device=device, progress=True)
     if out is not None:
         from raflab.plots import plot_sdpi_tradeoff
         from raflab.theory.sdpi import sdpi_bound

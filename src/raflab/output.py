@@ -186,6 +186,16 @@ def table_layout(df: pd.DataFrame, width: int, columns=None, main: list[str] | N
     return {"columns": chosen, "fixed": fixed, "hidden": hidden, "vertical": False}
 
 
+def _widen_for_headers(cols: list[_Col], width: int) -> None:
+    """Spend the room left in ``width`` on headers: a column grows to its whole name, left to right."""
+    room = width - _table_width([c.width for c in cols])
+    for c in cols:
+        grow = len(c.name) - c.width
+        if 0 < grow <= room:
+            c.width += grow
+            room -= grow
+
+
 def _table_width(widths: list[int]) -> int:
     """Characters of a SIMPLE_HEAD table without edges: cells, one space of padding each side, rules."""
     return sum(widths) + 3 * len(widths) - 3 if widths else 0  # (pad_edge=False)
@@ -212,9 +222,13 @@ def _write_table(df: pd.DataFrame, stream: IO[str], title: str | None, columns, 
             table.add_row(c.name, c.cells[0])
         console.print(table)
         return
+    _widen_for_headers(cols, width)
     need = _table_width([c.width for c in cols])
     console = Console(file=stream, width=max(width, need), soft_wrap=False)
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
+    note_console = Console(file=stream, width=width, soft_wrap=False)
+    if title:
+        note_console.print(title, style="bold", highlight=False, markup=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for c in cols:
         table.add_column(_header_lines(c.name, c.width), justify="right" if c.numeric else "left",
                          width=c.width, overflow="fold", no_wrap=c.numeric)
@@ -233,7 +247,6 @@ def _write_table(df: pd.DataFrame, stream: IO[str], title: str | None, columns, 
         listed = ", ".join(hidden[:8]) + (", ..." if len(hidden) > 8 else "")
         notes.append(f"{len(hidden)} more column(s) not shown ({listed}): --columns all or --columns a,b,c; "
                      "full records: --format json or csv")
-    note_console = Console(file=stream, width=width, soft_wrap=False)
     for note in notes:
         note_console.print(note, style="dim", highlight=False, markup=False)
 
