@@ -112,7 +112,8 @@ def compare(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, e
         lo, hi = float(alphas.min()), float(alphas.max())
         line_alphas = np.union1d(np.linspace(lo, hi, theory_points), alphas) if hi > lo else alphas
         lines = erm_theory(loss, line_alphas, epss, lams, **options)
-        plot_raf_errors(lines, sim, out, title=f"RAF, {_describe(options)} learner, {loss} loss")
+        plot_raf_errors(lines, sim, out, title="RAF, Bayes-optimal learner (no loss, no λ)" if model == "bayes"
+                        else f"RAF, {_describe(options)} learner, {loss} loss")
         typer.echo(f"figure written to {out}", err=True)
 
 
@@ -290,7 +291,8 @@ def rates(model: str = ModelOpt, loss: str = LossOpt,
 
 @app.command()
 @user_errors
-def figures(out: Path = typer.Option(Path("docs/figures/raf"), "--out", help="folder for the figures"),
+def figures(out: Path = typer.Option(Path("results/figures/raf"), "--out",
+                                     help="folder for the figures (docs/figures/raf: the documentation's own)"),
             theory_only: bool = typer.Option(False, "--theory-only", help="skip fits and real data (seconds)"),
             d: int = typer.Option(200, "--d", help="dimension of the fits"), seeds: int = SeedsOpt,
             seed: int = SeedOpt, data: str = typer.Option("digits", "--data", help="real-data figure's data set"),
