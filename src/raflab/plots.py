@@ -63,8 +63,14 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
         or [k for k in ("eps", "lam") if k != x][:1]
     groups = sorted(set().union(*(set(map(tuple, f[series_keys].drop_duplicates().values)) for f in frames)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharex=True)
-    for ax, err in zip(axes, ERROR_LABELS):
+    # an error no record has (the Bayes-optimal learner reports the generalization error only) gets no panel
+    errors = [e for e in ERROR_LABELS
+              if any(e in f.columns and pd.to_numeric(f[e], errors="coerce").notna().any() for f in frames)] \
+        or list(ERROR_LABELS)[:1]
+    fig, axes = plt.subplots(1, len(errors), figsize=(4 * len(errors) + (1 if len(errors) == 1 else 0), 3.4),
+                             sharex=True, squeeze=False)
+    axes = axes[0]
+    for ax, err in zip(axes, errors):
         for i, g in enumerate(groups):
             c = colors[i % len(colors)]
             label = _series_label(g, series_keys)
@@ -236,7 +242,7 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
     ncols = 2 if curve is not None else 1
     names = [x for f in (measured, traced) if f is not None for x in f["learner"]]
     color = {name: f"C{i}" for i, name in enumerate(dict.fromkeys(names))}  # one colour per learner
-    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 5.2 if measured is not None else 4), squeeze=False)
+    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 6.2 if measured is not None else 4), squeeze=False)
     ax = axes[0, 0]
     b = bound.sort_values("n")
     ax.plot(b["n"], b["lower_bound_bits"], "k-", lw=2, label=f"SDPI lower bound (error {b['error'].iloc[0]:.3g})")
