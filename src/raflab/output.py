@@ -90,6 +90,8 @@ def _parse_columns(columns, names: list[str]) -> list[str] | None:
         if columns.strip() == "all":
             return list(names)
         columns = [c.strip() for c in columns.split(",") if c.strip()]
+    spelled = {n.replace(" ", "_"): n for n in names}  # a table may print a field with spaces for underscores
+    columns = [c if c in names else spelled.get(c.replace(" ", "_"), c) for c in columns]
     missing = [c for c in columns if c not in names]
     if missing or not columns:
         raise ValueError(f"unknown column(s) {', '.join(missing) or '(none given)'} in --columns; "
