@@ -26,6 +26,43 @@ def _config(path: str):
     return load_config(path)
 
 
+def _check_out_path(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """``--out`` checked before any work: not a folder, a known file type, and a place this process
+    can write (its missing folders are created later, by the writer). Leaves nothing behind."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    if str(path).endswith(os.sep) or target.is_dir():
+        raise ValueError(f"--out {path} is a folder; give a file name in it")
+    if suffixes is not None and target.suffix.lower() not in suffixes:
+        raise ValueError(f"--out {path}: expected a file ending in {' | '.join(suffixes)}")
+    if target.exists() and not target.is_file():
+        raise ValueError(f"--out {path} exists and is not a regular file")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        if target.exists():
+            with open(target, "ab"):  # appending nothing: writable, unchanged
+                pass
+        else:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".raflab-probe-")
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"cannot write --out {path}: {exc.strerror or exc}") from None
+    return target
+
+
+def _figure_suffixes() -> tuple[str, ...]:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes())
+
+
 def _store_path(store: str | None, config=None) -> str:
     if store is not None:
         return store
@@ -49,7 +86,15 @@ def run(config: str = ConfigArg, store: str = StoreOpt, backend: str = BackendOp
     cfg = _config(config)
     summary = run_sweep(cfg, store=store, backend=backend, workers=workers, address=address,
                         retry_failed=retry_failed, quiet=quiet)
+    first_error = summary.pop("first_error")
     _emit(pd.DataFrame([{"name": cfg.name, **summary, "store": _store_path(store, cfg)}]), fmt, "sweep run")
+    n_failed, n_run = summary["rows_failed"], summary["rows_failed"] + summary["rows_done"]
+    if n_failed and n_failed == n_run:
+        raise ValueError(f"every one of the {n_run} rows this run computed failed (stored as failed); "
+                         f"the first error: {first_error}")
+    if n_failed:
+        typer.echo(f"warning: {n_failed} of {n_run} rows failed (stored as failed); the first error: {first_error}",
+                   err=True)
 
 
 @sweep_app.command()
@@ -57,23 +102,13 @@ def run(config: str = ConfigArg, store: str = StoreOpt, backend: str = BackendOp
 def status(config: str = typer.Argument(None, help="a sweep config; without one, every sweep in the store"),
            store: str = StoreOpt, fmt: Format = FormatOpt):
     """Rows done / failed / pending, for one config or for every sweep in the store."""
-    from raflab.experiments.store import ResultStore
-    from raflab.experiments.sweep import sweep_status
+    from raflab.experiments.sweep import store_status, sweep_status
 
     if config is not None:
         cfg = _config(config)
         _emit(pd.DataFrame([sweep_status(cfg, store)]), fmt, "sweep status")
         return
-    result_store = ResultStore(_store_path(store))
-    if not result_store.path.exists():
-        raise ValueError(f"no result store at {result_store.path}")
-    records = []
-    for s in result_store.sweeps().to_dict(orient="records"):
-        counts = result_store.counts(s["config_hash"], timeout=2.0)
-        records.append({"name": s["name"], "config_hash": s["config_hash"], "task": s["task"],
-                        "rows": s["rows_expected"], **counts,
-                        "pending": max(0, int(s["rows_expected"]) - counts["done"] - counts["failed"])})
-    _emit(pd.DataFrame(records), fmt, f"sweeps in {result_store.path}")
+    _emit(pd.DataFrame(store_status(_store_path(store))), fmt, f"sweeps in {_store_path(store)}")
 
 
 @sweep_app.command()
@@ -85,6 +120,9 @@ def export(config: str = typer.Argument(None, help="a sweep config; without one,
     """Write the stored rows (done and failed) to a parquet or CSV file."""
     from raflab.experiments.store import ResultStore
 
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown export format {fmt!r}; choose parquet or csv")
+    _check_out_path(out)
     cfg = _config(config) if config is not None else None
     result_store = ResultStore(_store_path(store, cfg))
     if not result_store.path.exists():
@@ -96,11 +134,13 @@ def export(config: str = typer.Argument(None, help="a sweep config; without one,
 @sweep_app.command()
 @user_errors
 def plot(config: str = ConfigArg, store: str = StoreOpt,
-         out: str = typer.Option(..., "--out", help="figure file; one per learner gets a suffix _1, _2, ...")):
+         out: str = typer.Option(..., "--out", help="figure file (png, pdf, svg, ...); the 2nd, 3rd, ... learner's "
+                                                    "get a suffix _1, _2, ...")):
     """The three RAF errors of a sweep: theory lines, simulation points with error bars."""
     from raflab.experiments.report import sweep_figures
     from raflab.experiments.store import ResultStore
 
+    target = _check_out_path(out, _figure_suffixes())
     cfg = _config(config)
     result_store = ResultStore(_store_path(store, cfg))
     if not result_store.path.exists():
@@ -108,12 +148,12 @@ def plot(config: str = ConfigArg, store: str = StoreOpt,
     rows = result_store.rows(cfg.config_hash)
     if not len(rows):
         raise ValueError(f"no finished rows of sweep {cfg.name!r} in {result_store.path}: run it first")
-    target = Path(out)
-    paths = sweep_figures(rows, target.parent, target.stem, cfg.name)
-    for i, path in enumerate(paths):
-        final = target if i == 0 else target.with_name(f"{target.stem}_{i}{target.suffix}")
-        Path(path).replace(final)
-        typer.echo(f"figure written to {final}", err=True)
+    paths = sweep_figures(rows, target.parent, target.stem, cfg.name,
+                          name=lambda i: target if i == 0 else target.with_name(f"{target.stem}_{i}{target.suffix}"))
+    for path in paths:
+        typer.echo(f"figure written to {path}", err=True)
+    if len(paths) > 1:
+        typer.echo(f"{len(paths)} figures written (one per learner)", err=True)
 
 
 @user_errors
@@ -123,6 +163,7 @@ def report(store: str = typer.Argument("results/raflab.duckdb", help="result sto
     """A static HTML report of the sweeps in a store: figures and tables, viewable offline."""
     from raflab.experiments.report import write_report
 
+    _check_out_path(out, (".html", ".htm"))
     if not Path(store).exists():
         raise ValueError(f"no result store at {store}")
     path = write_report(store, out, config_hash)

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from raflab.cli import app
 from raflab.experiments.store import ResultStore
-from raflab.experiments.sweep import run_sweep, sweep_status
+from raflab.experiments.sweep import PAUSE_ENV, run_sweep, sweep_status
 from raflab.experiments.sweep_config import config_from_dict, load_config
 
 # what a row holds that depends on when and where it ran, not on what was computed
@@ -187,9 +187,36 @@ seeds: 2
 """
 
 
-def _sweep_cmd(config: Path, store: Path) -> list[str]:
+def _sweep_cmd(config: Path, store: Path, workers: int = 1) -> list[str]:
     return [sys.executable, "-m", "raflab.cli", "sweep", "run", str(config), "--store", str(store),
-            "--workers", "1", "--quiet", "--format", "json"]
+            "--workers", str(workers), "--quiet", "--format", "json"]
+
+
+def _start_paused_sweep(config_path: Path, store: Path, pause_after: int, workers: int = 1):
+    """A sweep in a subprocess that stores ``pause_after`` rows, then waits to be killed (the
+    test-only PAUSE_ENV): the kill lands mid-sweep however fast the machine is."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", PAUSE_ENV: str(pause_after)}
+    proc = subprocess.Popen(_sweep_cmd(config_path, store, workers), env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    live = ResultStore(store)
+    deadline = time.monotonic() + 300  # a bound for a stuck run, not a speed assumption
+    while time.monotonic() < deadline and proc.poll() is None:
+        state = live.read_live()
+        entry = None if state is None or state["running"] is None else \
+            next(s for s in state["sweeps"] if s["config_hash"] == state["running"])
+        if entry is not None and entry["done"] + entry["failed"] >= pause_after:
+            return proc
+        time.sleep(0.02)
+    proc.kill()
+    raise AssertionError(f"the sweep did not reach its pause: {proc.stderr.read().decode()}")
+
+
+def _kill_group(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def test_sigkill_midway_then_resume_gives_exactly_the_rows_of_a_clean_run(tmp_path):
@@ -197,38 +224,155 @@ def test_sigkill_midway_then_resume_gives_exactly_the_rows_of_a_clean_run(tmp_pa
     config_path.write_text(RESUME_CONFIG)
     config = load_config(config_path)
     total = sum(len(u.points) for u in config.units())
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
     killed = tmp_path / "killed.duckdb"
-    proc = subprocess.Popen(_sweep_cmd(config_path, killed), env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    live = ResultStore(killed)
-    deadline = time.monotonic() + 120
-    seen = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        state = live.read_live()
-        seen = 0 if state is None else state["done"]
-        if seen >= 6:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read().decode()}"
-    running = sweep_status(config, killed, wait=0.05)  # the store is locked: counts from the sidecar
-    assert running["running"] and running["done"] >= 6
-    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its pool, mid-sweep
-    proc.wait()
-    partial = sweep_status(config, killed)
-    assert 6 <= partial["done"] < total and partial["failed"] == 0
+    proc = _start_paused_sweep(config_path, killed, pause_after=6)
+    try:
+        running = sweep_status(config, killed, wait=0.05)  # the store is locked: counts from the sidecar
+        assert running["running"] and running["done"] == 6
+    finally:
+        _kill_group(proc)  # the runner and its pool, mid-sweep
+    partial = sweep_status(config, killed)  # the sidecar is left behind, its process gone: the store is read
+    assert not partial["running"]
+    assert (partial["done"], partial["failed"], partial["pending"]) == (6, 0, total - 6)
 
-    resumed = subprocess.run(_sweep_cmd(config_path, killed), env=env, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
-    summary = json.loads(resumed.stdout)[0]
-    assert summary["rows_skipped"] >= partial["done"] and summary["rows_expected"] == total
+    from threadpoolctl import threadpool_limits
 
     clean = tmp_path / "clean.duckdb"
-    subprocess.run(_sweep_cmd(config_path, clean), env=env, check=True, capture_output=True, timeout=300)
+    with threadpool_limits(1):  # one BLAS thread, as in the killed run: the same arithmetic
+        summary = run_sweep(config, store=killed, workers=1, quiet=True)  # the resumed run
+        assert (summary["rows_skipped"], summary["rows_done"], summary["rows_expected"]) == (6, total - 6, total)
+        run_sweep(config, store=clean, workers=1, quiet=True)
     a, b = _values(killed, config.config_hash), _values(clean, config.config_hash)
     assert len(a) == len(b) == total  # none lost, none duplicated
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_sigkill_of_the_runner_leaves_no_worker_behind(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    config_path = tmp_path / "resume.yaml"
+    config_path.write_text(RESUME_CONFIG)
+    proc = _start_paused_sweep(config_path, tmp_path / "s.duckdb", pause_after=1, workers=2)
+    children = []
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+        # the two spawn workers and multiprocessing's resource tracker
+        assert len(children) >= 3, [c.cmdline() for c in children]
+        os.kill(proc.pid, signal.SIGKILL)  # the runner alone, not its process group
+        proc.wait()
+        deadline = time.monotonic() + 10
+        survivors = children
+        while survivors and time.monotonic() < deadline:
+            survivors = [c for c in survivors if _alive(psutil, c)]
+            time.sleep(0.05)
+        assert not survivors, [c.cmdline() for c in survivors]
+    finally:
+        for c in children:  # whatever the outcome, nothing of this test keeps running
+            try:
+                c.kill()
+            except psutil.Error:
+                pass
+        _kill_group(proc)
+
+
+WATCHDOG_HELPER = """
+import os, sys, time
+from raflab.experiments import backends
+
+def init(parent_pid):
+    sys.platform = "darwin"  # no prctl: the portable watchdog alone
+    backends._die_with_parent(parent_pid)
+
+def work(folder):
+    open(os.path.join(folder, str(os.getpid())), "w").close()
+    time.sleep(600)
+"""
+
+WATCHDOG_RUNNER = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+sys.path.insert(0, sys.argv[1])
+import watchdog_helper as helper
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=helper.init,
+                           initargs=(os.getpid(),))
+futures = [pool.submit(helper.work, sys.argv[2]) for _ in range(2)]
+time.sleep(600)
+"""
+
+
+def test_without_prctl_the_watchdog_ends_the_workers_of_a_killed_parent(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    (tmp_path / "watchdog_helper.py").write_text(WATCHDOG_HELPER)
+    started = tmp_path / "started"
+    started.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", WATCHDOG_RUNNER, str(tmp_path), str(started)],
+                            start_new_session=True, stderr=subprocess.PIPE)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(started.iterdir())) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        workers = [psutil.Process(int(p.name)) for p in started.iterdir()]
+        assert len(workers) == 2, proc.stderr.read().decode() if proc.poll() is not None else "workers did not start"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10  # the watchdog looks every 0.5 s
+        survivors = workers
+        while survivors and time.monotonic() < deadline:
+            survivors = [w for w in survivors if _alive(psutil, w)]
+            time.sleep(0.05)
+        assert not survivors
+    finally:
+        for w in workers:
+            try:
+                w.kill()
+            except psutil.Error:
+                pass
+        _kill_group(proc)
+
+
+def _alive(psutil, process) -> bool:
+    try:  # a zombie has ended; only its exit status waits for a parent that reaps it
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_status_and_a_second_writer_answer_at_once_while_a_sweep_runs(tmp_path, monkeypatch):
+    import raflab.experiments.store as store_module
+
+    store = tmp_path / "s.duckdb"
+    earlier = tmp_path / "earlier.yaml"
+    earlier.write_text("name: earlier\ntask: theory\ngrid:\n  alpha: [1, 2]\n")
+    assert run_sweep(load_config(earlier), store=store, workers=1, quiet=True)["rows_done"] == 2
+    config_path = tmp_path / "resume.yaml"
+    config_path.write_text(RESUME_CONFIG)
+    config = load_config(config_path)
+    total = sum(len(u.points) for u in config.units())
+    proc = _start_paused_sweep(config_path, store, pause_after=3)
+    try:
+        def waited():
+            raise AssertionError("waited for the lock")
+
+        monkeypatch.setattr(store_module, "_wait_for_lock", waited)  # "at once": no retry at all
+        runner = CliRunner()
+        listing = runner.invoke(app, ["sweep", "status", "--store", str(store), "--format", "json"])
+        assert listing.exit_code == 0, listing.stderr
+        assert [(r["name"], r["rows"], r["done"], r["failed"], r["pending"], r["running"])
+                for r in json.loads(listing.stdout)] == [("earlier", 2, 2, 0, 0, False),
+                                                         ("resume", total, 3, 0, total - 3, True)]
+        one = runner.invoke(app, ["sweep", "status", str(config_path), "--store", str(store), "--format", "json"])
+        assert one.exit_code == 0, one.stderr
+        assert {k: json.loads(one.stdout)[0][k] for k in ("done", "pending", "running")} == \
+            {"done": 3, "pending": total - 3, "running": True}
+        for other in (earlier, config_path):  # another sweep, or the same one, on the busy store
+            second = runner.invoke(app, ["sweep", "run", str(other), "--store", str(store), "--quiet"])
+            assert second.exit_code == 2
+            assert second.stderr.splitlines() == [
+                f"error: the result store {store} is in use by the running sweep 'resume' (3 of {total} rows), "
+                f"pid {proc.pid}; wait for it to end (raflab sweep status shows its progress) or use another --store"]
+    finally:
+        _kill_group(proc)
 
 
 # -- backends ---------------------------------------------------------------------------------------
@@ -269,6 +413,8 @@ def test_unreachable_dask_scheduler_is_one_line(tmp_path):
                                       "--backend", "dask", "--address", "tcp://127.0.0.1:9", "--quiet"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot reach the dask scheduler at tcp://127.0.0.1:9")
+    assert len(result.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == [config_path]  # no store left behind
 
 
 @pytest.mark.slow  # starting ray alone takes ~20 s; skipped where the ray extra is not installed
@@ -347,3 +493,199 @@ def test_cli_errors_for_missing_store_and_bad_export_format(tmp_path):
     bad = runner.invoke(app, ["sweep", "export", "--store", str(tmp_path / "s.duckdb"), "--format", "xlsx",
                               "--out", str(tmp_path / "x.xlsx")])
     assert bad.exit_code == 2 and "unknown export format 'xlsx'" in bad.stderr
+
+
+# -- bad inputs: one line, exit 2, before any work, nothing left behind ----------------------------
+def test_grid_size_is_counted_without_expanding_and_matches_the_expansion():
+    from raflab.experiments.sweep_config import grid_size
+
+    for data in [
+        {"task": "compare", "seeds": 3, "grid": {"model": ["linear", "rf", "bayes"], "loss": ["square", "hinge"],
+                                                  "alpha": "0.5:2:4", "eps": [0, 0.1], "lam": "0.1,0.01",
+                                                  "kappa": [1, 2, 3], "d": [40, 80]}},
+        {"task": "theory", "grid": {"model": "kernel", "kernel": ["arccos", "rbf"], "alpha": [1, "2:3:5"]}},
+        {"task": "simulate", "combine": "zip", "seeds": 2, "grid": {"alpha": [1, 2, 3], "eps": [0, 0.1, 0.2]}},
+    ]:
+        config = config_from_dict({"name": "n", **data})
+        units = config.units()
+        size = grid_size({"name": "n", **data})
+        assert size["theory_rows"] == sum(len(u.points) for u in units if u.kind == "theory"), data
+        assert size["simulation_rows"] == sum(len(u.points) for u in units if u.kind == "simulation"), data
+
+
+def test_a_grid_too_large_for_memory_is_refused_up_front_unless_allowed(tmp_path, monkeypatch):
+    import raflab.experiments.sweep_config as sweep_config
+
+    # 1e5 x 1e5 points: 10 TB to plan, more than any machine has; refused before a value is expanded
+    path = tmp_path / "huge.yaml"
+    path.write_text('name: huge\ntask: theory\ngrid:\n  alpha: "0.5:5:100000"\n  eps: "0:1:100000"\n')
+    result = CliRunner().invoke(app, ["sweep", "run", str(path), "--store", str(tmp_path / "s.duckdb"), "--quiet"])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"error: {path}: config: the grid expands to 10,000,000,000 rows "
+                                    "(10,000,000,000 theory, 0 simulation) in about 156,250,000 work units; "
+                                    "planning them needs about 1e+04 GB of memory")
+    assert "set allow_large_grid: true in the config" in result.stderr
+    assert list(tmp_path.iterdir()) == [path]
+
+    # the limit is what the machine has: 200,000 rows (0.2 GB) on a machine with 0.3 GB available
+    monkeypatch.setattr(sweep_config, "available_memory", lambda: 300_000_000)
+    data = {"name": "big", "task": "theory", "grid": {"alpha": "0.5:5:2000", "eps": "0:1:100"}}
+    with pytest.raises(ValueError, match=r"200,000 rows .* needs about 0\.2 GB of memory and this machine "
+                                         r"has 0\.3 GB available"):
+        config_from_dict(data)
+    allowed = config_from_dict({**data, "allow_large_grid": True})  # knowingly: the same sweep, the same hash
+    monkeypatch.setattr(sweep_config, "available_memory", lambda: 10**12)
+    assert allowed.config_hash == config_from_dict(data).config_hash
+
+
+def test_a_run_in_which_every_point_fails_exits_2_with_the_first_error(tmp_path):
+    # hinge at lam = 0 is max-margin: at alpha = 4 with half the labels random no hyperplane separates
+    path = tmp_path / "f.yaml"
+    path.write_text("name: f\ntask: simulate\nseeds: 2\ngrid:\n  loss: hinge\n  alpha: [3, 4]\n  eps: 0.5\n"
+                    "  lam: 0\n  d: 30\n")
+    args = ["sweep", "run", str(path), "--store", str(tmp_path / "s.duckdb"), "--workers", "1", "--quiet",
+            "--format", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)[0]["rows_failed"] == 4  # the record of the run is still printed
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: every one of the 4 rows this run computed failed (stored as failed); "
+                           "the first error: NotSeparableError: ")
+    # some points failing is a warning (exit 0), naming the first error
+    path.write_text("name: f\ntask: simulate\ngrid:\n  loss: hinge\n  alpha: [0.5, 4]\n  eps: 0.5\n  lam: 0\n  d: 30\n")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("warning: 1 of 2 rows failed (stored as failed); the first error: NotSeparableError: ")
+    assert "alpha=4" in warning
+
+
+def test_an_unreachable_dask_scheduler_leaves_nothing_in_the_store(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("dask.distributed")
+
+    def refuse(address, timeout=None):
+        raise OSError(f"Timed out trying to connect to {address} after 10 s")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    config = config_from_dict({"name": "t", "task": "theory", "grid": {"alpha": [1, 2]}})
+    store = tmp_path / "s.duckdb"
+    with pytest.raises(ValueError, match="cannot reach the dask scheduler at tcp://127.0.0.1:1"):
+        run_sweep(config, store=store, backend="dask", address="tcp://127.0.0.1:1", quiet=True)
+    assert list(tmp_path.iterdir()) == []  # no store created
+    other = config_from_dict({"name": "o", "task": "theory", "grid": {"alpha": [3]}})
+    run_sweep(other, store=store, workers=1, quiet=True)
+    with pytest.raises(ValueError, match="cannot reach the dask scheduler"):
+        run_sweep(config, store=store, backend="dask", address="tcp://127.0.0.1:1", quiet=True)
+    assert ResultStore(store).sweeps()["name"].tolist() == ["o"]  # not registered as pending
+
+
+@pytest.fixture
+def small_store(tmp_path):
+    config_path = tmp_path / "c.yaml"
+    config_path.write_text("name: small\ntask: theory\ngrid:\n  model: [linear, rf]\n  alpha: [0.5, 1, 2]\n"
+                           "  eps: [0, 0.2]\n  kappa: [1, 2]\n")
+    store = tmp_path / "r.duckdb"
+    run_sweep(load_config(config_path), store=store, workers=1, quiet=True)
+    return config_path, store
+
+
+@pytest.mark.parametrize("command", ["plot", "export", "report"])
+@pytest.mark.parametrize("out", ["/proc/x.{ext}", "FOLDER", "FOLDER/", "FILE/x.{ext}"])
+def test_an_unusable_out_path_is_one_line_before_any_work(small_store, tmp_path, command, out):
+    config_path, store = small_store
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    ext = {"plot": "png", "export": "parquet", "report": "html"}[command]
+    out = out.format(ext=ext).replace("FOLDER", str(tmp_path / "folder")).replace("FILE", str(tmp_path / "file"))
+    args = {"plot": ["sweep", "plot", str(config_path), "--store", str(store)],
+            "export": ["sweep", "export", "--store", str(store)],
+            "report": ["report", str(store)]}[command] + ["--out", out]
+    before = sorted(p for p in tmp_path.rglob("*") if "r.duckdb" not in p.name)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ") and out in line
+    assert sorted(p for p in tmp_path.rglob("*") if "r.duckdb" not in p.name) == before  # nothing left behind
+    assert not Path("/proc/x_files").exists() and not Path(str(tmp_path / "folder") + "_files").exists()
+
+
+def test_sweep_plot_writes_the_format_asked_and_names_every_file(small_store, tmp_path):
+    config_path, store = small_store
+    out = tmp_path / "figs" / "fig.pdf"
+    result = CliRunner().invoke(app, ["sweep", "plot", str(config_path), "--store", str(store), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    written = sorted((tmp_path / "figs").iterdir())
+    # one figure per learner: linear, rf kappa=1, rf kappa=2
+    assert [p.name for p in written] == ["fig.pdf", "fig_1.pdf", "fig_2.pdf"]
+    assert all(p.read_bytes()[:5] == b"%PDF-" for p in written)
+    assert result.stderr.splitlines() == [f"figure written to {p}" for p in written] + \
+        ["3 figures written (one per learner)"]
+    bad = CliRunner().invoke(app, ["sweep", "plot", str(config_path), "--store", str(store),
+                                   "--out", str(tmp_path / "fig.xyz")])
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith(f"error: --out {tmp_path / 'fig.xyz'}: expected a file ending in")
+
+
+def test_plot_and_report_of_a_sweep_without_facts(tmp_path):
+    # at eps = 0 there are no facts: the fact memorization error is not a column of the rows
+    import matplotlib.image
+
+    config_path = tmp_path / "z.yaml"
+    config_path.write_text("name: nofacts\ntask: compare\ngrid:\n  alpha: [0.5, 1, 2]\n  eps: 0\n  d: 40\n")
+    store = tmp_path / "z.duckdb"
+    run_sweep(load_config(config_path), store=store, workers=1, quiet=True)
+    assert "fact_memorization_error" not in ResultStore(store).rows()
+    fig = tmp_path / "fig.png"
+    plotted = CliRunner().invoke(app, ["sweep", "plot", str(config_path), "--store", str(store), "--out", str(fig)])
+    assert plotted.exit_code == 0, plotted.stderr
+    assert matplotlib.image.imread(fig).shape[0] > 100
+    page = tmp_path / "report.html"
+    reported = CliRunner().invoke(app, ["report", str(store), "--out", str(page)])
+    assert reported.exit_code == 0, reported.stderr
+    assert "<img src='report_files/" in page.read_text() and len(list((tmp_path / "report_files").iterdir())) == 1
+
+
+def test_the_figure_says_where_a_panel_has_nothing_to_show():
+    from raflab.experiments.report import _mark_empty_panels
+    from raflab.plots import plot_raf_errors
+
+    theory = pd.DataFrame({"alpha": [1.0, 2.0], "eps": 0.0, "lam": 0.1, "converged": True,
+                           "gen_error": [0.3, 0.2], "rule_train_error": [0.1, 0.2],
+                           "fact_memorization_error": float("nan")})
+    fig = plot_raf_errors(theory)
+    _mark_empty_panels(fig, theory, None)
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert texts == [[], [], ["no facts in these rows (eps = 0)"]]
+
+
+def test_a_sidecar_left_behind_is_ignored_even_when_its_pid_is_reused(tmp_path):
+    # a SIGKILL leaves the sidecar; its pid may belong to a new process (here: this one) that does
+    # not hold the store
+    config = config_from_dict({"name": "t", "task": "theory", "grid": {"alpha": [1, 2]}})
+    store = tmp_path / "s.duckdb"
+    run_sweep(config, store=store, workers=1, quiet=True)
+    live = ResultStore(store).live_path
+    live.write_text(json.dumps({"pid": os.getpid(), "running": config.config_hash,
+                                "sweeps": [{"name": "t", "config_hash": config.config_hash, "task": "theory",
+                                            "rows": 2, "done": 0, "failed": 0}]}))
+    assert ResultStore(store).read_live() is not None
+    status = sweep_status(config, store)  # from the store, not from the sidecar's zero counts
+    assert (status["done"], status["pending"], status["running"]) == (2, 0, False)
+    listing = CliRunner().invoke(app, ["sweep", "status", "--store", str(store), "--format", "json"])
+    assert [(r["name"], r["done"], r["running"]) for r in json.loads(listing.stdout)] == [("t", 2, False)]
+    assert run_sweep(config, store=store, workers=1, quiet=True)["rows_skipped"] == 2
+    assert not live.exists()  # the run replaced it, and removed it at its end
+
+
+def test_a_report_that_fails_removes_the_folders_it_made(small_store, tmp_path, monkeypatch):
+    import raflab.experiments.report as report
+
+    _, store = small_store
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a figure failed")
+
+    monkeypatch.setattr(report, "sweep_figures", broken)
+    with pytest.raises(RuntimeError, match="a figure failed"):
+        report.write_report(store, tmp_path / "site" / "deep" / "report.html")
+    assert not (tmp_path / "site").exists()

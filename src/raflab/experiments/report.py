@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -39,8 +41,32 @@ def _x_axis(*frames) -> str:
     return "alpha" if counts["alpha"] > 1 else max(counts, key=counts.get)
 
 
-def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str = "") -> list[Path]:
-    """One figure (the three RAF errors) per learner and dimension; returns the PNG paths."""
+def _with_errors(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The three error columns present (NaN where the rows have none: no facts at eps = 0)."""
+    from raflab.plots import ERROR_LABELS
+
+    if frame is None:
+        return None
+    missing = [err for err in ERROR_LABELS if err not in frame]
+    return frame.assign(**{err: float("nan") for err in missing}) if missing else frame
+
+
+def _mark_empty_panels(fig, theory: pd.DataFrame | None, sim: pd.DataFrame | None) -> None:
+    """Say so on a panel with nothing to show (the fact memorization error when eps = 0 throughout)."""
+    from raflab.plots import ERROR_LABELS
+
+    for ax, err in zip(fig.axes, ERROR_LABELS):
+        if not any(f is not None and f[err].notna().any() for f in (theory, sim)):
+            note = "no facts in these rows (eps = 0)" if err == "fact_memorization_error" else "no values"
+            ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="0.4")
+            ax.set_yticks([])
+
+
+def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str = "",
+                  name: Callable[[int], Path] | None = None) -> list[Path]:
+    """One figure (the three RAF errors) per learner and dimension; returns the paths written:
+    ``name(i)`` for the i-th figure, by default ``out_dir/<stem>_<i>.png`` (the suffix picks the format).
+    A panel with no values (the fact memorization error of eps = 0) says so."""
     from raflab.plots import plot_raf_errors
     import matplotlib.pyplot as plt
 
@@ -61,13 +87,16 @@ def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str
                     mask &= (f[k] == v) if pd.notna(v) else f[k].isna()
             return f[mask] if mask.any() else None
 
-        t, s = pick(theory), pick(sim)
+        t, s = _with_errors(pick(theory)), _with_errors(pick(sim))
         if t is not None and "converged" in t:
             t = t.assign(converged=t["converged"].fillna(False).astype(bool))
         label = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in combo.items()
                           if pd.notna(v))
-        path = Path(out_dir) / f"{stem}_{i}.png"
-        fig = plot_raf_errors(t, s, out=path, x=_x_axis(t, s), title=f"{title} {label}".strip())
+        path = Path(out_dir) / f"{stem}_{i}.png" if name is None else Path(name(i))
+        fig = plot_raf_errors(t, s, x=_x_axis(t, s), title=f"{title} {label}".strip())
+        _mark_empty_panels(fig, t, s)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
         plt.close(fig)
         paths.append(path)
     return paths
@@ -93,7 +122,20 @@ def write_report(store: str | Path, out: str | Path, config_hash: str | None = N
         raise ValueError(f"no sweep{' ' + config_hash if config_hash else ''} in {store}")
     out = Path(out)
     files = out.with_name(out.stem + "_files")
-    files.mkdir(parents=True, exist_ok=True)
+    created = [p for p in (files, *files.parents) if not p.exists()]
+    try:
+        files.mkdir(parents=True, exist_ok=True)
+        _write_report(result_store, sweeps, store, out, files, max_rows)
+    except BaseException:  # nothing half-written left behind: the folders this call made go
+        if created:
+            shutil.rmtree(created[-1], ignore_errors=True)
+        raise
+    if not any(files.iterdir()) and files in created:  # no figures: no empty folder
+        files.rmdir()
+    return out
+
+
+def _write_report(result_store, sweeps, store, out: Path, files: Path, max_rows: int) -> None:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>raflab report</title>"
              f"<style>{_CSS}</style></head><body><h1>raflab sweep report</h1><p>store: {html.escape(str(store))}</p>"]
     for sweep in sweeps.to_dict(orient="records"):
@@ -125,4 +167,3 @@ def write_report(store: str | Path, out: str | Path, config_hash: str | None = N
                          + failed[["kind", "point", "seed", "error"]].head(max_rows).to_html(index=False))
     parts.append("</body></html>")
     out.write_text("\n".join(parts))
-    return out

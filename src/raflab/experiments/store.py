@@ -4,8 +4,11 @@ Only the process that runs a sweep writes, through one connection held for the r
 DuckDB file costs ~0.1 s, a transaction ~0.04 s), one transaction for the units that finish within
 0.5 s of each other. DuckDB
 lets no other process open a file a writer holds, so the runner also keeps a small JSON sidecar
-(``<store>.live.json``: counts per sweep, its pid) that ``raflab sweep status`` reads while the
-store is busy. After the run, anyone reads the store directly (``pandas``/``polars`` through
+(``<store>.live.json``: its pid, the sweep it runs, and the counts of every sweep in the store)
+that ``raflab sweep status`` reads at once while the store is busy. A process that finds the store
+locked by the pid of the sidecar knows a sweep is running there (:class:`SweepRunningError`, at once);
+a lock held by any other process is waited for (``lock_timeout``), since readers hold it briefly.
+After the run, anyone reads the store directly (``pandas``/``polars`` through
 ``duckdb.connect(path, read_only=True)``). A process killed mid-write loses at most that unit,
 whose transaction is rolled back on the next open; a re-run recomputes exactly those units.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -33,7 +37,36 @@ from pathlib import Path
 import pandas as pd
 
 class StoreBusyError(ValueError):
-    """Another process (a running sweep) holds the store."""
+    """Another process holds the store."""
+
+
+class SweepRunningError(StoreBusyError):
+    """A running sweep holds the store; ``state`` is its live sidecar (pid, sweeps and their counts)."""
+
+    def __init__(self, message: str, state: dict):
+        super().__init__(message)
+        self.state = state
+
+
+def _pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def _wait_for_lock() -> None:
+    """The pause between two tries to open a store another process holds (a test replaces it)."""
+    time.sleep(0.05)
+
+
+def _lock_holder(message: str) -> int | None:
+    """The pid in DuckDB's "Conflicting lock is held in ... (PID 123)" message, if any."""
+    found = re.search(r"\(PID (\d+)\)", message)
+    return int(found.group(1)) if found else None
 
 
 KEY = ("config_hash", "kind", "point", "seed")
@@ -92,13 +125,15 @@ class ResultStore:
     path : str or Path
         The database file; its folder is created when needed.
     lock_timeout : float
-        Seconds to keep retrying while another process holds the file (a running sweep writing).
+        Seconds to keep retrying while another process holds the file (a reader, for a moment);
+        a running sweep is recognized by its live sidecar and reported at once.
     """
 
-    def __init__(self, path: str | Path, lock_timeout: float = 60.0):
+    def __init__(self, path: str | Path, lock_timeout: float = 10.0):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._session = None
+        self._live = None
 
     @property
     def live_path(self) -> Path:
@@ -106,26 +141,74 @@ class ResultStore:
 
     @contextmanager
     def session(self):
-        """Hold one write connection for a run; writes inside reuse it."""
+        """Hold one write connection for a run; writes inside reuse it. While it is held, the live
+        sidecar names this process and lists every sweep of the store with its counts."""
         with self.connect() as con:
             self._session = con
             try:
+                self._live = {"running": None, "sweeps": self.sweep_counts(con)}
+                self.write_live()
                 yield self
             finally:
                 self._session = None
+                self._live = None
                 self.live_path.unlink(missing_ok=True)
 
-    def write_live(self, state: dict) -> None:
-        """Counts of the running sweep, for readers while the store is locked (atomic replace)."""
+    def sweep_counts(self, con) -> list[dict]:
+        """Name, config_hash, task, rows (expected), done and failed of every sweep, through ``con``."""
+        if not self._has_table(con, "sweeps"):
+            return []
+        counts = {}
+        if self._has_table(con, "results"):
+            for h, status, n in con.execute("SELECT config_hash, status, count(*) FROM results "
+                                            "GROUP BY config_hash, status").fetchall():
+                counts.setdefault(h, {})[status] = int(n)
+        return [{"name": name, "config_hash": h, "task": task, "rows": int(rows),
+                 "done": counts.get(h, {}).get("done", 0), "failed": counts.get(h, {}).get("failed", 0)}
+                for h, name, task, rows in con.execute("SELECT config_hash, name, task, rows_expected "
+                                                       "FROM sweeps ORDER BY first_run").fetchall()]
+
+    def live_sweep(self, config_hash: str, name: str, task: str, rows: int) -> dict:
+        """Mark ``config_hash`` as the sweep this session runs; returns its live counts (a dict the
+        caller updates, then :meth:`write_live`)."""
+        sweeps = self._live["sweeps"]
+        entry = next((s for s in sweeps if s["config_hash"] == config_hash), None)
+        if entry is None:
+            entry = {"name": name, "config_hash": config_hash, "task": task, "rows": rows, "done": 0, "failed": 0}
+            sweeps.append(entry)
+        entry.update(name=name, rows=rows)
+        self._live["running"] = config_hash
+        return entry
+
+    def write_live(self) -> None:
+        """The session's live state, for readers while the store is locked (atomic replace)."""
         tmp = self.live_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({**state, "pid": os.getpid()}, default=str))
+        tmp.write_text(json.dumps({**self._live, "pid": os.getpid()}, default=str))
         os.replace(tmp, self.live_path)
 
     def read_live(self) -> dict | None:
+        """The sidecar of a sweep running on this store: None when there is none, or when the
+        process that wrote it is gone (a sweep killed with SIGKILL leaves its sidecar behind)."""
         try:
-            return json.loads(self.live_path.read_text())
+            state = json.loads(self.live_path.read_text())
         except (OSError, ValueError):
             return None
+        return state if isinstance(state, dict) and _pid_alive(state.get("pid")) else None
+
+    def check_no_sweep_running(self) -> None:
+        """Raise :class:`SweepRunningError` when a sweep holds this store (its sidecar's process
+        holds the lock: a sidecar left by a killed run, its pid since reused, does not count)."""
+        if self.read_live() is None or not self.path.exists():
+            return
+        with self.connect(read_only=True):  # raises SweepRunningError for the sidecar's process
+            pass
+
+    def _running_message(self, state: dict) -> str:
+        entry = next((s for s in state.get("sweeps", []) if s.get("config_hash") == state.get("running")), None)
+        what = ("a running sweep" if entry is None else
+                f"the running sweep {entry['name']!r} ({entry['done'] + entry['failed']} of {entry['rows']} rows)")
+        return (f"the result store {self.path} is in use by {what}, pid {state['pid']}; "
+                f"wait for it to end (raflab sweep status shows its progress) or use another --store")
 
     @contextmanager
     def connect(self, read_only: bool = False, timeout: float | None = None):
@@ -143,13 +226,18 @@ class ResultStore:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
                 break
-            except duckdb.IOException as exc:  # the writer holds the lock for a moment
-                if "lock" not in str(exc).lower():
-                    raise ValueError(f"cannot open the result store {self.path}: {exc}") from None
+            except duckdb.IOException as exc:  # a reader holds the lock for a moment, a sweep for its run
+                message = " ".join(str(exc).split())
+                if "lock" not in message.lower():
+                    raise ValueError(f"cannot open the result store {self.path}: {message}") from None
+                holder, state = _lock_holder(message), self.read_live()
+                if state is not None and (holder is None or holder == state["pid"]):
+                    raise SweepRunningError(self._running_message(state), state) from None
                 if time.monotonic() > deadline:
-                    raise StoreBusyError(f"the result store {self.path} is held by a running sweep "
-                                         f"({' '.join(str(exc).split())[-80:]})") from None
-                time.sleep(0.05)
+                    who = "another process" if holder is None else f"another process (pid {holder})"
+                    raise StoreBusyError(f"the result store {self.path} is locked by {who}; "
+                                         f"close it or use another --store") from None
+                _wait_for_lock()
         try:
             yield con
         finally:

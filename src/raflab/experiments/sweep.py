@@ -11,6 +11,7 @@ raises is stored as ``failed`` with its error and the sweep goes on.
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 import time
 import warnings
@@ -18,13 +19,32 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import raflab
-from raflab.experiments.backends import run_units
-from raflab.experiments.store import ResultStore, StoreBusyError, clean_value
+from raflab.experiments.backends import open_backend
+from raflab.experiments.store import ResultStore, SweepRunningError, clean_value
 from raflab.experiments.sweep_config import SweepConfig, WorkUnit, point_key, THEORY_KEYS, SIMULATION_KEYS
 
 
 #: rows finished within this many seconds are written in one transaction (a SIGKILL loses at most these)
 FLUSH_SECONDS = 0.5
+
+#: Test-only: when this environment variable holds N, the runner stores its first N rows (at least),
+#: then sleeps (up to ``PAUSE_SECONDS``) before the rest, so that a test can kill it mid-sweep on a
+#: machine of any speed. Not for use outside tests.
+PAUSE_ENV = "RAFLAB_TEST_PAUSE_AFTER_ROWS"
+PAUSE_SECONDS = 600.0
+
+
+def _pause_after() -> int | None:
+    text = os.environ.get(PAUSE_ENV)
+    if not text:
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise ValueError(f"{PAUSE_ENV} (test-only) must be a non-negative integer (got {text!r})")
+    return n
 
 
 def _one_line(exc: BaseException) -> str:
@@ -144,19 +164,31 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
     Returns
     -------
     dict
-        ``config_hash, rows_expected, rows_skipped, rows_done, rows_failed, seconds``.
+        ``config_hash, rows_expected, rows_skipped, rows_done, rows_failed, seconds`` and
+        ``first_error`` (the one-line error of the first row of this run that failed, or None).
+
+    Raises
+    ------
+    ValueError
+        Before anything is written: an unknown backend, workers < 1, a backend that cannot be reached,
+        or a store another sweep is running on (:class:`~raflab.experiments.store.SweepRunningError`,
+        at once).
     """
     from raflab.progress import rows_progress
 
     result_store = ResultStore(store or config.store)
+    pause_after = _pause_after()
     units = config.units()
     total = sum(len(u.points) for u in units)
     version, commit = code_version()
     stamp = {"config_hash": config.config_hash, "backend": backend, "raflab_version": version, "git_commit": commit}
     fn = functools.partial(execute_unit, options=config.options.model_dump())
-    done = failed = 0
+    done = failed = written = 0
+    first_error = None
     start = time.perf_counter()
-    with result_store.session():
+    result_store.check_no_sweep_running()  # say so now, before starting a backend
+    # the backend first: one that cannot be reached leaves nothing behind in the store
+    with open_backend(backend, workers, address, len(units)) as submit, result_store.session():
         result_store.register_sweep(config.config_hash, config.name, config.task, config.content(),
                                     len(units), total)
         stored = result_store.stored_keys(config.config_hash)
@@ -164,56 +196,84 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
         skip = {k for k, status in stored.items() if status == "done" or not retry_failed}
         todo = [u for u in units if not all(k in skip for k in u.keys())]
         todo_rows = sum(len(u.points) for u in todo)
-        live = {"config_hash": config.config_hash, "name": config.name, "rows": total,
-                "done": len(stored) - len(failed_keys), "failed": len(failed_keys)}
-        result_store.write_live(live)
+        live = result_store.live_sweep(config.config_hash, config.name, config.task, total)
+        live.update(done=len(stored) - len(failed_keys), failed=len(failed_keys))
+        result_store.write_live()
         buffer: list[dict] = []
         last_flush = time.monotonic()
 
         def flush():
-            nonlocal last_flush
+            nonlocal last_flush, written
             result_store.write_rows(buffer)  # one transaction
             for row in buffer:
                 key = (row["kind"], row["point"], row["seed"])
-                live["failed"] -= key in failed_keys  # a retried failure is replaced
+                if key in failed_keys:  # a retried failure is replaced
+                    live["failed"] -= 1
+                    failed_keys.discard(key)
                 live[row["status"]] += 1
-            result_store.write_live(live)
+            written += len(buffer)
+            result_store.write_live()
             buffer.clear()
             last_flush = time.monotonic()
 
         with rows_progress(f"{config.name} ({config.task})", todo_rows, enabled=not quiet) as advance:
-            for _, rows in run_units(fn, todo, backend=backend, workers=workers, address=address):
+            for _, rows in submit(fn, todo):
                 now = datetime.now(timezone.utc).replace(tzinfo=None)
                 buffer += [{**stamp, **row, "finished_at": now} for row in rows]
                 n_failed = sum(r["status"] == "failed" for r in rows)
                 failed, done = failed + n_failed, done + len(rows) - n_failed
+                if first_error is None and n_failed:
+                    first_error = next(r["error"] for r in rows if r["status"] == "failed")
                 # a transaction costs ~40 ms: units that finish within FLUSH_SECONDS of each other share one
                 if time.monotonic() - last_flush >= FLUSH_SECONDS or len(buffer) >= 1000:
                     flush()
                 advance(len(rows))
+                if pause_after is not None and written + len(buffer) >= pause_after:
+                    flush()  # test-only (PAUSE_ENV): stored, then wait to be killed
+                    pause_after = None
+                    time.sleep(PAUSE_SECONDS)
             if buffer:
                 flush()
     return {"config_hash": config.config_hash, "rows_expected": total, "rows_skipped": total - todo_rows,
-            "rows_done": done, "rows_failed": failed, "seconds": time.perf_counter() - start}
+            "rows_done": done, "rows_failed": failed, "seconds": time.perf_counter() - start,
+            "first_error": first_error}
 
 
 def sweep_status(config: SweepConfig, store: str | Path | None = None, wait: float = 2.0) -> dict:
     """Rows done, failed and pending for ``config`` in its store.
 
-    While a sweep holds the store (after ``wait`` seconds of trying), the counts come from its live
-    sidecar and ``running`` is True.
+    While a sweep runs on the store, the counts come at once from its live sidecar, and ``running``
+    says whether it is this config's sweep. ``wait``: seconds to retry while another process (not a
+    sweep) holds the store.
     """
     result_store = ResultStore(store or config.store)
     total = expected_rows(config)
-    counts, live = {"done": 0, "failed": 0}, False
+    counts, running = {"done": 0, "failed": 0}, False
     if result_store.path.exists():
         try:
             counts = result_store.counts(config.config_hash, timeout=wait)
-        except StoreBusyError:
-            state = result_store.read_live()
-            if state is None or state.get("config_hash") != config.config_hash:
-                raise
-            counts, live = {k: int(state[k]) for k in ("done", "failed")}, True
+        except SweepRunningError as exc:
+            entry = next((s for s in exc.state.get("sweeps", []) if s["config_hash"] == config.config_hash), None)
+            if entry is not None:
+                counts = {k: int(entry[k]) for k in ("done", "failed")}
+            running = exc.state.get("running") == config.config_hash
     return {"name": config.name, "config_hash": config.config_hash, "task": config.task, "rows": total,
             "done": counts["done"], "failed": counts["failed"],
-            "pending": max(0, total - counts["done"] - counts["failed"]), "running": live}
+            "pending": max(0, total - counts["done"] - counts["failed"]), "running": running}
+
+
+def store_status(store: str | Path, wait: float = 2.0) -> list[dict]:
+    """Every sweep in a store: name, config_hash, task, rows, done, failed, pending, running; at once
+    from the live sidecar while a sweep runs on it."""
+    result_store = ResultStore(store)
+    if not result_store.path.exists():
+        raise ValueError(f"no result store at {result_store.path}")
+    try:
+        with result_store.connect(read_only=True, timeout=wait) as con:
+            sweeps = result_store.sweep_counts(con)
+        running = None
+    except SweepRunningError as exc:
+        sweeps, running = exc.state.get("sweeps", []), exc.state.get("running")
+    return [{**{k: s[k] for k in ("name", "config_hash", "task", "rows", "done", "failed")},
+             "pending": max(0, int(s["rows"]) - int(s["done"]) - int(s["failed"])),
+             "running": s["config_hash"] == running} for s in sweeps]
