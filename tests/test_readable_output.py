@@ -164,3 +164,46 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch):
     r = subprocess.run([sys.executable, "-m", "raflab.cli", "hopfield", "simulate", "--alpha", "0.05", "--n", "100",
                         "--seeds", "2", "--device", "cpu", "--format", "csv"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr == ""
+
+
+def test_figures_a_reader_does_not_trip_on():
+    """Bayes: one panel (no empty ones); Pareto: no legend entry for eps = 0 (no curve); attention: one
+    ridge entry per rho; phase: the legend outside the axes and no invisible white entry."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from raflab import plots
+
+    alphas = [1.0, 2.0, 3.0]
+    bayes = pd.DataFrame({"model": "bayes", "alpha": alphas * 2, "eps": [0.0] * 3 + [0.2] * 3,
+                          "gen_error": [0.3, 0.2, 0.1, 0.35, 0.25, 0.15], "rule_train_error": np.nan,
+                          "fact_memorization_error": np.nan, "converged": True})
+    fig = plots.plot_raf_errors(bayes, title="RAF, Bayes-optimal learner")
+    assert len(fig.axes) == 1 and "bayes square" not in fig._suptitle.get_text()
+
+    rows = []
+    for e in (0.0, 0.2):
+        for lam in (0.01, 0.1, 1.0):
+            rows.append({"eps": e, "lam": lam, "gen_error": 0.3 + lam / 10, "pareto": True,
+                         "fact_memorization_error": np.nan if e == 0 else 0.1 + lam / 10})
+    fig = plots.plot_pareto_front(pd.DataFrame(rows))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["ε=0.2"] and "ε=0: no facts" in fig.axes[0].get_legend().get_title().get_text()
+
+    th = pd.DataFrame([{"c": c, "gamma": 0.1, "snr": s, "align": a, "f": "tanh",
+                        "memorization_error_attention": 0.5, "memorization_error_ridge": 0.4}
+                       for c in (0.5, 1.0) for s in (0.0, 2.0) for a in (0.0, 1.0)])
+    fig = plots.plot_attention_memorization(th)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(labels) == len(set(labels)) and sum(lab.startswith("ridge") for lab in labels) == 2
+
+    grid = [{"alpha": a, "eps": e, "gen_error": 0.2 + e / 4, "converged": True, "rule_learned": e < 0.3,
+             "facts_memorized": a < 2, "rule_and_facts": e < 0.3 and a < 2}
+            for a in (0.5, 1.0, 2.0, 3.0) for e in (0.0, 0.25, 0.5, 0.75)]
+    fig = plots.plot_phase_diagram(pd.DataFrame(grid))
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().y1 < ax.get_window_extent().y0 + 1  # anchored below the axes
+    for handle in legend.legend_handles:
+        color = handle.get_edgecolor() if hasattr(handle, "get_hatch") else handle.get_color()
+        assert matplotlib.colors.to_hex(color) != "#ffffff"

@@ -114,8 +114,7 @@ def plot_phase_diagram(phase: pd.DataFrame, x: str = "alpha", y: str = "eps", ch
     from matplotlib.patches import Patch
 
     fig, ax = plt.subplots(figsize=(5.6, 5.0))
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("0.75")  # grey: no converged fixed point (never the figure's white background)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.75")  # grey: no converged fixed point (not white)
     mesh = ax.pcolormesh(X, Y, np.where(conv, grid.to_numpy(), np.nan), shading="nearest", cmap=cmap)
     fig.colorbar(mesh, ax=ax, label="generalization error (theory)")
     both = flags["rule_and_facts"].to_numpy()
