@@ -104,6 +104,7 @@ SeedsOpt = typer.Option(5, "--seeds", help="independent data sets per point")
 SeedOpt = typer.Option(0, "--seed", help="base seed")
 FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
 DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed (--model rf)")
+OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
 
 
 def device_option(where: str):
@@ -130,7 +131,6 @@ def _flags_without_type() -> None:
 
 
 _flags_without_type()
-OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
 
 
 def _grid(alpha: str, eps: str, lam: str):
