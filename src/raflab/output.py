@@ -37,8 +37,8 @@ def write_records(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None =
 
     ``json`` and ``csv`` write every record and column unchanged. ``table`` is for reading in a
     terminal: by default it fits ``width`` (the terminal's, ``COLUMNS`` if set; see
-    :func:`table_layout`; ``main``: the fields to show first, when present); ``columns="all"`` (or a list / comma string of names) prints those
-    columns instead, at whatever width they need.
+    :func:`table_layout`; ``main``: the fields to show first, when present); ``columns="all"``
+    (or a list / comma string of names) prints those columns instead, at whatever width they need.
     """
     stream = stream or sys.stdout
     if fmt == "json":
@@ -154,8 +154,9 @@ def table_layout(df: pd.DataFrame, width: int, columns=None, main: list[str] | N
     Automatic (``columns=None``): the columns that vary, in record order with each ``X_theory``
     beside ``X`` and ``X_stderr`` printed in ``X`` as ``mean ± se``, added left to right while
     they fit; the columns with one value are listed once under the table ("fixed: ..."), the
-    rest named in a note; ``main`` names the fields to try first. A single record prints as ``field  value`` lines. Returns
-    ``{"columns": [_Col], "fixed": {name: text}, "hidden": [names], "vertical": bool}``.
+    rest named in a note; ``main`` names the fields to try first. A single record prints as
+    ``field  value`` lines. Returns ``{"columns": [_Col], "fixed": {name: text}, "hidden": [names],
+    "vertical": bool}``.
     """
     names = list(df.columns)
     asked = _parse_columns(columns, names)
