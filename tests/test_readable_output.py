@@ -166,7 +166,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch):
     assert r.returncode == 0 and r.stderr == ""
 
 
-def test_figures_a_reader_does_not_trip_on():
+def test_figures_a_reader_does_not_trip_on(tmp_path):
     """Bayes: one panel (no empty ones); Pareto: no legend entry for eps = 0 (no curve); attention: one
     ridge entry per rho; phase: the legend outside the axes and no invisible white entry."""
     import matplotlib
@@ -178,8 +178,11 @@ def test_figures_a_reader_does_not_trip_on():
     bayes = pd.DataFrame({"model": "bayes", "alpha": alphas * 2, "eps": [0.0] * 3 + [0.2] * 3,
                           "gen_error": [0.3, 0.2, 0.1, 0.35, 0.25, 0.15], "rule_train_error": np.nan,
                           "fact_memorization_error": np.nan, "converged": True})
-    fig = plots.plot_raf_errors(bayes, title="RAF, Bayes-optimal learner")
+    fig = plots.plot_raf_errors(bayes, title="RAF, Bayes-optimal learner", errors=["gen_error"])
     assert len(fig.axes) == 1 and "bayes square" not in fig._suptitle.get_text()
+    r = runner.invoke(app, ["compare", "--model", "bayes", "--alpha", "1,2", "--d", "50", "--seeds", "2",
+                            "--out", str(tmp_path / "bayes.png"), "--format", "csv"])
+    assert r.exit_code == 0, r.output
 
     rows = []
     for e in (0.0, 0.2):

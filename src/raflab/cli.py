@@ -113,7 +113,8 @@ def compare(model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, e
         line_alphas = np.union1d(np.linspace(lo, hi, theory_points), alphas) if hi > lo else alphas
         lines = erm_theory(loss, line_alphas, epss, lams, **options)
         plot_raf_errors(lines, sim, out, title="RAF, Bayes-optimal learner (no loss, no λ)" if model == "bayes"
-                        else f"RAF, {_describe(options)} learner, {loss} loss")
+                        else f"RAF, {_describe(options)} learner, {loss} loss",
+                        errors=["gen_error"] if model == "bayes" else None)  # bayes: no train / fact errors
         typer.echo(f"figure written to {out}", err=True)
 
 

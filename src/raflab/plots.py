@@ -50,8 +50,10 @@ def _series_label(keys: tuple, names: list[str]) -> str:
 
 
 def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None = None,
-                    out: str | Path | None = None, x: str = "alpha", title: str | None = None):
+                    out: str | Path | None = None, x: str = "alpha", title: str | None = None,
+                    errors: list[str] | None = None):
     """The three RAF errors against ``x``: theory as lines, simulation as points with error bars.
+    ``errors``: the panels to draw (default all three; the Bayes-optimal learner has only gen_error).
 
     One colour per (eps, lam) series (only the varying ones are named in the legend).
     Returns the matplotlib Figure; writes it to ``out`` when given.
@@ -63,10 +65,7 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
         or [k for k in ("eps", "lam") if k != x][:1]
     groups = sorted(set().union(*(set(map(tuple, f[series_keys].drop_duplicates().values)) for f in frames)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    # an error no record has (the Bayes-optimal learner reports the generalization error only) gets no panel
-    errors = [e for e in ERROR_LABELS
-              if any(e in f.columns and pd.to_numeric(f[e], errors="coerce").notna().any() for f in frames)] \
-        or list(ERROR_LABELS)[:1]
+    errors = list(ERROR_LABELS) if errors is None else [e for e in ERROR_LABELS if e in errors]
     fig, axes = plt.subplots(1, len(errors), figsize=(4 * len(errors) + (1 if len(errors) == 1 else 0), 3.4),
                              sharex=True, squeeze=False)
     axes = axes[0]
