@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Optional
 
 import pandas as pd
 import typer
@@ -56,9 +57,11 @@ def _simulate(c, gamma, f, snr, align, n, seeds, seed, device):
 @attention_app.command()
 @user_errors
 def theory(c: str = COpt, gamma: str = GammaOpt, f: str = FOpt, snr: str = SnrOpt, align: str = AlignOpt,
+           n: Optional[int] = typer.Option(None, "--n", min=1, help="evaluate at finite size, p = round(c n) "
+                                           "(the kernel diagonal f(sqrt p)/sqrt p); default: the p -> infinity limit"),
            fmt: Format = FormatOpt):
     """Deterministic equivalent (derived, Monte-Carlo validated) and the MP ridge baseline."""
-    _emit(_theory(c, gamma, f, snr, align), fmt, "attention theory")
+    _emit(_theory(c, gamma, f, snr, align, n), fmt, "attention theory")
 
 
 @attention_app.command()

@@ -5,8 +5,10 @@ Score z = w.x / sqrt(d), objective J(w) = sum_mu loss(y_mu, z_mu) + (lam / 2) |w
 * square loss: :func:`ridge_path`, one thin SVD for a whole lam path; lam = 0 is the min-norm
   interpolator (n < d) or least squares (n > d);
 * hinge loss: the dual box QP  min_a a^T Q a / (2 lam) - sum(a), 0 <= a <= 1, Q = (y y^T) * (Z Z^T),
-  Z = X / sqrt(d): L-BFGS-B finds the active set, exact active-set solves finish to a KKT
-  certificate (violation ~ 1e-14); lam = 0 is the max-margin classifier (a >= 0, no upper bound);
+  Z = X / sqrt(d): spectral projected gradient (projected L-BFGS on the hard cases) finds the
+  active set, exact active-set solves finish to a KKT certificate (violation ~ 1e-14), all our
+  own code with our own stopping test; lam = 0 is the max-margin classifier (a >= 0, no upper
+  bound);
 * logistic loss: Newton-CG with Hessian-vector products and a backtracking line search; lam = 0
   is the max-margin direction on separable data (the lam -> 0+ limit of w / |w|) and the
   unregularized maximum-likelihood fit otherwise.
@@ -178,8 +180,8 @@ def _active_sets(a, grad, upper):
 def _polish(A, a, grad, upper, tol, gram, max_solves: int = 10):
     """Primal-dual active-set (semismooth Newton) steps from (a, grad): fix the binding bounds,
     solve for the free variables exactly, repeat while either the KKT violation or the number of
-    guesses that flip goes down (the first step from an L-BFGS-B point often raises the violation
-    yet lands on nearly the right sets). Returns (a, grad, kkt violation, solves)."""
+    guesses that flip goes down (the first step from a first-order iterate often raises the
+    violation yet lands on nearly the right sets). Returns (a, grad, kkt violation, solves)."""
     best = (_kkt_violation(a, grad, upper), a, grad)
     sets, flips = np.stack(_active_sets(a, grad, upper)), np.inf
     for solve in range(1, max_solves + 1):
@@ -211,53 +213,138 @@ def _polish(A, a, grad, upper, tol, gram, max_solves: int = 10):
     return best[1], best[2], best[0], solve
 
 
-def _box_qp(A, upper: float, tol: float, max_iter: int):
-    """min_a |A^T a|^2 / 2 - sum(a) over 0 <= a <= upper (upper may be inf).
+def _lbfgs_direction(g, F, S, Y, rho):
+    """-H g on the free coordinates F (zero elsewhere), H the limited-memory BFGS inverse Hessian of
+    the pairs (rows of S, Y, oldest first; rho = 1 / s.y) restricted to F: two-loop recursion."""
+    S, Y = S[:, F], Y[:, F]
+    q, alphas = g[F], np.empty(len(rho))
+    for k in range(len(rho) - 1, -1, -1):
+        alphas[k] = rho[k] * (S[k] @ q)
+        q -= alphas[k] * Y[k]
+    r = q / (rho[-1] * (Y[-1] @ Y[-1]))  # initial scaling s.y / y.y of the newest pair
+    for k in range(len(rho)):
+        r += (alphas[k] - rho[k] * (Y[k] @ r)) * S[k]
+    d = np.zeros_like(g)
+    d[F] = -r
+    return d
+
+
+def _box_qp(A, upper: float, tol: float, max_iter: int, memory: int = 10, window: int = 10,
+            spacer: int = 10, armijo: float = 1e-4):
+    """min_a f(a) = |A^T a|^2 / 2 - sum(a) over 0 <= a <= upper (upper may be inf).
 
     With A = y Z / sqrt(lam) this is the hinge dual, whose gradient is margins - 1. Cold, the
-    active-set method cycles on these problems (the guessed sets flip back and forth), and
-    L-BFGS-B converges only linearly. So L-BFGS-B runs, and whenever its active-set guess has
-    settled (at most ``threshold`` changes in one iteration) active-set solves try to finish the
-    job exactly (KKT violation ~ 1e-14); a failed try leaves L-BFGS-B running undisturbed, with a
-    stricter threshold and the next try spaced out so that tries cost a bounded fraction of the
-    time. Returns (a, iterations, kkt violation).
+    active-set method cycles on these problems (the guessed sets flip back and forth), so a
+    first-order method finds the active set and exact active-set solves (:func:`_polish`) finish
+    to a KKT certificate (violation ~ 1e-14). Every iteration costs two products with A.
+
+    * Spectral projected gradient (Birgin, Martinez & Raydan 2000): steps along the projected
+      Barzilai-Borwein direction with a nonmonotone Armijo search over the last ``window``
+      objective values; the objective along a segment is known exactly (f is quadratic), so
+      differences are computed from g.s and |A^T s|^2, free of cancellation. Globally convergent
+      to the minimum (f is convex and bounded below on the box), with no tuning: it finishes
+      most problems (n = 2000, d = 1000: 10-90 iterations before the polish).
+    * Once a polish has failed (near-singular free blocks: about d points on the margin, as with
+      random labels above capacity at lam ~ 1e-3, where gradient steps crawl), projected L-BFGS
+      takes over: a quasi-Newton step on the variables not held by a bound (two-metric
+      projection; ``memory`` pairs), a monotone Armijo search along the projected path, back to
+      a gradient step when that search fails. Every ``spacer``-th step of that phase is a
+      monotone projected-gradient step: with f nonincreasing, these spacer steps alone make
+      every limit point optimal (Bertsekas, Nonlinear Programming, spacer-step theorem),
+      whatever the quasi-Newton steps do.
+    * Whenever the active-set guess has settled (at most ``threshold`` changes in one iteration)
+      active-set solves try to finish the job exactly; a failed try leaves the iteration running,
+      with a stricter threshold and the next try spaced out so that tries cost a bounded fraction
+      of the time.
+
+    The stopping test is ours: the KKT violation of :func:`_kkt_violation` <= tol, measured on the
+    returned point. Returns (a, iterations, kkt violation); iterations count gradient or
+    quasi-Newton steps plus active-set solves.
     """
     n = A.shape[0]
-    cache, gram = {}, _Gram(A)
-    state = {"it": 0, "sets": None, "threshold": max(2, n // 100), "next": 0, "solves": 0, "done": None}
-
-    def fun(v):
-        u = A.T @ v
-        cache["v"], cache["grad"] = v.copy(), A @ u - 1.0
-        return 0.5 * u @ u - v.sum(), cache["grad"]
-
-    def gradient(v):
-        return cache["grad"] if np.array_equal(cache.get("v"), v) else A @ (A.T @ v) - 1.0
-
-    def try_polish(intermediate_result):
-        v, state["it"] = intermediate_result.x, state["it"] + 1
-        grad = gradient(v)
-        sets = np.stack(_active_sets(v, grad, upper))
-        changes = n if state["sets"] is None else np.count_nonzero(sets != state["sets"])
-        state["sets"] = sets
-        if changes <= state["threshold"] and state["it"] >= state["next"]:
-            a, grad, kkt, solves = _polish(A, v, grad, upper, tol, gram)
-            state["solves"] += solves
+    a, w, g = np.zeros(n), np.zeros(A.shape[1]), -np.ones(n)  # w = A^T a, g = A w - 1
+    gram = _Gram(A)
+    S, Y, rho = np.empty((memory, n)), np.empty((memory, n)), np.empty(memory)  # ring of pairs
+    order: list = []  # their rows, oldest first
+    sets, threshold, next_try = None, max(2, n // 100), 0
+    Ag = A.T @ g
+    step = (g @ g) / max(Ag @ Ag, np.finfo(float).tiny)  # exact line minimum along -g
+    f, history, quasi_newton = 0.0, [0.0], False  # f: objective (f(0) = 0)
+    it = 0
+    while True:
+        # a is feasible, so its KKT violation is the largest |g| off the bounds that hold
+        free = ~(((a <= 0) & (g > 0)) | ((a >= upper) & (g < 0)))
+        if np.max(np.abs(g[free]), initial=0.0) <= tol:  # confirmed on a fresh gradient
+            w = A.T @ a
+            g = A @ w - 1.0
+            kkt = _kkt_violation(a, g, upper)
             if kkt <= tol:
-                state["done"] = (a, kkt)
-                raise StopIteration
-            state["threshold"] //= 2
-            state["next"] = int(1.5 * state["it"]) + 5
-
-    res = optimize.minimize(fun, np.zeros(n), jac=True, method="L-BFGS-B", callback=try_polish,
-                            bounds=optimize.Bounds(np.zeros(n), np.full(n, upper)),
-                            options={"maxiter": max_iter, "ftol": 0.0, "gtol": 0.0})
-    if state["done"] is None:  # L-BFGS-B stopped on its own (precision limit or max_iter): last try
-        a, grad, kkt, solves = _polish(A, res.x, gradient(res.x), upper, tol, gram)
-        state["solves"] += solves
-        state["done"] = (a, kkt)
-    a, kkt = state["done"]
-    return np.clip(a, 0.0, upper), state["it"] + state["solves"], kkt
+                return a, it, kkt
+            free = ~(((a <= 0) & (g > 0)) | ((a >= upper) & (g < 0)))
+        if it >= max_iter:
+            return a, it, _kkt_violation(a, A @ (A.T @ a) - 1.0, upper)
+        it += 1
+        s = None
+        if quasi_newton and it % spacer == 0:  # a monotone projected-gradient step
+            history = [f]
+        elif quasi_newton:
+            d = _lbfgs_direction(g, np.flatnonzero(free), S[order], Y[order], rho[order])
+            t = 1.0
+            for _ in range(50):
+                a_new = np.clip(a + t * d, 0.0, upper)
+                trial = a_new - a
+                Atrial = A.T @ trial
+                gs = g @ trial
+                decrease = gs + 0.5 * (Atrial @ Atrial)
+                if gs < 0 and decrease <= armijo * gs:
+                    s, ws = trial, Atrial
+                    break
+                t *= 0.5
+            if s is None:  # no quasi-Newton progress: a gradient step instead, memory reset
+                order, history = order[-1:], [f]
+        if s is None:
+            target = np.clip(a - step * g, 0.0, upper)
+            d = target - a
+            Ad = A.T @ d
+            gd, dAd = g @ d, Ad @ Ad
+            t, reference = 1.0, max(history[-window:])
+            while f + t * gd + 0.5 * t * t * dAd > reference + armijo * t * gd:
+                # the exact minimum along d, safeguarded to [0.1 t, 0.5 t]
+                t = min(0.5 * t, max(0.1 * t, -gd / dAd))
+            a_new = target if t == 1.0 else np.clip(a + t * d, 0.0, upper)  # bounds hit exactly
+            s, ws, decrease = a_new - a, t * Ad, t * gd + 0.5 * t * t * dAd
+        a = a_new
+        # w = A^T a by updates, refreshed now and then so that rounding cannot accumulate
+        w = w + ws if it % 64 else A.T @ a
+        g_new = A @ w - 1.0
+        y, g = g_new - g, g_new
+        f += decrease
+        history.append(f)
+        sy, ss = s @ y, s @ s  # s.y = |A^T s|^2
+        step = min(max(ss / sy, 1e-10), 1e10) if sy > 0 else 1e10
+        if sy > 1e-12 * ss:
+            row = order.pop(0) if len(order) == memory else len(order)
+            if row in order:  # after a reset: take a row no pair uses
+                row = next(k for k in range(memory) if k not in order)
+            S[row], Y[row], rho[row] = s, y, 1.0 / sy
+            order.append(row)
+        at_upper, not_lower = _active_sets(a, g, upper)
+        if sets is not None:
+            changes = np.count_nonzero(at_upper != sets[0]) + np.count_nonzero(not_lower != sets[1])
+        else:
+            changes = n
+        sets = (at_upper, not_lower)
+        if changes <= threshold and it >= next_try:
+            a_polished, _, kkt_polished, solves = _polish(A, a, g, upper, tol, gram)
+            it += solves
+            if kkt_polished <= tol:  # certified again once clipped into the box
+                a_polished = np.clip(a_polished, 0.0, upper)
+                kkt_polished = _kkt_violation(a_polished, A @ (A.T @ a_polished) - 1.0, upper)
+                if kkt_polished <= tol:
+                    return a_polished, it, kkt_polished
+            quasi_newton = quasi_newton or bool(order)
+            threshold //= 2
+            next_try = int(1.5 * it) + 5
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,8 +501,9 @@ class LinearERM:
         Optimality tolerance: largest violation of the dual KKT conditions, in units of the margin
         (hinge), or |grad J| / |grad J(0)| (logistic).
     max_iter : int, default 20000
-        Most quasi-Newton iterations (hinge; hard cases, lam ~ 1e-3 above capacity, take several
-        thousand, a few seconds at d = 200) or Newton iterations (logistic, typically < 20).
+        Most iterations: projected gradient / quasi-Newton steps plus active-set solves (hinge;
+        typically 10-100, hard cases, lam ~ 1e-3 above capacity, several thousand, a few seconds
+        at d = 200) or Newton iterations (logistic, typically < 20).
 
     Attributes
     ----------
@@ -432,8 +520,9 @@ class LinearERM:
 
     Notes
     -----
-    Hinge: dual box QP, L-BFGS-B then exact active-set solves (see ``_box_qp``); cost O(n d) per
-    iteration plus one Cholesky factorization of the margin-support Gram block per solve.
+    Hinge: dual box QP, spectral projected gradient (projected L-BFGS on hard cases) then exact
+    active-set solves (see ``_box_qp``); cost O(n d) per iteration plus one Cholesky factorization
+    of the margin-support Gram block per solve.
     Logistic: Newton-CG with Hessian-vector products. Separability at lam = 0 is decided with a
     certificate (see ``_separability``).
 

@@ -88,6 +88,38 @@ def tau_p(act: Activation, p: int) -> float:
     return float(act.f(np.sqrt(p)) / np.sqrt(p))
 
 
+def tau_limit(act: Activation, rtol: float = 1e-6) -> float:
+    """The p -> infinity limit of :func:`tau_p`: lim f(t) / t as t -> +inf, the slope of f at +inf
+    (1 for relu_centered, 0 for tanh and erf, a for t -> a t).
+
+    Computed from f(t) / t at t = 1e4, 1e5, ..., 1e16: the last three successive changes must be
+    below ``rtol`` max(1, |limit|) (for f(t) = s t + O(t^q), q < 1, the change per decade is
+    ~t^(q-1)). Raises ValueError when the ratio does not settle (f grows faster than linearly,
+    oscillates, sublinear tail too slow to be a limit at any usable p) or is not finite: pass a
+    finite p then.
+
+    >>> tau_limit(activation("relu_centered")), abs(tau_limit(activation("tanh"))) < 1e-15
+    (1.0, True)
+    """
+    t = 10.0 ** np.arange(4, 17)
+    with np.errstate(all="ignore"):
+        r = np.asarray(act.f(t), dtype=float) / t
+    if r.shape != t.shape or not np.all(np.isfinite(r)):
+        first = t[np.argmin(np.isfinite(r))] if r.shape == t.shape else t[0]
+        raise ValueError(f"f={act.name}: f(t)/t is not finite at t = {first:.0e} (f overflows or is undefined "
+                         "there), so the p -> infinity diagonal tau = lim f(sqrt p)/sqrt p does not exist; "
+                         "pass a finite p (command line: --n, p = c n)")
+    limit = float(r[-1])
+    changes = np.abs(np.diff(r[-4:]))
+    if np.any(changes > rtol * max(1.0, abs(limit))):
+        shown = ", ".join(f"{v:.4g}" for v in r[::3])
+        raise ValueError(f"f={act.name}: f(t)/t does not settle as t -> infinity (at t = 1e4, 1e7, 1e10, 1e13, "
+                         f"1e16: {shown}; f grows faster than linearly, oscillates or nears its slope too "
+                         "slowly), so the p -> infinity diagonal tau = lim f(sqrt p)/sqrt p does not exist; "
+                         "pass a finite p (command line: --n, p = c n)")
+    return limit
+
+
 def _check(c, gamma):
     c = np.asarray(c, float)
     gamma = np.asarray(gamma, float)
@@ -223,8 +255,9 @@ def _h_attention(T, kappa, m, alpha, beta, c):
 def attention_theory(c, gamma, f="tanh", snr=0.0, align=0.0, p=None, w_norm=1.0, rel_step=1e-4):
     """Theory records for attention and ridge over a grid of (c, gamma).
 
-    ``snr`` is rho = |mu|^2. ``p`` sets the finite-p diagonal tau_p (``None``: tau = 0, the p -> inf
-    limit of tanh/erf). E_A = -gamma^2 dh_A/dgamma by a central difference with relative step
+    ``snr`` is rho = |mu|^2. ``p`` sets the finite-p diagonal tau_p = f(sqrt p)/sqrt p (``None``: its
+    p -> infinity limit, the slope of f at +infinity, :func:`tau_limit`: 1 for relu_centered, 0 for
+    tanh/erf). E_A = -gamma^2 dh_A/dgamma by a central difference with relative step
     ``rel_step`` (truncation error ~1e-8 relative; the check against the Richardson estimate is in
     the tests).
 
@@ -235,7 +268,7 @@ def attention_theory(c, gamma, f="tanh", snr=0.0, align=0.0, p=None, w_norm=1.0,
     act = activation(f)
     cc, gg = np.meshgrid(*_check(np.atleast_1d(c), np.atleast_1d(gamma)), indexing="ij")
     cc, gg = cc.ravel(), gg.ravel()
-    tau = tau_p(act, p) if p is not None else 0.0
+    tau = tau_p(act, p) if p is not None else tau_limit(act)
     kappa = act.a1 / cc
     b = tau - act.a1
     s2 = (act.nu - act.a1**2) / cc
