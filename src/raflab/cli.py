@@ -37,6 +37,25 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"raflab {version('raflab')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            from raflab import __version__
+
+            typer.echo(f"raflab {__version__} (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print raflab's version and exit")):
+    """raflab: rules and facts — exact high-dimensional theory beside finite-size experiments."""
+
+
 @app.command()
 @user_errors
 def theory(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alpha: str = AlphaOpt, eps: str = EpsOpt,
@@ -103,7 +122,9 @@ def compare(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alph
         lo, hi = float(alphas.min()), float(alphas.max())
         line_alphas = np.union1d(np.linspace(lo, hi, theory_points), alphas) if hi > lo else alphas
         lines = erm_theory(loss, line_alphas, epss, lams, **options)
-        plot_raf_errors(lines, sim, out, title=f"RAF, {_describe(options)} learner, {loss} loss")
+        plot_raf_errors(lines, sim, out, title="RAF, Bayes-optimal learner (no loss, no λ)" if model == "bayes"
+                        else f"RAF, {_describe(options)} learner, {loss} loss",
+                        errors=["gen_error"] if model == "bayes" else None)  # bayes: no train / fact errors
         typer.echo(f"figure written to {out}", err=True)
 
 
@@ -183,14 +204,20 @@ def phase(ctx: typer.Context, model: str = ModelOpt, loss: str = typer.Option("h
     for axis, values in grid.items():
         if axis not in (x, y) and values.size > 1:
             raise ValueError(f"--{axis} must be a single value when it is not an axis of the plane (got {values.size})")
-    df = phase_diagram(loss, grid, model_options=options, gen_margin=gen_margin, fact_threshold=fact_threshold)
+    from raflab.progress import rows_progress
+
+    with rows_progress(f"phase diagram: theory on {np.prod([v.size for v in grid.values()])} points", None,
+                       unit="points"):
+        df = phase_diagram(loss, grid, model_options=options, gen_margin=gen_margin, fact_threshold=fact_threshold)
     checks = None
     if check_d > 0:
         checks = phase_spot_checks(loss, spot_check_points(df, x, y, check_grid), model_options=options,
                                    d=check_d, seeds=check_seeds, seed=seed, gen_margin=gen_margin,
-                                   fact_threshold=fact_threshold)
+                                   fact_threshold=fact_threshold, progress=True)
     _emit(df if checks is None else pd_concat_checks(df, checks), format,
-          f"RAF phase diagram: {_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}")
+          f"RAF phase diagram: {_describe({**options, 'kappa': grid.get('kappa', [])} if model == 'rf' else options, loss)}",
+          main=[x, y, "source", "rule_and_facts", "rule_learned", "facts_memorized", "gen_error",
+                "fact_memorization_error"])
     if out is not None:
         from raflab.plots import plot_phase_diagram
 
@@ -252,7 +279,7 @@ def optimal_lam(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, 
     alphas, epss = parse_range(alpha, "alpha"), parse_range(eps, "eps")
     if out is not None and (alphas.size != 1 or (model == "rf" and len(options["kappa"]) != 1)):
         raise ValueError("the Pareto figure (--out) needs a single --alpha (and --kappa)")
-    best = optimal_lambda(loss, alphas, epss, model_options=options, lam_min=lam_min, lam_max=lam_max)
+    best = optimal_lambda(loss, alphas, epss, model_options=options, lam_min=lam_min, lam_max=lam_max, progress=True)
     _emit(best, format, f"generalization-optimal lam: {_describe(options, loss)}")
     if out is not None:
         from raflab.plots import plot_pareto_front
@@ -308,7 +335,8 @@ def rates(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt,
 
 @app.command()
 @user_errors
-def figures(out: Path = typer.Option(Path("docs/figures/raf"), "--out", help="folder for the figures"),
+def figures(out: Path = typer.Option(Path("results/figures/raf"), "--out",
+                                     help="folder for the figures (docs/figures/raf: the documentation's own)"),
             theory_only: bool = typer.Option(False, "--theory-only", help="skip fits and real data (seconds)"),
             d: int = typer.Option(200, "--d", help="dimension of the fits"), seeds: int = SeedsOpt,
             seed: int = SeedOpt, data: str = typer.Option("digits", "--data", help="real-data figure's data set"),

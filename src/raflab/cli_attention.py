@@ -12,17 +12,19 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, user_errors
+from raflab.cli_common import (Format, FormatOpt, OutOpt, SeedOpt, SeedsOpt, _activation, _emit, device_option,
+                               user_errors)
 from raflab.ranges import parse_range
 
 attention_app = typer.Typer(no_args_is_help=True, help="in-context memorization of nonlinear attention")
 
-COpt = typer.Option("1", "--c", help="ratio p/n: range a:b:k, list or value")
+COpt = typer.Option("1", "--c", help="ratio p/n: start:stop:num, a,b,c or one value")
 GammaOpt = typer.Option("0.1", "--gamma", help="ridge penalty(s) > 0")
 FOpt = typer.Option("tanh", "--f", help="tanh | relu_centered | erf | linear, or module:function for your own")
 SnrOpt = typer.Option("0", "--snr", help="signal strength rho = |mu|^2")
 AlignOpt = typer.Option("0", "--align", help="cosine between w_K = w_Q and mu, in [-1, 1]")
 NOpt = typer.Option(1000, "--n", help="tokens per context (simulation); p = round(c n)")
+DeviceOpt = device_option("where the Monte Carlo's ridge solves run (cuda: float64 on the GPU)")
 
 
 def _grid(c, snr, align):
@@ -55,7 +57,11 @@ def _simulate(c, gamma, f, snr, align, n, seeds, seed, device):
     from raflab.learners.attention import simulate
 
     gam, f = parse_range(gamma, "gamma"), _activation(f)
-    frames = [simulate(max(2, round(ci * n)), n, gam, f, si, ai, seeds, seed, device) for ci, si, ai in _grid(c, snr, align)]
+    from raflab.progress import track_rows
+
+    points = list(_grid(c, snr, align))
+    frames = [simulate(max(2, round(ci * n)), n, gam, f, si, ai, seeds, seed, device)
+              for ci, si, ai in track_rows(points, f"attention Monte Carlo (n={n}, {seeds} seeds)", unit="points")]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -97,4 +103,6 @@ def compare(c: str = COpt, gamma: str = GammaOpt, f: str = FOpt, snr: str = SnrO
         from raflab.plots import plot_attention_memorization
 
         plot_attention_memorization(th, mc, out=out)
-    _emit(df, fmt, "attention theory vs Monte Carlo")
+    _emit(df, fmt, "attention theory vs Monte Carlo",
+          main=[*keys, "f", "memorization_error_attention_theory", "memorization_error_attention_mc",
+                "memorization_error_ridge_theory", "memorization_error_ridge_mc"])

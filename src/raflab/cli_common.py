@@ -5,9 +5,12 @@ objects and the parsers of learner options. A module of its own so that the comm
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
 import warnings
 from enum import Enum
+from typing import Optional
 
 import typer
 from pydantic import ValidationError
@@ -28,12 +31,18 @@ def _fail(message: str) -> None:
 
 
 def user_errors(fn):
-    """Turn the errors a user can cause into one line and exit 2; print warnings as one line."""
+    """Turn the errors a user can cause into one line and exit 2; print warnings as one line.
+
+    A command that prints records (it has a ``--format`` option) also gets ``--columns``
+    (:data:`ColumnsOpt`): the columns of its table, read by :func:`_emit`."""
+    takes_columns = _prints_records(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from raflab.theory.fixed_point import ConvergenceWarning
 
+        if takes_columns:
+            _COLUMNS.set(kwargs.pop("columns", None))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             warnings.simplefilter("always", UserWarning)  # raflab's notices (e.g. an f it centred)
@@ -51,7 +60,28 @@ def user_errors(fn):
                         typer.echo(f"warning: {w.message}", err=True)
         return result
 
+    if takes_columns:
+        _add_columns_option(wrapper, fn)
     return wrapper
+
+
+#: the ``--columns`` of the running command (set by :func:`user_errors`, read by :func:`_emit`)
+_COLUMNS: contextvars.ContextVar = contextvars.ContextVar("raflab_columns", default=None)
+
+
+def _prints_records(fn) -> bool:
+    sig = inspect.signature(fn)
+    return "columns" not in sig.parameters and any(p.default is FormatOpt for p in sig.parameters.values())
+
+
+def _add_columns_option(wrapper, fn) -> None:
+    """Append ``columns: str = ColumnsOpt`` to the signature typer reads."""
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    params.append(inspect.Parameter("columns", inspect.Parameter.KEYWORD_ONLY, default=ColumnsOpt,
+                                    annotation=Optional[str]))
+    wrapper.__signature__ = sig.replace(parameters=params)
+    wrapper.__annotations__ = {**getattr(fn, "__annotations__", {}), "columns": Optional[str]}
 
 
 # Options shared by the RAF commands: one definition each, so every command reads the same way.
@@ -68,12 +98,41 @@ KernelOpt = typer.Option("arccos", "--kernel",
                          help="kernel: arccos | polynomial | rbf | linear | activation:NAME, parameters as "
                               "name:key=value,... e.g. polynomial:degree=3,coef0=1")
 FormatOpt = typer.Option(Format.table, "--format", help="output records as table | json | csv")
+ColumnsOpt = typer.Option(None, "--columns", show_default=False,
+                          help="table: all, or a comma list of record fields (default: the parameters that vary "
+                               "and the main results, fitted to the terminal's width)")
 DOpt = typer.Option(1000, "--d", help="input dimension of the simulation")
 SeedsOpt = typer.Option(5, "--seeds", help="independent data sets per point")
 SeedOpt = typer.Option(0, "--seed", min=0, help="base seed (>= 0)")
 FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
-DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed")
+DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed (--model rf)")
 OutOpt = typer.Option(None, "--out", help="write the figure here (png, pdf, svg)")
+
+
+def device_option(where: str):
+    """``--device`` of a command, with what it moves: ``auto | cpu | cuda: <where>``."""
+    return typer.Option("auto", "--device", help=f"auto | cpu | cuda: {where}")
+
+
+def _flags_without_type() -> None:
+    """typer's rich help prints a value type beside every flag (``--quiet <bool>``, ``--help <bool>``);
+    a flag takes no value, so print none."""
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # pragma: no cover - another typer layout: nothing to fix
+        return
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_raflab", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._raflab = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flags_without_type()
 
 
 def _grid(alpha: str, eps: str, lam: str):
@@ -283,10 +342,11 @@ def _describe(options: dict, loss: str | None = None) -> str:
     return f"{model}{extra}" + (f" {loss}" if loss else "")
 
 
-def _emit(df, fmt: Format, title: str) -> None:
+def _emit(df, fmt: Format, title: str, main: list[str] | None = None) -> None:
+    """Print records; ``main``: the fields the table shows first (json / csv: every field, unchanged)."""
     from raflab.output import write_records
 
-    write_records(df, fmt.value, title=title)
+    write_records(df, fmt.value, title=title, columns=_COLUMNS.get(), main=main)
 
 
 def _prior(options: dict, kappa=None):

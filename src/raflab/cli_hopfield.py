@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, device_option, user_errors
 from raflab.ranges import parse_range
 
 hopfield_app = typer.Typer(no_args_is_help=True,
@@ -72,7 +72,8 @@ def theory(alpha: str = AlphaOpt, fmt: Format = FormatOpt):
 def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/N > 0: a,b,c or start:stop:num"),
              n: int = NOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
              starts: int = typer.Option(0, "--starts", help="stored patterns recalled per network (0: all)"),
-             device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
+             device: str = device_option("where the recall dynamics run"), fmt: Format = FormatOpt,
+             out: str = OutOpt):
     """Final overlap after asynchronous recall from the stored patterns, theory beside; --out draws both."""
     from raflab.cli_common import check_out_path
     from raflab.learners.assoc import simulate_hopfield
@@ -83,7 +84,7 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
         raise ValueError(f"n must be >= 2 (got {n})")
     if starts < 0:
         raise ValueError(f"starts must be >= 0 (got {starts})")
-    df = simulate_hopfield(alphas, n=n, seeds=seeds, seed=seed, starts=starts or None, device=device)
+    df = simulate_hopfield(alphas, n=n, seeds=seeds, seed=seed, starts=starts or None, device=device, progress=True)
     if out is not None:
         from raflab.theory.hopfield import retrieval_overlap
 
@@ -165,7 +166,8 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
                starts: int = typer.Option(512, "--starts", help="starts of the softmax update per data set"),
                seeds: int = typer.Option(1, "--seeds", help="data sets per K (counts are averaged)"),
                similarity: str = typer.Option("distance", "--similarity", help="distance (diffusion denoiser) | dot (attention)"),
-               seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
+               seed: int = SeedOpt, device: str = device_option("where the softmax updates run"),
+               fmt: Format = FormatOpt, out: str = OutOpt):
     """Attractors of the dense AM by kind (stored / spurious / mean) against K."""
     from raflab.cli_common import check_out_path
     from raflab.learners.assoc import KINDS, attractor_counts, require_attractor_memory
@@ -184,7 +186,9 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
         raise ValueError(f"unknown similarity {similarity!r}; choose distance or dot")
     require_attractor_memory(max(Ks), DIMENSION.get(data, 3072), starts)
     rows = []
-    for k in Ks:
+    from raflab.progress import track_rows
+
+    for k in track_rows(Ks, f"attractors ({data}, {starts} starts x {seeds} data set(s) per K)", unit="K"):
         per_seed = []
         for s in range(seeds):
             points, _ = training_points(data, k, seed + s, data_dir)

@@ -45,7 +45,7 @@ def realdata(data: str = typer.Option("digits", "--data", help="digits | mnist |
     df = realdata_experiment(data, rule_classes, fact_classes, parse_range(alpha, "alpha"), parse_range(eps, "eps"),
                              parse_range(lam, "lam"), kernel=kernels, loss=loss, seeds=seeds, seed=seed,
                              data_dir=data_dir, fact_count=fact_count, test_fraction=test_fraction,
-                             max_test=max_test)
+                             max_test=max_test, progress=True)
     title = f"rules and facts on {data}: rule {rule}, facts {facts}, {loss} loss"
     _emit(df, format, title)
     if out is not None:

@@ -13,7 +13,7 @@ import json
 
 import typer
 
-from raflab.cli_common import DeviceOpt, Format, FormatOpt, OutOpt, SeedOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, OutOpt, SeedOpt, _emit, device_option, user_errors
 
 schema_app = typer.Typer(no_args_is_help=True,
                          help="schema linking: rote supervised fine-tuning vs GRPO on synthetic databases")
@@ -97,7 +97,7 @@ def train(method: str = typer.Option("sft,sft+grpo", "--method",
           group_size: int = typer.Option(None, "--group-size", help="GRPO completions per question (>= 2)"),
           beta: float = typer.Option(None, "--beta", help="KL penalty to the reference policy"),
           train_dbs: int = NTrainOpt, test_dbs: int = NTestOpt, questions: int = QuestionsOpt,
-          synonym_prob: float = SynonymOpt, device: str = DeviceOpt,
+          synonym_prob: float = SynonymOpt, device: str = device_option("where the policy trains and decodes"),
           save: str = typer.Option(None, "--save", help="save the last seed's policy of the last method here"),
           load: str = typer.Option(None, "--load", help="checkpoint to evaluate (--method eval)"),
           out: str = OutOpt, fmt: Format = FormatOpt):
@@ -148,6 +148,6 @@ def _eval(path: str, device: str, fmt: Format) -> None:
 @schema_app.command("eval")
 @user_errors
 def eval_(checkpoint: str = typer.Argument(..., help="a policy saved by `raflab schema train --save`"),
-          device: str = DeviceOpt, fmt: Format = FormatOpt):
+          device: str = device_option("where the policy decodes"), fmt: Format = FormatOpt):
     """Evaluate a saved policy on every split (same as ``train --method eval --load CHECKPOINT``)."""
     _eval(checkpoint, device, fmt)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import typer
 
-from raflab.cli_common import (ActivationOpt, DeviceOpt, Format, FormatOpt, KappaOpt, KernelOpt, ModelOpt, OutOpt,
-                        SeedOpt, _emit, _model_options, _prior, user_errors)
+from raflab.cli_common import (ActivationOpt, Format, FormatOpt, KappaOpt, KernelOpt, ModelOpt, OutOpt,
+                        SeedOpt, _emit, _model_options, _prior, device_option, user_errors)
 from raflab.ranges import parse_range
 
 sdpi_app = typer.Typer(no_args_is_help=True, help="memorization lower bounds (strong data-processing inequalities)")
@@ -81,7 +81,8 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
             noise: float = typer.Option(0.5, "--noise", help="output noise sd relative to the weights' RMS coordinate"),
             quantum: float = typer.Option(0.25, "--quantum", help="grid step of the quantized mean (relative)"),
             lam: float = typer.Option(1.0, "--lam", help="ridge penalty / inverse logistic C"),
-            seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
+            seed: int = SeedOpt, device: str = device_option("where the mlp learner trains (the others run on the cpu)"),
+            fmt: Format = FormatOpt, out: str = OutOpt):
     """Measured I(A(X_1..n); X_1..n | theta) and error of each learner, beside the lower bound at that error."""
     from raflab.cli_common import check_out_path
     from raflab.learners.mechanisms import check_learner, memorization_table
@@ -94,7 +95,7 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
     noise_params = _noise(instance, d, sigma2, None)
     sizes = _sizes(n)
     df = memorization_table(learners, d, sizes, noise_params["sigma2"], reps=reps, thetas=thetas, noise=noise,
-                            quantum=quantum, lam=lam, seed=seed, device=device)
+                            quantum=quantum, lam=lam, seed=seed, device=device, progress=True)
     if out is not None:
         from raflab.plots import plot_sdpi_tradeoff
         from raflab.theory.sdpi import sdpi_bound

@@ -66,7 +66,7 @@ def teach(task: str = typer.Option("vocabulary,grammar", "--task",
         tasks, levels, episodes=episodes, seeds=seeds, seed=seed, feedback_accuracy=feedback_accuracy,
         choice=choice, n_taught=taught, n_candidates=candidates,
         robot=RobotParams(learning_rate=learning_rate, epsilon=epsilon),
-        learning=TeacherLearning(exposure_gain, correction_gain, rule_correction_gain))
+        learning=TeacherLearning(exposure_gain, correction_gain, rule_correction_gain), progress=True)
     settings = (f"feedback accuracy {feedback_accuracy:g}, {choice} items, {taught} taught nouns, "
                 f"{episodes} episodes, {seeds} seeds")
     if out is not None or out_gain is not None:

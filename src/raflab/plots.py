@@ -50,8 +50,10 @@ def _series_label(keys: tuple, names: list[str]) -> str:
 
 
 def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None = None,
-                    out: str | Path | None = None, x: str = "alpha", title: str | None = None):
+                    out: str | Path | None = None, x: str = "alpha", title: str | None = None,
+                    errors: list[str] | None = None):
     """The three RAF errors against ``x``: theory as lines, simulation as points with error bars.
+    ``errors``: the panels to draw (default all three; the Bayes-optimal learner has only gen_error).
 
     One colour per (eps, lam) series (only the varying ones are named in the legend).
     Returns the matplotlib Figure; writes it to ``out`` when given.
@@ -63,8 +65,11 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
         or [k for k in ("eps", "lam") if k != x][:1]
     groups = sorted(set().union(*(set(map(tuple, f[series_keys].drop_duplicates().values)) for f in frames)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharex=True)
-    for ax, err in zip(axes, ERROR_LABELS):
+    errors = list(ERROR_LABELS) if errors is None else [e for e in ERROR_LABELS if e in errors]
+    fig, axes = plt.subplots(1, len(errors), figsize=(4 * len(errors) + (1 if len(errors) == 1 else 0), 3.4),
+                             sharex=True, squeeze=False)
+    axes = axes[0]
+    for ax, err in zip(axes, errors):
         for i, g in enumerate(groups):
             c = colors[i % len(colors)]
             label = _series_label(g, series_keys)
@@ -105,17 +110,22 @@ def plot_phase_diagram(phase: pd.DataFrame, x: str = "alpha", y: str = "eps", ch
              for k in ("rule_learned", "facts_memorized", "rule_and_facts")}
     conv = phase.pivot_table(index=y, columns=x, values="converged", aggfunc="first").astype(bool)
     X, Y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
-    fig, ax = plt.subplots(figsize=(5.6, 4.2))
-    mesh = ax.pcolormesh(X, Y, np.where(conv, grid.to_numpy(), np.nan), shading="nearest", cmap="viridis")
+    from matplotlib.patches import Patch
+
+    fig, ax = plt.subplots(figsize=(5.6, 5.0))
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.75")  # grey: no converged fixed point (not white)
+    mesh = ax.pcolormesh(X, Y, np.where(conv, grid.to_numpy(), np.nan), shading="nearest", cmap=cmap)
     fig.colorbar(mesh, ax=ax, label="generalization error (theory)")
     both = flags["rule_and_facts"].to_numpy()
     ax.contourf(X, Y, both, levels=[0.5, 1.5], colors="none", hatches=["//"])
     ax.contour(X, Y, both, levels=[0.5], colors="white", linewidths=2.0)
     ax.contour(X, Y, flags["rule_learned"].to_numpy(), levels=[0.5], colors="tab:orange", linestyles="-")
     ax.contour(X, Y, flags["facts_memorized"].to_numpy(), levels=[0.5], colors="tab:red", linestyles="--")
-    handles = [plt.Line2D([], [], color="white", lw=2, label="rule learned AND facts memorized (hatched)"),
+    handles = [Patch(facecolor="none", edgecolor="black", hatch="//", label="rule learned AND facts memorized"),
                plt.Line2D([], [], color="tab:orange", label="rule-learned boundary"),
                plt.Line2D([], [], color="tab:red", ls="--", label="facts-memorized boundary")]
+    if not conv.to_numpy().all():
+        handles.append(Patch(facecolor="0.75", label="no converged fixed point"))
     if capacity is not None and len(capacity):
         c = capacity.sort_values(y)
         ax.plot(c[x], c[y], color="black", ls=":", lw=1.5)
@@ -131,7 +141,9 @@ def plot_phase_diagram(phase: pd.DataFrame, x: str = "alpha", y: str = "eps", ch
     ax.set_xlim(X.min(), X.max())
     ax.set_ylim(Y.min(), Y.max())
     ax.grid(False)
-    ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.8, frameon=True)
+    # below the axes: inside, it covered the facts boundary and the capacity line
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+              frameon=False)
     if title:
         ax.set_title(title)
     return _finish(fig, out)
@@ -147,9 +159,18 @@ def plot_pareto_front(fronts: pd.DataFrame, optimum: pd.DataFrame | None = None,
     apply_style()
     fig, ax = plt.subplots(figsize=(5.4, 4.0))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (value, part) in enumerate(fronts.groupby(series, sort=True)):
-        c = colors[i % len(colors)]
+    import numpy as np
+
+    drawn, skipped = 0, []
+    for value, part in fronts.groupby(series, sort=True):
         part = part.sort_values("lam")
+        drawable = np.isfinite(part["gen_error"].to_numpy(float)) & np.isfinite(
+            part["fact_memorization_error"].to_numpy(float))
+        if not drawable.any():  # eps = 0: no facts, no memorization error, no curve (and no legend entry)
+            skipped.append(value)
+            continue
+        c = colors[drawn % len(colors)]
+        drawn += 1
         ax.plot(part["gen_error"], part["fact_memorization_error"], color=c, alpha=0.3)
         front = part[part["pareto"]]
         ax.plot(front["gen_error"], front["fact_memorization_error"], color=c, lw=2.2,
@@ -163,7 +184,9 @@ def plot_pareto_front(fronts: pd.DataFrame, optimum: pd.DataFrame | None = None,
     fig.colorbar(pts, ax=ax, label="λ")
     ax.set_xlabel(ERROR_LABELS["gen_error"])
     ax.set_ylabel(ERROR_LABELS["fact_memorization_error"])
-    ax.legend(fontsize=8, title="★ = λ minimizing gen. error", title_fontsize=7)
+    name = "ε" if series == "eps" else series
+    note = "".join(f"\n{name}={v:g}: no facts, no curve" for v in skipped)
+    ax.legend(fontsize=8, title="★ = λ minimizing gen. error" + note, title_fontsize=7)
     if title:
         ax.set_title(title)
     return _finish(fig, out)
@@ -182,19 +205,25 @@ def plot_attention_memorization(theory, mc=None, out=None):
     fig, ax = plt.subplots(figsize=(6, 4))
     gamma0 = theory["gamma"].iloc[0]
     th = theory[theory["gamma"] == gamma0]
+    ridge_drawn = set()  # ridge does not depend on align: one ridge line per ρ
     for i, ((snr, align), g) in enumerate(th.groupby(["snr", "align"])):
         g = g.sort_values("c")
         color = f"C{i}"
         ax.plot(g["c"], g["memorization_error_attention"], "-", color=color, label=f"attention ρ={snr:g}, align={align:g}")
-        ax.plot(g["c"], g["memorization_error_ridge"], "--", color=color, label=f"ridge ρ={snr:g}")
+        if snr not in ridge_drawn:
+            ax.plot(g["c"], g["memorization_error_ridge"], "--", color=color, label=f"ridge ρ={snr:g}")
         if mc is not None:
             m = mc[(mc["gamma"] == gamma0) & (mc["snr"] == snr) & (mc["align"] == align)]
             ax.errorbar(m["c"], m["memorization_error_attention"], 2 * m["memorization_error_attention_stderr"], fmt="o", color=color, ms=4)
-            ax.errorbar(m["c"], m["memorization_error_ridge"], 2 * m["memorization_error_ridge_stderr"], fmt="s", color=color, mfc="none", ms=4)
+            if snr not in ridge_drawn:
+                ax.errorbar(m["c"], m["memorization_error_ridge"], 2 * m["memorization_error_ridge_stderr"], fmt="s",
+                            color=color, mfc="none", ms=4)
+        ridge_drawn.add(snr)
     ax.set_xlabel("c = p / n")
     ax.set_ylabel("memorization error E")
     ax.set_title(f"f={th['f'].iloc[0]}, γ={gamma0:g}")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, title="lines: theory; points: Monte Carlo ± 2 s.e.\n(● attention, □ ridge)",
+              title_fontsize=7)
     return _finish(fig, out)
 
 
@@ -211,7 +240,7 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
     ncols = 2 if curve is not None else 1
     names = [x for f in (measured, traced) if f is not None for x in f["learner"]]
     color = {name: f"C{i}" for i, name in enumerate(dict.fromkeys(names))}  # one colour per learner
-    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 4), squeeze=False)
+    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 6.2 if measured is not None else 4), squeeze=False)
     ax = axes[0, 0]
     b = bound.sort_values("n")
     ax.plot(b["n"], b["lower_bound_bits"], "k-", lw=2, label=f"SDPI lower bound (error {b['error'].iloc[0]:.3g})")
@@ -229,7 +258,11 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
     ax.set_xlabel("training-set size n")
     ax.set_ylabel("excess memorization I(A; X_1..n | θ) [bits]")
     ax.set_title(title or f"{b['instance'].iloc[0]} clustering, d={b['d'].iloc[0]}")
-    ax.legend(fontsize=7)
+    if measured is not None:  # many entries: below the axes, where they cover no curve
+        ax.plot([], [], ":", color="0.3", label="dotted: each learner's bound at its error")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
+    else:
+        ax.legend(fontsize=7)
     if curve is not None:
         ax = axes[0, 1]
         c = curve.sort_values("error")

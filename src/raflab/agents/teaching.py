@@ -508,7 +508,8 @@ def run_curves(run: TeachingRun) -> pd.DataFrame:
 def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, episodes: int = 400,
                         seeds: int = 20, seed: int = 0, feedback_accuracy: float = 0.9, choice: str = "adaptive",
                         n_taught: int = 40, n_candidates: int = 4, robot: RobotParams | None = None,
-                        learning: TeacherLearning | None = None, eval_every: int | None = None):
+                        learning: TeacherLearning | None = None, eval_every: int | None = None,
+                        progress: bool = False):
     """Both conditions for each task and knowledge level: (records, curves) DataFrames.
 
     records: task, condition, teacher_knowledge, robot_accuracy_taught/unseen (NaN for self-practice:
@@ -523,10 +524,12 @@ def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, 
                    choice=choice, n_taught=n_taught, n_candidates=n_candidates, robot=robot, learning=learning,
                    eval_every=eval_every)
     records, curves = [], []
-    for task in tasks:
-        for condition in CONDITIONS:
-            run = simulate_teaching(task, teacher_knowledge, condition, **options)
-            records.append(run_records(run))
-            if condition == "teaching":
-                curves.append(run_curves(run))
+    from raflab.progress import track_rows
+
+    for task, condition in track_rows([(t, c) for t in tasks for c in CONDITIONS], "teaching lessons",
+                                      enabled=progress, unit="runs"):
+        run = simulate_teaching(task, teacher_knowledge, condition, **options)
+        records.append(run_records(run))
+        if condition == "teaching":
+            curves.append(run_curves(run))
     return pd.concat(records, ignore_index=True), pd.concat(curves, ignore_index=True)

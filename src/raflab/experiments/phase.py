@@ -63,14 +63,17 @@ def phase_diagram(loss: str, grid: dict, *, model_options: dict | None = None, g
 
 def phase_spot_checks(loss: str, points: pd.DataFrame, *, model_options: dict | None = None, d: int = 200,
                       seeds: int = 2, seed: int = 0, gen_margin: float = 0.02, fact_threshold: float = 0.01,
-                      tol: float = 1e-10) -> pd.DataFrame:
+                      tol: float = 1e-10, progress: bool = False) -> pd.DataFrame:
     """Fits at the (alpha, eps, lam, kappa) rows of ``points``, classified as in the theory.
 
     The rule criterion compares the measured generalization error with the theory's eps = 0 value.
     """
     model_options = dict(model_options or {})
     rows = []
-    for _, p in points.iterrows():
+    from raflab.progress import track_rows
+
+    for _, p in track_rows(points.iterrows(), f"spot checks (d={d})", total=len(points), enabled=progress,
+                           unit="points"):
         opts = dict(model_options)
         if "kappa" in p:
             opts["kappa"] = p["kappa"]

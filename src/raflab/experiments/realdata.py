@@ -306,6 +306,7 @@ def realdata_experiment(
     test_fraction: float = 0.3,
     max_test: int | None = None,
     raw: bool = False,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Rules and facts on real images: errors of each learner over alpha x eps x lam.
 
@@ -363,7 +364,10 @@ def realdata_experiment(
     pools = load_pools(data, rule, facts, data_dir)
     head = {"data": data, "rule": _class_label(pools.rule), "facts": _class_label(pools.facts)}
     rows = []
-    for a, e, s in itertools.product(alpha, eps, range(seeds)):
+    from raflab.progress import track_rows
+
+    for a, e, s in track_rows(list(itertools.product(alpha, eps, range(seeds))), f"fitting on {data}",
+                              enabled=progress, unit="fits"):
         split = draw_split(pools, a, e, seed + s, fact_count=fact_count, test_fraction=test_fraction,
                            max_test=max_test)
         for k in kernels:

@@ -19,7 +19,7 @@ from raflab.theory.erm import erm_theory
 
 def optimal_lambda(loss: str, alpha, eps, *, model_options: dict | None = None, lam_min: float = 1e-4,
                    lam_max: float = 1e2, scan_points: int = 25, include_zero: bool = True,
-                   xtol: float = 1e-6, tol: float = 1e-10) -> pd.DataFrame:
+                   xtol: float = 1e-6, tol: float = 1e-10, progress: bool = False) -> pd.DataFrame:
     """The generalization-optimal lam at each (alpha, eps) and the errors there.
 
     Returns
@@ -46,7 +46,10 @@ def optimal_lambda(loss: str, alpha, eps, *, model_options: dict | None = None, 
     scan = scan[scan["converged"].astype(bool)]
     keys = [k for k in ("kappa", "eps", "alpha") if k in scan.columns]
     rows = []
-    for key, part in scan.groupby(keys, sort=True):
+    from raflab.progress import track_rows
+
+    for key, part in track_rows(list(scan.groupby(keys, sort=True)), "optimal lam", enabled=progress,
+                                unit="points"):
         best = part.loc[part["gen_error"].idxmin()]
         lam_best, record = float(best["lam"]), best.to_dict()
         opts = dict(model_options)

@@ -190,9 +190,9 @@ def simulate_erm(
     device = resolve_device(device) if model == "rf" else "cpu"
     jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
     if progress:
-        from rich.progress import track
+        from raflab.progress import track_rows
 
-        jobs = track(jobs, description=f"fitting {model} {loss} (d={d})", transient=True)
+        jobs = track_rows(jobs, f"fitting {model} {loss} (d={d})", unit="fits")
     extra = _model_columns(model, activation, kernel)
     rows = []
     for k, e, a, s in jobs:

@@ -231,7 +231,7 @@ def hopfield_overlap(n: int, alpha: float, rng: np.random.Generator, starts: int
 
 
 def simulate_hopfield(alphas, n: int = 1000, seeds: int = 5, seed: int = 0, starts: int | None = None,
-                      device: str = "auto") -> pd.DataFrame:
+                      device: str = "auto", progress: bool = False) -> pd.DataFrame:
     """Final overlap against load at N = n: mean and standard error over seeds, theory beside.
 
     Each seed is one network (``point_rng(seed + s, alpha, n)``) recalled from ``starts`` of its
@@ -257,7 +257,10 @@ def simulate_hopfield(alphas, n: int = 1000, seeds: int = 5, seed: int = 0, star
     device = resolve_device(device)
     theory = retrieval_overlap(alphas)
     rows = []
-    for k, alpha in enumerate(alphas):
+    from raflab.progress import track_rows
+
+    for k, alpha in track_rows(list(enumerate(alphas)), f"Hopfield recall (N={n}, {seeds} networks per load)",
+                               enabled=progress, unit="loads"):
         per_seed, flips = [], []
         for s in range(seeds):
             m, f = hopfield_overlap(n, float(alpha), point_rng(seed + s, alpha, n), starts, device)

@@ -213,9 +213,13 @@ def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int 
             "estimator": "discrete" if learner in ("mean", "sign-mean") else "gaussian"}
 
 
-def memorization_table(learners, d: int, n_values, sigma2: float, **kwargs) -> pd.DataFrame:
+def memorization_table(learners, d: int, n_values, sigma2: float, progress: bool = False, **kwargs) -> pd.DataFrame:
     """Records of :func:`measure_memorization` for each learner and n, with the lower bound at each
-    learner's measured error (``lower_bound_bits``) and at that error plus two standard errors."""
+    learner's measured error (``lower_bound_bits``) and at that error plus two standard errors.
+    ``progress``: a bar on a terminal's stderr, one step per (learner, n)."""
+    import itertools
+
+    from raflab.progress import track_rows
     from raflab.theory.sdpi import lower_bound_bits
 
     from raflab.memory_check import FLOAT64, require_memory
@@ -225,12 +229,12 @@ def memorization_table(learners, d: int, n_values, sigma2: float, **kwargs) -> p
     require_memory(FLOAT64 * (2 * reps * n_max * d + 2 * reps * d + 2 * d * d),
                    f"measuring memorization at d={d}, n={n_max} with {reps} repeated trainings")
     rows = []
-    for learner in learners:
-        for n in n_values:
-            rec = measure_memorization(learner, d, int(n), sigma2, **kwargs)
-            err = min(rec["error"], 0.5)
-            rec["lower_bound_bits"] = float(lower_bound_bits("gaussian", n, sigma2, err))
-            rec["lower_bound_bits_at_error_plus_2se"] = float(
-                lower_bound_bits("gaussian", n, sigma2, min(err + 2 * rec["error_se"], 0.5)))
-            rows.append(rec)
+    for learner, n in track_rows(list(itertools.product(learners, n_values)), f"measuring memorization (d={d})",
+                                 enabled=progress, unit="points"):
+        rec = measure_memorization(learner, d, int(n), sigma2, **kwargs)
+        err = min(rec["error"], 0.5)
+        rec["lower_bound_bits"] = float(lower_bound_bits("gaussian", n, sigma2, err))
+        rec["lower_bound_bits_at_error_plus_2se"] = float(
+            lower_bound_bits("gaussian", n, sigma2, min(err + 2 * rec["error_se"], 0.5)))
+        rows.append(rec)
     return pd.DataFrame(rows)
