@@ -86,7 +86,8 @@ def test_hinge_dual_solver_converges_on_every_copy_of_the_ill_conditioned_shifte
     must certify every copy (KKT <= 1e-9) and find the same margins. The former L-BFGS-B based
     solver failed 3 of these 60 copies with SciPy 1.17.1 (seeds 4, 50, 55: stopped at violation
     ~1.4-1.9) and 1 with SciPy 1.11.4 (seed 56); ours takes 19 iterations on each (measured)."""
-    from raflab.learners.erm import _box_qp, _signed
+    from raflab.learners.box_qp import box_qp as _box_qp
+    from raflab.learners.erm import _signed
 
     X, y, _ = data(120, 40)
     lam = 1.0
