@@ -49,6 +49,15 @@ def _series_label(keys: tuple, names: list[str]) -> str:
     return ", ".join(f"{ {'eps': 'ε', 'lam': 'λ', 'kappa': 'κ'}.get(n, n)}={v:g}" for n, v in zip(names, keys))
 
 
+def _rows_where(frame: pd.DataFrame, keys: list[str], values: tuple) -> pd.DataFrame:
+    """The rows of ``frame`` whose columns ``keys`` equal ``values``, compared one column at a time
+    (``frame[keys] == a_tuple`` is deprecated from pandas 3 on)."""
+    mask = pd.Series(True, index=frame.index)
+    for key, value in zip(keys, values):
+        mask &= frame[key] == value
+    return frame[mask]
+
+
 def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None = None,
                     out: str | Path | None = None, x: str = "alpha", title: str | None = None,
                     errors: list[str] | None = None):
@@ -74,11 +83,11 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
             c = colors[i % len(colors)]
             label = _series_label(g, series_keys)
             if theory is not None:
-                t = theory[(theory[series_keys] == g).all(axis=1)].sort_values(x)
+                t = _rows_where(theory, series_keys, g).sort_values(x)
                 ok = t["converged"].astype(bool)
                 ax.plot(t[x][ok], t[err][ok], color=c, label=f"theory {label}")
             if simulation is not None:
-                s = simulation[(simulation[series_keys] == g).all(axis=1)].sort_values(x)
+                s = _rows_where(simulation, series_keys, g).sort_values(x)
                 yerr = s.get(f"{err}_stderr")
                 ax.errorbar(s[x], s[err], yerr=None if yerr is None else yerr.fillna(0), fmt="o", ms=4,
                             color=c, capsize=2, label=f"d={int(s['d'].iloc[0])} {label}" if len(s) else None)

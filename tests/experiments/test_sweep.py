@@ -668,6 +668,27 @@ def test_the_figure_says_where_a_panel_has_nothing_to_show():
     assert texts == [[], [], ["no facts in these rows (eps = 0)"]]
 
 
+def test_each_series_of_the_figure_draws_its_own_rows_only():
+    import warnings
+
+    from raflab.plots import plot_raf_errors
+
+    theory = pd.DataFrame({"alpha": [1.0, 2.0, 1.0, 2.0, 1.0, 2.0], "eps": [0.0, 0.0, 0.2, 0.2, 0.2, 0.2],
+                           "lam": [0.1, 0.1, 0.1, 0.1, 1.0, 1.0], "converged": True,
+                           "gen_error": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "rule_train_error": 0.0,
+                           "fact_memorization_error": 0.0})
+    simulation = theory.assign(d=40, gen_error=theory["gen_error"] + 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas 3 warns on comparing columns with a tuple
+        fig = plot_raf_errors(theory, simulation)
+    ax = fig.axes[0]
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines if line.get_label().startswith("theory")}
+    assert lines == {"theory ε=0, λ=0.1": [1.0, 2.0], "theory ε=0.2, λ=0.1": [3.0, 4.0],
+                     "theory ε=0.2, λ=1": [5.0, 6.0]}
+    points = [list(c.lines[0].get_ydata()) for c in ax.containers]
+    assert points == [[1.5, 2.5], [3.5, 4.5], [5.5, 6.5]]
+
+
 def test_a_sidecar_left_behind_is_ignored_even_when_its_pid_is_reused(tmp_path):
     # a SIGKILL leaves the sidecar; its pid may belong to a new process (here: this one) that does
     # not hold the store
