@@ -188,15 +188,18 @@ def check_out_path(path, suffixes=FIGURE_SUFFIXES, option: str = "--out", parent
     """
     if path is None:
         return
+    import os
     from pathlib import Path
 
     text = str(path)
     p = Path(text).expanduser()
     if not text.strip():
         raise ValueError(f"{option} must be a file name (got an empty string)")
+    example = p / f"figure{suffixes[0]}" if suffixes else p / "out"
     if p.is_dir():
-        example = p / f"figure{suffixes[0]}" if suffixes else p / "out"
         raise ValueError(f"{option} {text} is a folder; give a file name, e.g. {example}")
+    if text.endswith(("/", os.sep)):  # a folder still to be made: the writer would fail after the work
+        raise ValueError(f"{option} {text} names a folder; give a file name, e.g. {example}")
     if suffixes and p.suffix.lower() not in suffixes:
         raise ValueError(f"{option} {text} must end in one of {', '.join(suffixes)} (the suffix sets the format)")
     if p.exists():

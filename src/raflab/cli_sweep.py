@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from raflab.cli_common import Format, FormatOpt, _emit, user_errors
+from raflab.cli_common import Format, FormatOpt, _emit, check_out_path, user_errors
 
 sweep_app = typer.Typer(no_args_is_help=True, help="sweeps from config files: run, status, export, plot")
 
@@ -24,43 +24,6 @@ def _config(path: str):
     from raflab.experiments.sweep_config import load_config
 
     return load_config(path)
-
-
-def _check_out_path(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
-    """``--out`` checked before any work: not a folder, a known file type, and a place this process
-    can write (its missing folders are created later, by the writer). Leaves nothing behind."""
-    import os
-    import tempfile
-
-    target = Path(path)
-    if str(path).endswith(os.sep) or target.is_dir():
-        raise ValueError(f"--out {path} is a folder; give a file name in it")
-    if suffixes is not None and target.suffix.lower() not in suffixes:
-        raise ValueError(f"--out {path}: expected a file ending in {' | '.join(suffixes)}")
-    if target.exists() and not target.is_file():
-        raise ValueError(f"--out {path} exists and is not a regular file")
-    folder = target.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        if not folder.is_dir():
-            raise NotADirectoryError(f"{folder} is not a folder")
-        if target.exists():
-            with open(target, "ab"):  # appending nothing: writable, unchanged
-                pass
-        else:
-            fd, probe = tempfile.mkstemp(dir=folder, prefix=".raflab-probe-")
-            os.close(fd)
-            os.unlink(probe)
-    except OSError as exc:
-        raise ValueError(f"cannot write --out {path}: {exc.strerror or exc}") from None
-    return target
-
-
-def _figure_suffixes() -> tuple[str, ...]:
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    return tuple(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes())
 
 
 def _store_path(store: str | None, config=None) -> str:
@@ -122,7 +85,7 @@ def export(config: str = typer.Argument(None, help="a sweep config; without one,
 
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"unknown export format {fmt!r}; choose parquet or csv")
-    _check_out_path(out)
+    check_out_path(out, suffixes=None)
     cfg = _config(config) if config is not None else None
     result_store = ResultStore(_store_path(store, cfg))
     if not result_store.path.exists():
@@ -140,7 +103,8 @@ def plot(config: str = ConfigArg, store: str = StoreOpt,
     from raflab.experiments.report import sweep_figures
     from raflab.experiments.store import ResultStore
 
-    target = _check_out_path(out, _figure_suffixes())
+    check_out_path(out)
+    target = Path(out).expanduser()
     cfg = _config(config)
     result_store = ResultStore(_store_path(store, cfg))
     if not result_store.path.exists():
@@ -163,7 +127,7 @@ def report(store: str = typer.Argument("results/raflab.duckdb", help="result sto
     """A static HTML report of the sweeps in a store: figures and tables, viewable offline."""
     from raflab.experiments.report import write_report
 
-    _check_out_path(out, (".html", ".htm"))
+    check_out_path(out, suffixes=(".html", ".htm"))
     if not Path(store).exists():
         raise ValueError(f"no result store at {store}")
     path = write_report(store, out, config_hash)

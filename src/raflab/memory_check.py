@@ -77,6 +77,11 @@ def available_memory() -> int | None:
     return max(0, min(values)) if values else None
 
 
+def check_skipped() -> bool:
+    """Whether the user turned the memory checks off (``RAFLAB_NO_MEMORY_CHECK`` set, not to 0)."""
+    return os.environ.get(ENV_VAR, "").strip() not in ("", "0")
+
+
 def format_bytes(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
         if abs(n) < 1000 or unit == "PB":
@@ -91,7 +96,7 @@ def require_memory(nbytes: float, what: str) -> None:
     ``what`` names the work and its sizes ("simulate at d=10000000, n=20000000"); the message says
     what it needs, what the machine has, and how to override (``RAFLAB_NO_MEMORY_CHECK=1``).
     """
-    if os.environ.get(ENV_VAR, "").strip() not in ("", "0"):
+    if check_skipped():
         return
     available = available_memory()
     if available is None or nbytes <= available:

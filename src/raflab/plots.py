@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 STYLE = {
@@ -49,6 +50,22 @@ def _series_label(keys: tuple, names: list[str]) -> str:
     return ", ".join(f"{ {'eps': 'ε', 'lam': 'λ', 'kappa': 'κ'}.get(n, n)}={v:g}" for n, v in zip(names, keys))
 
 
+def _floats(values, missing: float = np.nan) -> np.ndarray:
+    """A column (or index) as a float numpy array, a missing value (None, NaN, pd.NA) as ``missing``:
+    what matplotlib takes on every supported version (matplotlib 3.7 fails on an object-dtype Series,
+    e.g. a column holding None, in errorbar and fill_between)."""
+    return pd.Series(values, copy=False).to_numpy(dtype=float, na_value=missing)
+
+
+def _rows_where(frame: pd.DataFrame, keys: list[str], values: tuple) -> pd.DataFrame:
+    """The rows of ``frame`` whose columns ``keys`` equal ``values``, compared one column at a time
+    (``frame[keys] == a_tuple`` is deprecated from pandas 3 on)."""
+    mask = pd.Series(True, index=frame.index)
+    for key, value in zip(keys, values):
+        mask &= frame[key] == value
+    return frame[mask]
+
+
 def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None = None,
                     out: str | Path | None = None, x: str = "alpha", title: str | None = None,
                     errors: list[str] | None = None):
@@ -74,13 +91,14 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
             c = colors[i % len(colors)]
             label = _series_label(g, series_keys)
             if theory is not None:
-                t = theory[(theory[series_keys] == g).all(axis=1)].sort_values(x)
+                t = _rows_where(theory, series_keys, g).sort_values(x)
                 ok = t["converged"].astype(bool)
                 ax.plot(t[x][ok], t[err][ok], color=c, label=f"theory {label}")
             if simulation is not None:
-                s = simulation[(simulation[series_keys] == g).all(axis=1)].sort_values(x)
+                s = _rows_where(simulation, series_keys, g).sort_values(x)
                 yerr = s.get(f"{err}_stderr")
-                ax.errorbar(s[x], s[err], yerr=None if yerr is None else yerr.fillna(0), fmt="o", ms=4,
+                ax.errorbar(_floats(s[x]), _floats(s[err]), yerr=None if yerr is None else _floats(yerr, missing=0),
+                            fmt="o", ms=4,
                             color=c, capsize=2, label=f"d={int(s['d'].iloc[0])} {label}" if len(s) else None)
         ax.set_title(ERROR_LABELS[err])
         ax.set_xlabel("α = n/d" if x == "alpha" else x)
@@ -214,9 +232,11 @@ def plot_attention_memorization(theory, mc=None, out=None):
             ax.plot(g["c"], g["memorization_error_ridge"], "--", color=color, label=f"ridge ρ={snr:g}")
         if mc is not None:
             m = mc[(mc["gamma"] == gamma0) & (mc["snr"] == snr) & (mc["align"] == align)]
-            ax.errorbar(m["c"], m["memorization_error_attention"], 2 * m["memorization_error_attention_stderr"], fmt="o", color=color, ms=4)
+            ax.errorbar(_floats(m["c"]), _floats(m["memorization_error_attention"]),
+                        2 * _floats(m["memorization_error_attention_stderr"]), fmt="o", color=color, ms=4)
             if snr not in ridge_drawn:
-                ax.errorbar(m["c"], m["memorization_error_ridge"], 2 * m["memorization_error_ridge_stderr"], fmt="s",
+                ax.errorbar(_floats(m["c"]), _floats(m["memorization_error_ridge"]),
+                            2 * _floats(m["memorization_error_ridge_stderr"]), fmt="s",
                             color=color, mfc="none", ms=4)
         ridge_drawn.add(snr)
     ax.set_xlabel("c = p / n")
@@ -250,7 +270,8 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
     if measured is not None:
         for learner, g in measured.groupby("learner", sort=False):
             g = g.sort_values("n")
-            ax.errorbar(g["n"], g["memorization_bits"], 2 * g["memorization_se"], fmt="o-", ms=4, color=color[learner],
+            ax.errorbar(_floats(g["n"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_se"]), fmt="o-",
+                        ms=4, color=color[learner],
                         label=f"{learner} (measured, error {g['error'].min():.2f}-{g['error'].max():.2f})")
             ax.plot(g["n"], g["lower_bound_bits"], ":", color=color[learner])
     ax.set_xscale("log")
@@ -272,8 +293,8 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
         if traced is not None:
             for learner, g in traced.groupby("learner", sort=False):
                 g = g.sort_values("error")
-                ax.errorbar(1 - g["error"], g["memorization_bits"], 2 * g["memorization_se"],
-                            xerr=2 * g["error_se"], fmt="o-", ms=4, color=color[learner], label=learner)
+                ax.errorbar(1 - _floats(g["error"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_se"]),
+                            xerr=2 * _floats(g["error_se"]), fmt="o-", ms=4, color=color[learner], label=learner)
         ax.set_yscale("log")
         ax.set_xlabel("accuracy on fresh data")
         ax.set_ylabel("excess memorization [bits]")
@@ -356,7 +377,8 @@ def plot_realdata(records: pd.DataFrame, out: str | Path | None = None, title: s
                                                              if not isinstance(v, str) else v
                                                              for n, v in zip(series[1:], key[1:])])
             yerr = part.get(f"{err}_stderr")
-            ax.errorbar(part["lam"], part[err], yerr=None if yerr is None else yerr.fillna(0), marker="o", ms=3,
+            ax.errorbar(_floats(part["lam"]), _floats(part[err]),
+                        yerr=None if yerr is None else _floats(yerr, missing=0), marker="o", ms=3,
                         capsize=2, color=colors[i % len(colors)], ls="-" if key[0] != "linear" else "--",
                         label=label)
         ax.set_xscale("log")
@@ -459,10 +481,11 @@ def plot_hopfield_overlap(theory: pd.DataFrame, simulation: pd.DataFrame | None 
         for i, (N, g) in enumerate(simulation.groupby("n")):
             g = g.sort_values("alpha")
             style = dict(fmt="os^D"[i % 4], ms=4, color=f"C{i}", capsize=2)
-            ax.errorbar(g["alpha"], g["overlap"], 2 * g["overlap_stderr"], **style,
+            ax.errorbar(_floats(g["alpha"]), _floats(g["overlap"]), 2 * _floats(g["overlap_stderr"]), **style,
                         label=f"simulation N={N} ({int(g['seeds'].iloc[0])} networks, ±2 s.e.)")
             below = g[(g["overlap"] < 1) & (g["alpha"] <= (alpha_c or np.inf))]
-            az.errorbar(below["alpha"], (1 - below["overlap"]) / 2, below["overlap_stderr"], **style,
+            az.errorbar(_floats(below["alpha"]), (1 - _floats(below["overlap"])) / 2, _floats(below["overlap_stderr"]),
+                        **style,
                         label=f"N={N}")
     ax.set_xlabel("load α = P / N")
     ax.set_ylabel("final overlap m")
@@ -517,7 +540,8 @@ def _grid_ticks(ax, values):
 def _errorbars(ax, frame, x, y, label, **kw):
     frame = frame.sort_values(x)
     se = frame.get(f"{y}_se")
-    ax.errorbar(frame[x], frame[y], yerr=None if se is None else se.fillna(0), marker="o", ms=4, capsize=2,
+    ax.errorbar(_floats(frame[x]), _floats(frame[y]), yerr=None if se is None else _floats(se, missing=0), marker="o",
+                ms=4, capsize=2,
                 label=label, **kw)
 
 
@@ -639,9 +663,10 @@ def plot_teaching_curves(curves: pd.DataFrame, out=None, title: str | None = Non
             color = cmap(0.1 + 0.8 * i / max(1, len(levels) - 1))
             for col, style, label in (("robot_accuracy_taught", "-", f"taught, knowledge {k:g}"),
                                       ("robot_accuracy_unseen", "--", f"unseen, knowledge {k:g}")):
-                ax.plot(g["episode"], g[col], style, color=color, label=label)
-                se = g[f"{col}_stderr"].fillna(0)
-                ax.fill_between(g["episode"], g[col] - se, g[col] + se, color=color, alpha=0.15, lw=0)
+                episode, y = _floats(g["episode"]), _floats(g[col])  # a column of None (no robot): NaN
+                se = _floats(g[f"{col}_stderr"], missing=0)
+                ax.plot(episode, y, style, color=color, label=label)
+                ax.fill_between(episode, y - se, y + se, color=color, alpha=0.15, lw=0)
         ax.axhline(part["chance"].iloc[0], ls=":", color="0.4", lw=1, label="chance")
         ax.set_title(task)
         ax.set_xlabel("feedback events")
@@ -670,10 +695,11 @@ def plot_teaching_gain(records: pd.DataFrame, out=None, title: str | None = None
         x = np.arange(len(levels))
         for offset, cond in ((-0.2, "teaching"), (0.2, "self_practice")):
             g = part[part["condition"] == cond].set_index("teacher_knowledge").reindex(levels)
-            ax.bar(x + offset, g["teacher_retention_gain"], 0.38, yerr=g["teacher_retention_gain_stderr"].fillna(0),
+            gain = _floats(g["teacher_retention_gain"])
+            ax.bar(x + offset, gain, 0.38, yerr=_floats(g["teacher_retention_gain_stderr"], missing=0),
                    color=colors[cond], capsize=2, label=cond.replace("_", "-"))
             if cond == "teaching":
-                ax.bar(x + offset, g["teaching_gain"], 0.38, bottom=g["teacher_retention_gain"] - g["teaching_gain"],
+                ax.bar(x + offset, _floats(g["teaching_gain"]), 0.38, bottom=gain - _floats(g["teaching_gain"]),
                        fill=False, hatch="///", edgecolor="white", lw=0)
         ax.set_xticks(x, [f"{k:g}" for k in levels])
         ax.set_xlabel("teacher prior knowledge")
@@ -847,7 +873,8 @@ def plot_cross_modal(records: pd.DataFrame, out=None, title: str | None = None):
         for direction, marker in (("text->image", "o-"), ("image->text", "s--")):
             g = final[(final["bridge_fraction"] == b) & (final["direction"] == direction)]
             g = g.groupby("n_params")["transfer_gap"].agg(["mean", "std", "count"])
-            ax.errorbar(g.index, g["mean"], yerr=(g["std"] / np.sqrt(g["count"])).fillna(0), fmt=marker, ms=4,
+            ax.errorbar(_floats(g.index), _floats(g["mean"]), yerr=_floats(g["std"] / np.sqrt(g["count"]), missing=0),
+                        fmt=marker, ms=4,
                         capsize=2, color=colors[i % len(colors)], label=f"{direction}, bridge {b:g}")
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -902,7 +929,8 @@ def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | No
             label = names.get(model, model)
             if kind == "haar":
                 g = part.groupby("state_size")["heldout_error"].agg(["mean", "std", "count"])
-                ax.errorbar(g.index, g["mean"], yerr=(g["std"] / np.sqrt(g["count"])).fillna(0), marker="o", ms=4,
+                ax.errorbar(_floats(g.index), _floats(g["mean"]),
+                            yerr=_floats(g["std"] / np.sqrt(g["count"]), missing=0), marker="o", ms=4,
                             capsize=2, label=label)
             elif kind == "impulse":
                 ax.plot(part["lag"], part["retention"], label=label)

@@ -68,3 +68,25 @@ def test_trained_network_memorizes_K2_and_generalizes_K1000():
     small, large = _ring_fractions(2, 2000, 128, samples=1000), _ring_fractions(1000, 2000, 128, samples=1000)
     assert small["memorized_fraction"] >= 0.95
     assert large["generalized_fraction"] >= 0.75 and large["memorized_fraction"] <= 0.1
+
+
+def test_training_progress_is_the_shared_bar_drawn_only_on_a_terminal(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    train, _ = training_points("ring", 4)
+    cfg = TrainConfig(steps=60, width=16)
+    train_score_model(train, cfg, quiet=False, checkpoint=tmp_path / "p.pt", stop_at=10)
+    assert capsys.readouterr().err == ""  # asked for, but stderr is not a terminal: nothing drawn
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _, record = train_score_model(train, cfg, quiet=False, checkpoint=tmp_path / "p.pt")  # resumed at 10
+    assert record["steps"] == 60
+    drawn = terminal.getvalue()
+    assert "train K=4" in drawn and "60/60" in drawn
+    assert f"loss {record['loss']:.4f}" in drawn  # the status: the mean loss of the last 100 steps

@@ -514,8 +514,9 @@ def test_grid_size_is_counted_without_expanding_and_matches_the_expansion():
 
 
 def test_a_grid_too_large_for_memory_is_refused_up_front_unless_allowed(tmp_path, monkeypatch):
-    import raflab.experiments.sweep_config as sweep_config
+    import raflab.memory_check as memory_check
 
+    monkeypatch.delenv(memory_check.ENV_VAR, raising=False)
     # 1e5 x 1e5 points: 10 TB to plan, more than any machine has; refused before a value is expanded
     path = tmp_path / "huge.yaml"
     path.write_text('name: huge\ntask: theory\ngrid:\n  alpha: "0.5:5:100000"\n  eps: "0:1:100000"\n')
@@ -528,13 +529,22 @@ def test_a_grid_too_large_for_memory_is_refused_up_front_unless_allowed(tmp_path
     assert list(tmp_path.iterdir()) == [path]
 
     # the limit is what the machine has: 200,000 rows (0.2 GB) on a machine with 0.3 GB available
-    monkeypatch.setattr(sweep_config, "available_memory", lambda: 300_000_000)
+    monkeypatch.setattr(memory_check, "available_memory", lambda: 300_000_000)
     data = {"name": "big", "task": "theory", "grid": {"alpha": "0.5:5:2000", "eps": "0:1:100"}}
     with pytest.raises(ValueError, match=r"200,000 rows .* needs about 0\.2 GB of memory and this machine "
                                          r"has 0\.3 GB available"):
         config_from_dict(data)
     allowed = config_from_dict({**data, "allow_large_grid": True})  # knowingly: the same sweep, the same hash
-    monkeypatch.setattr(sweep_config, "available_memory", lambda: 10**12)
+    # the override every memory check honours: the same grid is planned
+    monkeypatch.setenv(memory_check.ENV_VAR, "1")
+    assert config_from_dict(data).config_hash == allowed.config_hash
+    monkeypatch.setenv(memory_check.ENV_VAR, "0")  # 0 is not an override
+    with pytest.raises(ValueError, match="200,000 rows"):
+        config_from_dict(data)
+    # memory that cannot be read is no reason to refuse
+    monkeypatch.setattr(memory_check, "available_memory", lambda: None)
+    assert config_from_dict(data).config_hash == allowed.config_hash
+    monkeypatch.setattr(memory_check, "available_memory", lambda: 10**12)
     assert allowed.config_hash == config_from_dict(data).config_hash
 
 
@@ -590,7 +600,7 @@ def small_store(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["plot", "export", "report"])
-@pytest.mark.parametrize("out", ["/proc/x.{ext}", "FOLDER", "FOLDER/", "FILE/x.{ext}"])
+@pytest.mark.parametrize("out", ["/proc/x.{ext}", "FOLDER", "FOLDER/", "FOLDER/new/", "FILE/x.{ext}"])
 def test_an_unusable_out_path_is_one_line_before_any_work(small_store, tmp_path, command, out):
     config_path, store = small_store
     (tmp_path / "folder").mkdir()
@@ -623,7 +633,7 @@ def test_sweep_plot_writes_the_format_asked_and_names_every_file(small_store, tm
     bad = CliRunner().invoke(app, ["sweep", "plot", str(config_path), "--store", str(store),
                                    "--out", str(tmp_path / "fig.xyz")])
     assert bad.exit_code == 2
-    assert bad.stderr.startswith(f"error: --out {tmp_path / 'fig.xyz'}: expected a file ending in")
+    assert bad.stderr.startswith(f"error: --out {tmp_path / 'fig.xyz'} must end in one of .png, .pdf")
 
 
 def test_plot_and_report_of_a_sweep_without_facts(tmp_path):
@@ -656,6 +666,27 @@ def test_the_figure_says_where_a_panel_has_nothing_to_show():
     _mark_empty_panels(fig, theory, None)
     texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
     assert texts == [[], [], ["no facts in these rows (eps = 0)"]]
+
+
+def test_each_series_of_the_figure_draws_its_own_rows_only():
+    import warnings
+
+    from raflab.plots import plot_raf_errors
+
+    theory = pd.DataFrame({"alpha": [1.0, 2.0, 1.0, 2.0, 1.0, 2.0], "eps": [0.0, 0.0, 0.2, 0.2, 0.2, 0.2],
+                           "lam": [0.1, 0.1, 0.1, 0.1, 1.0, 1.0], "converged": True,
+                           "gen_error": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "rule_train_error": 0.0,
+                           "fact_memorization_error": 0.0})
+    simulation = theory.assign(d=40, gen_error=theory["gen_error"] + 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas 3 warns on comparing columns with a tuple
+        fig = plot_raf_errors(theory, simulation)
+    ax = fig.axes[0]
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines if line.get_label().startswith("theory")}
+    assert lines == {"theory ε=0, λ=0.1": [1.0, 2.0], "theory ε=0.2, λ=0.1": [3.0, 4.0],
+                     "theory ε=0.2, λ=1": [5.0, 6.0]}
+    points = [list(c.lines[0].get_ydata()) for c in ax.containers]
+    assert points == [[1.5, 2.5], [3.5, 4.5], [5.5, 6.5]]
 
 
 def test_a_sidecar_left_behind_is_ignored_even_when_its_pid_is_reused(tmp_path):

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from raflab import memory_check
 from raflab.config import check_raf_params, describe_validation_error
 from raflab.ranges import parse_range
 
@@ -69,13 +70,6 @@ def _raw_count(value) -> int:
             return int(num) if num == num and num >= 1 and num != float("inf") else 1
         return value.count(",") + 1
     return 1
-
-
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (psutil's estimate)."""
-    import psutil
-
-    return int(psutil.virtual_memory().available)
 
 
 def grid_size(data: dict) -> dict:
@@ -114,14 +108,16 @@ def check_grid_size(data: dict) -> None:
     need = rows * PLAN_BYTES_PER_ROW
     if need <= 1e8:  # ~100,000 rows: always planned, without asking the system
         return
-    have = available_memory()
-    if need <= PLAN_MEMORY_SHARE * have or data.get("allow_large_grid") is True:
+    if data.get("allow_large_grid") is True or memory_check.check_skipped():
+        return
+    have = memory_check.available_memory()
+    if have is None or need <= PLAN_MEMORY_SHARE * have:  # None: nothing to read the memory from
         return
     raise ValueError(
         f"the grid expands to {rows:,} rows ({size['theory_rows']:,} theory, {size['simulation_rows']:,} "
         f"simulation) in about {size['units']:,} work units; planning them needs about {need / 1e9:.3g} GB "
         f"of memory and this machine has {have / 1e9:.3g} GB available. Shrink the grid or split it into "
-        f"several sweeps, or set allow_large_grid: true in the config to run it anyway")
+        f"several sweeps, or set allow_large_grid: true in the config (or {memory_check.ENV_VAR}=1) to run it anyway")
 
 
 def _numeric_axis(name: str, value) -> tuple[float, ...]:

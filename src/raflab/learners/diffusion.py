@@ -396,30 +396,6 @@ def build_model(cfg: TrainConfig, dim: int, sigma_data: float, image_shape=None)
     return ScoreModel(TimeMLP(dim, width=cfg.width, depth=cfg.depth), sigma_data)
 
 
-class _Progress:
-    """A rich progress bar with loss and rate on stderr (nothing when quiet)."""
-
-    def __init__(self, total, start, quiet, description):
-        self.bar = None
-        if not quiet:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[rate]:.0f} steps/s"),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-            self.task = self.bar.add_task(description, total=total, completed=start, loss=float("nan"), rate=0.0)
-            self.bar.start()
-
-    def update(self, step, loss, rate):
-        if self.bar is not None:
-            self.bar.update(self.task, completed=step, loss=loss, rate=rate)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu", checkpoint: str | Path | None = None,
                       checkpoint_every: int = 1000, quiet: bool = True, image_shape=None,
                       stop_at: int | None = None, meta: dict | None = None):
@@ -447,6 +423,8 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
         The EMA model (eval mode) and a record: steps, final loss (mean of the last 100 steps),
         seconds, steps_per_s.
     """
+    from raflab.progress import rows_progress
+
     train = torch.as_tensor(train, dtype=torch.float32)
     if train.ndim != 2 or train.shape[0] < 1:
         raise ValueError(f"training points must be a (K, d) array with K >= 1, got shape {tuple(train.shape)}")
@@ -491,10 +469,13 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
     ema_params, model_params = list(ema.parameters()), list(model.parameters())
     end = cfg.steps if stop_at is None else min(cfg.steps, stop_at)
     log_ratio = math.log((cfg.sigma_max or default_sigma_max(train)) / cfg.sigma_min)
-    progress = _Progress(cfg.steps, step, quiet, f"train K={K}")
     t0, start = time.perf_counter(), step
     model.train()
-    try:
+    # the one progress bar (raflab.progress): steps, rate, ETA and the loss; nothing when quiet or
+    # when stderr is not a terminal
+    with rows_progress(f"train K={K}", cfg.steps, enabled=not quiet, unit="steps") as advance:
+        advance(step)  # a resumed run starts where its checkpoint stopped
+        shown = step
         while step < end:
             idx = torch.randint(0, K, (cfg.batch_size,), generator=gen, device=device)
             x0 = train[idx]
@@ -514,11 +495,10 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
                 torch._foreach_lerp_(ema_params, model_params, 1 - decay)
             losses.append(loss.item())
             if step % 50 == 0 or step == end:
-                progress.update(step, float(np.mean(losses[-100:])), (step - start) / (time.perf_counter() - t0))
+                advance(step - shown, status=f"loss {np.mean(losses[-100:]):.4f}")
+                shown = step
             if checkpoint is not None and step % checkpoint_every == 0:
                 save()
-    finally:
-        progress.close()
     seconds = time.perf_counter() - t0
     save()
     ema.eval()
