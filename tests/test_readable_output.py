@@ -82,6 +82,18 @@ def test_headers_are_distinct_and_whole():
     assert "0.610 ± 0.010" in buf.getvalue() and "0.41 ± 0.02" in buf.getvalue()
 
 
+def test_text_cells_are_whole_where_the_terminal_has_room():
+    """A path longer than the default text width is printed on one line when the row fits (the
+    `raflab figures` table split every path in two); in a narrow terminal it may still fold."""
+    paths = [f"results/figures/raf/{name}.png" for name in ("errors_square", "bayes_vs_optimal_lam")]
+    df = pd.DataFrame({"figure": ["errors_square", "bayes_vs_optimal_lam"], "path": paths, "seconds": [1.5, 3.9]})
+    buf = io.StringIO()
+    write_records(df, "table", buf, width=100)
+    text = buf.getvalue()
+    assert all(p in text for p in paths), text
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
 def test_mean_pm_stderr_and_blank_z_scores():
     df = pd.DataFrame({"alpha": [1.0, 2.0], "gen_error": [0.12345, 0.2], "gen_error_stderr": [0.0041, 0.0],
                        "gen_error_z": [1.5, -np.inf], "fact_memorization_error": [np.nan, 0.3]})

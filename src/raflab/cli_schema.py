@@ -10,6 +10,7 @@ and accuracy curves, ``--save`` keeps the last seed's policy; ``train --method e
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -51,11 +52,12 @@ def generate(split: str = typer.Option("train", "--split", help="train | unseen_
         raise ValueError(f"n must be >= 0 (got {n})")
     from raflab.cli_common import check_out_path
 
-    check_out_path(out, suffixes=None, parents=False)
+    check_out_path(out, suffixes=None)
     cfg = _data_config(train_dbs, test_dbs, questions, synonym_prob)
     splits = make_splits(cfg, np.random.default_rng(np.random.SeedSequence([seed, 2506])))
     examples = [e for s in (SPLITS if split == "all" else (split,)) for e in splits[s]]
     if out is not None:
+        Path(out).expanduser().parent.mkdir(parents=True, exist_ok=True)
         with open(out, "w") as f:
             for e in examples:
                 f.write(json.dumps({**e.record(), "schema": e.db.schema_text(), "answer": e.gold_answer()}) + "\n")
@@ -106,7 +108,7 @@ def train(method: str = typer.Option("sft,sft+grpo", "--method",
     from raflab.cli_common import check_out_path
 
     check_out_path(out)
-    check_out_path(save, suffixes=None, option="--save", parents=False)
+    check_out_path(save, suffixes=None, option="--save")
     if methods == ["eval"]:
         if load is None:
             raise ValueError("--method eval needs --load CHECKPOINT")

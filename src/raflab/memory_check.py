@@ -43,15 +43,26 @@ def _meminfo_available() -> int | None:
     return None
 
 
-def _cgroup_headroom() -> int | None:
-    """memory.max - memory.current of this process's cgroup (v2), when it has a limit."""
+def _cgroup_headroom(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """memory.max - memory.current of this process's cgroup (v2), when it has a limit. The page
+    cache the kernel can drop (``inactive_file`` of memory.stat) counts as free, as ``docker stats``
+    counts it: after a pip install or a data read, memory.current sits near the limit otherwise."""
     try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        limit = (root / "memory.max").read_text().strip()
         if limit == "max":
             return None
-        return int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        used = int((root / "memory.current").read_text().strip())
     except (OSError, ValueError):
         return None
+    try:
+        for line in (root / "memory.stat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "inactive_file":
+                used -= int(value)
+                break
+    except (OSError, ValueError):
+        pass
+    return int(limit) - max(used, 0)
 
 
 def _address_space_headroom() -> int | None:

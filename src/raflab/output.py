@@ -144,8 +144,8 @@ class _Col:
         decimals = _column_decimals(df[name]) if se is None else None
         self.cells = [_cell(v, e, is_z, decimals) for v, e in zip(values, errors)]
         self.numeric = df[name].dtype.kind in "fiub"
-        longest = max((len(c) for c in self.cells), default=0)
-        self.width = max(longest if self.numeric else min(longest, MAX_TEXT_WIDTH), _header_min(name), 1)
+        self.longest = max((len(c) for c in self.cells), default=0)
+        self.width = max(self.longest if self.numeric else min(self.longest, MAX_TEXT_WIDTH), _header_min(name), 1)
 
 
 def table_layout(df: pd.DataFrame, width: int, columns=None, main: list[str] | None = None) -> dict:
@@ -190,11 +190,17 @@ def table_layout(df: pd.DataFrame, width: int, columns=None, main: list[str] | N
 
 
 def _widen_for_headers(cols: list[_Col], width: int) -> None:
-    """Spend the room left in ``width`` on headers: a column grows to its whole name, left to right."""
+    """Spend the room left in ``width`` on headers (a column grows to its whole name, left to right),
+    then on text cells folded at MAX_TEXT_WIDTH (a path grows to its whole length where it fits)."""
     room = width - _table_width([c.width for c in cols])
     for c in cols:
         grow = len(c.name) - c.width
         if 0 < grow <= room:
+            c.width += grow
+            room -= grow
+    for c in cols:
+        grow = min(c.longest - c.width, room) if not c.numeric else 0
+        if grow > 0:
             c.width += grow
             room -= grow
 

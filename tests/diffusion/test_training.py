@@ -85,6 +85,7 @@ def test_training_progress_is_the_shared_bar_drawn_only_on_a_terminal(tmp_path, 
 
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("COLUMNS", "200")  # rich folds a bar narrower than its columns (a narrow pane)
     _, record = train_score_model(train, cfg, quiet=False, checkpoint=tmp_path / "p.pt")  # resumed at 10
     assert record["steps"] == 60
     drawn = terminal.getvalue()

@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -439,6 +440,7 @@ def summarize(records: pd.DataFrame) -> pd.DataFrame:
 
 def save_checkpoint(path, policy: SchemaPolicy, method: str, data_cfg: SchemaDataConfig,
                     train_cfg: SchemaTrainConfig, seed: int) -> None:
+    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state": {k: v.cpu() for k, v in policy.state_dict().items()}, "method": method, "seed": seed,
                 "data_config": data_cfg.model_dump(), "train_config": train_cfg.model_dump()}, path)
 
