@@ -50,9 +50,9 @@ PLAN_BYTES_PER_ROW = 1000
 #: a grid is refused when planning it would take more than this share of the available memory
 PLAN_MEMORY_SHARE = 0.5
 
-# the axes each model keeps (canonical_point drops the others)
-_MODEL_DROPS = {"linear": ("kappa", "activation", "kernel"), "rf": ("kernel",), "kernel": ("kappa", "activation"),
-                "bayes": ("kappa", "activation", "kernel", "loss", "lam")}
+#: the axes each model ignores (canonical_point drops them; grid_size does not count them)
+MODEL_IGNORED_AXES = {"linear": ("kappa", "activation", "kernel"), "rf": ("kernel",),
+                      "kernel": ("kappa", "activation"), "bayes": ("kappa", "activation", "kernel", "loss", "lam")}
 
 
 def _raw_count(value) -> int:
@@ -86,7 +86,7 @@ def grid_size(data: dict) -> dict:
     chunk = data.get("chunk_size", 64) if isinstance(data.get("chunk_size", 64), int) else 64
     theory = simulation = paths = 0
     for model in models:
-        keep = {k: n for k, n in counts.items() if k not in _MODEL_DROPS.get(model, ()) and k != "model"}
+        keep = {k: n for k, n in counts.items() if k not in MODEL_IGNORED_AXES.get(model, ()) and k != "model"}
         if data.get("combine") == "zip":
             n_sim = max(keep.values(), default=1)
             n_theory, n_paths = n_sim, n_sim
@@ -271,10 +271,8 @@ class SweepConfig(BaseModel):
 
 def canonical_point(point: dict) -> dict:
     """Drop the axes a model ignores, so that equal experiments have equal keys."""
-    model = point["model"]
-    drop = {"linear": ("kappa", "activation", "kernel"), "rf": ("kernel",), "kernel": ("kappa", "activation"),
-            "bayes": ("kappa", "activation", "kernel", "loss", "lam")}
-    out = {k: v for k, v in point.items() if k not in drop[model]}
+    drop = MODEL_IGNORED_AXES[point["model"]]
+    out = {k: v for k, v in point.items() if k not in drop}
     for k in NUMERIC_AXES:
         if k in out:
             out[k] = int(out[k]) if k == "d" else float(out[k])
