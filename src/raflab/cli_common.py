@@ -219,8 +219,6 @@ def check_out_dir(path, option: str = "--out") -> None:
     created: the writers make missing folders themselves)."""
     if path is None:
         return
-    import os
-    import tempfile
     from pathlib import Path
 
     text = str(path)
@@ -229,11 +227,9 @@ def check_out_dir(path, option: str = "--out") -> None:
         raise ValueError(f"{option} {text} is a file, not a folder")
     base = p if p.is_dir() else _nearest_existing(p, text, option)
     try:
-        fd, tmp = tempfile.mkstemp(dir=base, prefix=".raflab-write-check-")
+        _probe_folder(base)
     except OSError as exc:
         raise ValueError(f"cannot write into {option} {text}: {exc.strerror or exc}") from None
-    os.close(fd)
-    os.unlink(tmp)
 
 
 def _nearest_existing(p, text: str, option: str):
@@ -245,10 +241,19 @@ def _nearest_existing(p, text: str, option: str):
     return base
 
 
+def _probe_folder(folder) -> None:
+    """Create and remove a temporary file in ``folder``: raises OSError where nothing can be written."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".raflab-write-check-")
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def _check_creatable(p, text: str, option: str) -> None:
     import errno
     import os
-    import tempfile
 
     try:
         if p.absolute().parent.is_dir():  # the exact name: catches a read-only folder, /proc, a name too long
@@ -256,9 +261,7 @@ def _check_creatable(p, text: str, option: str) -> None:
             os.close(fd)
             os.unlink(p)
         else:
-            fd, tmp = tempfile.mkstemp(dir=_nearest_existing(p, text, option), prefix=".raflab-write-check-")
-            os.close(fd)
-            os.unlink(tmp)
+            _probe_folder(_nearest_existing(p, text, option))
     except OSError as exc:
         why = exc.strerror or str(exc)
         if exc.errno == errno.ENOENT:  # the folder exists but takes no new files (/proc, /sys)

@@ -21,6 +21,9 @@ ENV_VAR = "RAFLAB_NO_MEMORY_CHECK"
 
 FLOAT64 = 8
 FLOAT32 = 4
+#: memory of one record (a flat dict of a grid point's results) while a grid is solved and tabulated:
+#: a generous estimate, shared by the theory grids and the per-seed records of the fits
+BYTES_PER_RECORD = 2_000
 
 
 class MemoryRefused(ValueError):

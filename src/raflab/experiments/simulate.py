@@ -221,8 +221,8 @@ def simulate_erm(
 
 def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: int, records: int = 1) -> None:
     """Refuse a fit whose arrays (float64, at the largest alpha and kappa), with the per-seed records
-    of the whole grid (about 2 KB each), cannot fit in memory."""
-    from raflab.memory_check import FLOAT64, require_memory
+    of the whole grid, cannot fit in memory."""
+    from raflab.memory_check import BYTES_PER_RECORD, FLOAT64, require_memory
 
     n = max(1, int(round(alpha * d)))
     if model == "rf":  # F (p x d), features of the training and test sets, their SVD, the test inputs
@@ -237,7 +237,7 @@ def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: 
         what = f"a {model} fit at d={d}, n={n}"
     if records > 1000:
         what = f"{records:,} fits (each {what.removeprefix('a ')})"
-    require_memory(FLOAT64 * floats + 2_000 * records, what)
+    require_memory(FLOAT64 * floats + BYTES_PER_RECORD * records, what)
 
 
 def simulate_linear_erm(loss: str, alpha, eps=0.0, lam=0.0, **options) -> pd.DataFrame:

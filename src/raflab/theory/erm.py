@@ -334,15 +334,11 @@ def erm_theory(
     return df
 
 
-#: memory of one grid point's record while the grid is solved and tabulated (a generous estimate)
-_BYTES_PER_RECORD = 2_000
-
-
 def _require_grid_memory(*axes) -> None:
-    from raflab.memory_check import require_memory
+    from raflab.memory_check import BYTES_PER_RECORD, require_memory
 
     points = int(np.prod([np.size(a) for a in axes], dtype=float))
-    require_memory(points * _BYTES_PER_RECORD, f"a theory grid of {points:,} points")
+    require_memory(points * BYTES_PER_RECORD, f"a theory grid of {points:,} points")
 
 
 def linear_erm_theory(loss, alpha, eps=0.0, lam=0.0, **options) -> pd.DataFrame:
