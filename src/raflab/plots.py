@@ -72,17 +72,21 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
     """The three RAF errors against ``x``: theory as lines, simulation as points with error bars.
     ``errors``: the panels to draw (default all three; the Bayes-optimal learner has only gen_error).
 
-    One colour per (eps, lam) series (only the varying ones are named in the legend).
+    One colour per (eps, lam) series (only the varying ones are named in the legend). An error column
+    the records lack (stored rows at eps = 0 have no fact memorization error) or hold only NaN in is
+    a panel that says it has nothing to show.
     Returns the matplotlib Figure; writes it to ``out`` when given.
     """
     apply_style()
+    errors = list(ERROR_LABELS) if errors is None else [e for e in ERROR_LABELS if e in errors]
+    theory, simulation = (None if f is None else f.assign(**{e: float("nan") for e in errors if e not in f})
+                          for f in (theory, simulation))
     frames = [f for f in (theory, simulation) if f is not None]
     series_keys = [k for k in ("eps", "lam", "kappa") if k != x
                    and any(k in f.columns and f[k].nunique() > 1 for f in frames)] \
         or [k for k in ("eps", "lam") if k != x][:1]
     groups = sorted(set().union(*(set(map(tuple, f[series_keys].drop_duplicates().values)) for f in frames)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    errors = list(ERROR_LABELS) if errors is None else [e for e in ERROR_LABELS if e in errors]
     fig, axes = plt.subplots(1, len(errors), figsize=(4 * len(errors) + (1 if len(errors) == 1 else 0), 3.4),
                              sharex=True, squeeze=False)
     axes = axes[0]
@@ -103,6 +107,10 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
         ax.set_title(ERROR_LABELS[err])
         ax.set_xlabel("α = n/d" if x == "alpha" else x)
         ax.set_ylim(bottom=0)
+        if not any(f[err].notna().any() for f in frames):
+            note = "no facts in these rows (eps = 0)" if err == "fact_memorization_error" else "no values"
+            ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="0.4")
+            ax.set_yticks([])
     axes[0].legend(fontsize=8)
     if title:
         fig.suptitle(title)

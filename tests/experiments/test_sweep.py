@@ -656,14 +656,12 @@ def test_plot_and_report_of_a_sweep_without_facts(tmp_path):
 
 
 def test_the_figure_says_where_a_panel_has_nothing_to_show():
-    from raflab.experiments.report import _mark_empty_panels
     from raflab.plots import plot_raf_errors
 
     theory = pd.DataFrame({"alpha": [1.0, 2.0], "eps": 0.0, "lam": 0.1, "converged": True,
                            "gen_error": [0.3, 0.2], "rule_train_error": [0.1, 0.2],
                            "fact_memorization_error": float("nan")})
     fig = plot_raf_errors(theory)
-    _mark_empty_panels(fig, theory, None)
     texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
     assert texts == [[], [], ["no facts in these rows (eps = 0)"]]
 

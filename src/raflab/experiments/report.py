@@ -41,32 +41,11 @@ def _x_axis(*frames) -> str:
     return "alpha" if counts["alpha"] > 1 else max(counts, key=counts.get)
 
 
-def _with_errors(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The three error columns present (NaN where the rows have none: no facts at eps = 0)."""
-    from raflab.plots import ERROR_LABELS
-
-    if frame is None:
-        return None
-    missing = [err for err in ERROR_LABELS if err not in frame]
-    return frame.assign(**{err: float("nan") for err in missing}) if missing else frame
-
-
-def _mark_empty_panels(fig, theory: pd.DataFrame | None, sim: pd.DataFrame | None) -> None:
-    """Say so on a panel with nothing to show (the fact memorization error when eps = 0 throughout)."""
-    from raflab.plots import ERROR_LABELS
-
-    for ax, err in zip(fig.axes, ERROR_LABELS):
-        if not any(f is not None and f[err].notna().any() for f in (theory, sim)):
-            note = "no facts in these rows (eps = 0)" if err == "fact_memorization_error" else "no values"
-            ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="0.4")
-            ax.set_yticks([])
-
-
 def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str = "",
                   name: Callable[[int], Path] | None = None) -> list[Path]:
     """One figure (the three RAF errors) per learner and dimension; returns the paths written:
     ``name(i)`` for the i-th figure, by default ``out_dir/<stem>_<i>.png`` (the suffix picks the format).
-    A panel with no values (the fact memorization error of eps = 0) says so."""
+    A panel with no values (the fact memorization error of eps = 0) says so (:func:`plot_raf_errors`)."""
     from raflab.plots import plot_raf_errors
     import matplotlib.pyplot as plt
 
@@ -87,16 +66,13 @@ def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str
                     mask &= (f[k] == v) if pd.notna(v) else f[k].isna()
             return f[mask] if mask.any() else None
 
-        t, s = _with_errors(pick(theory)), _with_errors(pick(sim))
+        t, s = pick(theory), pick(sim)
         if t is not None and "converged" in t:
             t = t.assign(converged=t["converged"].fillna(False).astype(bool))
         label = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in combo.items()
                           if pd.notna(v))
         path = Path(out_dir) / f"{stem}_{i}.png" if name is None else Path(name(i))
-        fig = plot_raf_errors(t, s, x=_x_axis(t, s), title=f"{title} {label}".strip())
-        _mark_empty_panels(fig, t, s)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path)
+        fig = plot_raf_errors(t, s, out=path, x=_x_axis(t, s), title=f"{title} {label}".strip())
         plt.close(fig)
         paths.append(path)
     return paths
