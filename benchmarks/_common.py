@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from raflab.config import RAFConfig
-from raflab.data import sample_raf
+from raflab.raf.config import RAFConfig
+from raflab.raf.data import sample_raf
 
 
 def raf_data(d: int, n: int, eps: float, seed: int):

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from raflab.data.tokens import make_tokens
-from raflab.learners.attention import attention_kernel, memorization_errors
+from raflab.attention.simulate import attention_kernel, memorization_errors
+from raflab.attention.tokens import make_tokens
 
 p = n = 2000
 gammas = np.logspace(-2, 1, 20)

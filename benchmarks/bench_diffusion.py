@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import cap_blas_threads
 from scipy.special import softmax
 
-from raflab.learners.diffusion import TrainConfig, exact_denoiser, train_score_model, training_points
-
-from _common import cap_blas_threads
+from raflab.memory.diffusion import TrainConfig, exact_denoiser, train_score_model, training_points
 
 
 def _rss_kib(field: str) -> int:

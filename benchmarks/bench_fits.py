@@ -22,11 +22,11 @@ import time
 import warnings
 
 import numpy as np
+from _common import cap_blas_threads, raf_data
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from raflab.learners.erm import LinearERM, objective
-from _common import cap_blas_threads, raf_data
+from raflab.raf.learners.erm import LinearERM, objective
 
 
 def best_time(fit, repeats):

@@ -8,7 +8,7 @@ import os
 import tempfile
 import time
 
-from raflab.experiments.gallery import GallerySettings, make_gallery
+from raflab.raf.experiments.gallery import GallerySettings, make_gallery
 
 
 def main(argv=None):

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import torch
 
-from raflab.device import resolve_device
-from raflab.learners.nets import NetConfig, count_parameters, make_model
+from raflab.core.device import resolve_device
+from raflab.seq.nets import NetConfig, count_parameters, make_model
 
 # name: (n_layer, n_head, n_embd, vocab, block, batch); "paper" is nanoGPT's shakespeare-char model,
 # the 10.6M-parameter reference of "Too Big to Think"

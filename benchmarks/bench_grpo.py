@@ -15,8 +15,8 @@ import time
 import numpy as np
 import torch
 
-from raflab.agents.schema import SchemaTrainConfig, SchemaTrainer, encode_splits
-from raflab.data.schemas import SchemaDataConfig, make_splits
+from raflab.agents.schema.data import SchemaDataConfig, make_splits
+from raflab.agents.schema.linker import SchemaTrainConfig, SchemaTrainer, encode_splits
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
         batches = [train.take(tr.rng.integers(0, len(train), args.prompts)) for _ in range(args.steps + 3)]
         for b in batches[:3]:  # warm-up
             tr.grpo_step(b, ref)
-        from raflab.agents import schema as mod
+        from raflab.agents.schema.linker import linker as mod
 
         reward_time = [0.0]
         inner = mod._rewards

@@ -28,10 +28,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_theory import best_of, load_peer, point_by_point  # noqa: E402
 
-from raflab.activations import gaussian_moments  # noqa: E402
-from raflab.metrics import generalization_error_from_overlaps  # noqa: E402
-from raflab.theory import erm_theory  # noqa: E402
-from raflab.theory.erm import make_prior  # noqa: E402
+from raflab.raf.activations import gaussian_moments  # noqa: E402
+from raflab.raf.metrics import generalization_error_from_overlaps  # noqa: E402
+from raflab.raf.theory import erm_theory  # noqa: E402
+from raflab.raf.theory.erm import make_prior  # noqa: E402
 
 
 def point_by_point_grid(loss, prior, alphas, epss, lam, tol):

@@ -12,10 +12,10 @@ import argparse
 import time
 
 import numpy as np
+from _common import cap_blas_threads, raf_data
 from sklearn.linear_model import Ridge
 
-from raflab.learners.erm import ridge_path
-from _common import cap_blas_threads, raf_data
+from raflab.raf.learners.erm import ridge_path
 
 
 def main() -> None:

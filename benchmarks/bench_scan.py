@@ -1,6 +1,6 @@
 """Benchmark: raflab's parallel selective scan against a Python loop over time.
 
-The peer is :func:`raflab.learners.nets.selective_scan_reference`, written like Mamba's
+The peer is :func:`raflab.seq.nets.selective_scan_reference`, written like Mamba's
 ``selective_scan_ref`` (decays and inputs precomputed for all steps, then one loop step per time
 step). Both compute the same S6 recurrence; the script checks that they agree and prints the time
 of the forward pass and of forward + backward, and the loop / raflab ratio, at each length.
@@ -15,8 +15,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from raflab.device import resolve_device
-from raflab.learners.nets import selective_scan, selective_scan_reference
+from raflab.core.device import resolve_device
+from raflab.seq.nets import selective_scan, selective_scan_reference
 
 
 def scan_inputs(batch, length, channels, n_state, device, seed=0):

@@ -14,11 +14,11 @@ import argparse
 import time
 
 import numpy as np
+from _common import cap_blas_threads
 from scipy.optimize import brentq
 from scipy.special import polygamma, psi
 
-from _common import cap_blas_threads
-from raflab.learners.mechanisms import MLPConfig, measure_memorization
+from raflab.bounds.mechanisms import MLPConfig, measure_memorization
 
 LN2 = np.log(2.0)
 

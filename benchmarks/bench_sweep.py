@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from raflab.experiments.store import ResultStore
-from raflab.experiments.sweep import run_sweep
-from raflab.experiments.sweep_config import load_config
-from raflab.theory import erm_theory
+from raflab.raf.theory import erm_theory
+from raflab.sweeps.config import load_config
+from raflab.sweeps.engine import run_sweep
+from raflab.sweeps.store import ResultStore
 
 CONFIG = Path(__file__).resolve().parents[1] / "experiments" / "rf_kappa_theory.yaml"
 
@@ -66,8 +66,8 @@ SIMULATION = {"name": "bench-sim", "task": "simulate", "seeds": 4,
 
 
 def simulation_part(workers: int) -> None:
-    from raflab.experiments.simulate import simulate_erm
-    from raflab.experiments.sweep_config import config_from_dict
+    from raflab.raf.experiments.simulate import simulate_erm
+    from raflab.sweeps.config import config_from_dict
 
     config = config_from_dict(SIMULATION)
     g = config.grid

@@ -23,10 +23,10 @@ import warnings
 
 import numpy as np
 
-from raflab.metrics import generalization_error_from_overlaps
-from raflab.theory import linear_erm_theory
-from raflab.theory.erm import DEFAULT_INIT, RAFChannel, RidgePrior
-from raflab.theory.fixed_point import relative_residual
+from raflab.core.fixed_point import relative_residual
+from raflab.raf.metrics import generalization_error_from_overlaps
+from raflab.raf.theory import linear_erm_theory
+from raflab.raf.theory.erm import DEFAULT_INIT, RAFChannel, RidgePrior
 
 
 def best_of(fn, repeats):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from raflab.device import resolve_device
-from raflab.learners.diffusion import diffusion_phases
-from raflab.plots import plot_diffusion_phases
+from raflab.core.device import resolve_device
+from raflab.memory.diffusion import diffusion_phases
+from raflab.memory.plots import plot_diffusion_phases
 
 FIGURES = {
     "ring": dict(data="ring", Ks=[2, 4, 9, 16, 32, 100, 1000], steps=2000, samples=1000, net="mlp", width=128),

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from raflab.plots import plot_attractor_counts, plot_hopfield_overlap
-from raflab.learners.assoc import KINDS, attractor_counts, simulate_hopfield
-from raflab.seeding import point_rng
-from raflab.theory.hopfield import capacity_alpha_c, retrieval_overlap
+from raflab.core.seeding import point_rng
+from raflab.memory.associative import KINDS, attractor_counts, simulate_hopfield
+from raflab.memory.hopfield_theory import capacity_alpha_c, retrieval_overlap
+from raflab.memory.plots import plot_attractor_counts, plot_hopfield_overlap
 
 
 def overlap_figure(out: Path, quick: bool) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def overlap_figure(out: Path, quick: bool) -> pd.DataFrame:
 
 
 def attractor_figure(out: Path, quick: bool, beta: float = 20.0) -> pd.DataFrame:
-    from raflab.data.toy import ring_points
+    from raflab.memory.toy_data import ring_points
 
     Ks = [2, 4, 9, 16, 32, 100, 1000] if quick else [2, 3, 4, 6, 9, 13, 18, 25, 32, 45, 64, 100, 180, 320, 560, 1000]
     seeds, starts = (2, 128) if quick else (5, 256)

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from raflab.learners.mechanisms import MLPConfig, memorization_table
-from raflab.plots import plot_sdpi_tradeoff
-from raflab.theory.sdpi import sdpi_bound
+from raflab.bounds.mechanisms import MLPConfig, memorization_table
+from raflab.bounds.plots import plot_sdpi_tradeoff
+from raflab.bounds.theory import sdpi_bound
 
 FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 

@@ -193,7 +193,7 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.delenv("RAFLAB_NO_MEMORY_CHECK", raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     # The memory refusals must not depend on the machine: every case is judged against 16 GB.
-    from raflab import memory_check
+    from raflab.core import memory as memory_check
 
     monkeypatch.setattr(memory_check, "available_memory", lambda: 16 * 10**9)
     return work, given
@@ -237,7 +237,7 @@ def test_an_output_in_a_folder_still_to_be_made_is_written(tmp_path, monkeypatch
 # -- the shared helpers themselves ---------------------------------------------------------------
 
 def test_check_out_path_leaves_an_existing_file_as_it_is(tmp_path):
-    from raflab.cli_common import check_out_path
+    from raflab.core.cli import check_out_path
 
     fig = tmp_path / "fig.png"
     fig.write_bytes(b"old")
@@ -252,7 +252,7 @@ def test_check_out_path_leaves_an_existing_file_as_it_is(tmp_path):
 
 
 def test_read_only_folder_is_refused(tmp_path):
-    from raflab.cli_common import check_out_dir, check_out_path
+    from raflab.core.cli import check_out_dir, check_out_path
 
     ro = tmp_path / "ro"
     ro.mkdir()
@@ -270,7 +270,7 @@ def test_read_only_folder_is_refused(tmp_path):
 
 
 def test_require_memory_refuses_names_the_sizes_and_can_be_overridden(monkeypatch):
-    from raflab.memory_check import ENV_VAR, MemoryRefused, available_memory, require_memory
+    from raflab.core.memory import ENV_VAR, MemoryRefused, available_memory, require_memory
 
     monkeypatch.delenv(ENV_VAR, raising=False)
     have = available_memory()
@@ -288,13 +288,13 @@ def test_require_memory_refuses_names_the_sizes_and_can_be_overridden(monkeypatc
 
 def test_default_sizes_pass_the_memory_checks(monkeypatch):
     """The estimates of every command's defaults fit easily (well under 2 GB)."""
-    import raflab.memory_check as mc
+    import raflab.core.memory as mc
 
     monkeypatch.delenv(mc.ENV_VAR, raising=False)
     monkeypatch.setattr(mc, "available_memory", lambda: 2 * 10**9)
-    from raflab.experiments.simulate import _require_fit_memory
-    from raflab.learners.assoc import require_attractor_memory
-    from raflab.learners.attention import require_simulation_memory
+    from raflab.attention.simulate import require_simulation_memory
+    from raflab.memory.associative import require_attractor_memory
+    from raflab.raf.experiments.simulate import _require_fit_memory
 
     for model in ("linear", "rf", "kernel", "bayes"):
         _require_fit_memory(model, 1000, 2.0, 2.0, 20_000)
@@ -303,7 +303,7 @@ def test_default_sizes_pass_the_memory_checks(monkeypatch):
 
 
 def test_parse_range_refuses_absurd_point_counts():
-    from raflab.ranges import MAX_POINTS, parse_range
+    from raflab.core.ranges import MAX_POINTS, parse_range
 
     assert parse_range(f"0:1:{MAX_POINTS}").size == MAX_POINTS
     with pytest.raises(ValueError, match="too many points for alpha"):
@@ -316,7 +316,7 @@ def test_an_allocation_that_fails_anyway_is_one_line(capsys):
     """With the check overridden (or an estimate that missed), a MemoryError is still one error line."""
     import typer
 
-    from raflab.cli_common import user_errors
+    from raflab.core.cli import user_errors
 
     @user_errors
     def command():
@@ -331,7 +331,7 @@ def test_an_allocation_that_fails_anyway_is_one_line(capsys):
 
 def test_cgroup_headroom_counts_droppable_page_cache_as_free(tmp_path):
     """A 4 GB container whose memory.current is mostly page cache still has room to run."""
-    from raflab.memory_check import _cgroup_headroom
+    from raflab.core.memory import _cgroup_headroom
 
     (tmp_path / "memory.max").write_text("4000000000\n")
     (tmp_path / "memory.current").write_text("3900000000\n")

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from raflab.cli import app
-from raflab.output import table_layout, write_records
+from raflab.core.output import table_layout, write_records
 
 runner = CliRunner()
 
@@ -69,7 +69,7 @@ def test_headers_are_distinct_and_whole():
                        "memorization_error_attention_mc": [0.61, 0.41], "memorization_error_attention_stderr": [0.01, 0.02],
                        "memorization_error_ridge_theory": [0.5, 0.2], "memorization_error_ridge_mc": [0.52, 0.19],
                        "memorization_error_ridge_stderr": [0.01, 0.01]})
-    from raflab.output import _header_lines
+    from raflab.core.output import _header_lines
 
     layout = table_layout(df, 80)
     names = [c.name for c in layout["columns"]]
@@ -165,7 +165,7 @@ def test_help_texts_read_as_written():
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch):
-    from raflab import progress
+    from raflab.core import progress
 
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     assert not progress.shown(True)
@@ -184,13 +184,14 @@ def test_figures_a_reader_does_not_trip_on(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from raflab import plots
+    from raflab.attention.plots import plot_attention_memorization
+    from raflab.raf.plots import plot_pareto_front, plot_phase_diagram, plot_raf_errors
 
     alphas = [1.0, 2.0, 3.0]
     bayes = pd.DataFrame({"model": "bayes", "alpha": alphas * 2, "eps": [0.0] * 3 + [0.2] * 3,
                           "gen_error": [0.3, 0.2, 0.1, 0.35, 0.25, 0.15], "rule_train_error": np.nan,
                           "fact_memorization_error": np.nan, "converged": True})
-    fig = plots.plot_raf_errors(bayes, title="RAF, Bayes-optimal learner", errors=["gen_error"])
+    fig = plot_raf_errors(bayes, title="RAF, Bayes-optimal learner", errors=["gen_error"])
     assert len(fig.axes) == 1 and "bayes square" not in fig._suptitle.get_text()
     r = runner.invoke(app, ["compare", "--model", "bayes", "--alpha", "1,2", "--d", "50", "--seeds", "2",
                             "--out", str(tmp_path / "bayes.png"), "--format", "csv"])
@@ -201,21 +202,21 @@ def test_figures_a_reader_does_not_trip_on(tmp_path):
         for lam in (0.01, 0.1, 1.0):
             rows.append({"eps": e, "lam": lam, "gen_error": 0.3 + lam / 10, "pareto": True,
                          "fact_memorization_error": np.nan if e == 0 else 0.1 + lam / 10})
-    fig = plots.plot_pareto_front(pd.DataFrame(rows))
+    fig = plot_pareto_front(pd.DataFrame(rows))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["ε=0.2"] and "ε=0: no facts" in fig.axes[0].get_legend().get_title().get_text()
 
     th = pd.DataFrame([{"c": c, "gamma": 0.1, "snr": s, "align": a, "f": "tanh",
                         "memorization_error_attention": 0.5, "memorization_error_ridge": 0.4}
                        for c in (0.5, 1.0) for s in (0.0, 2.0) for a in (0.0, 1.0)])
-    fig = plots.plot_attention_memorization(th)
+    fig = plot_attention_memorization(th)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert len(labels) == len(set(labels)) and sum(lab.startswith("ridge") for lab in labels) == 2
 
     grid = [{"alpha": a, "eps": e, "gen_error": 0.2 + e / 4, "converged": True, "rule_learned": e < 0.3,
              "facts_memorized": a < 2, "rule_and_facts": e < 0.3 and a < 2}
             for a in (0.5, 1.0, 2.0, 3.0) for e in (0.0, 0.25, 0.5, 0.75)]
-    fig = plots.plot_phase_diagram(pd.DataFrame(grid))
+    fig = plot_phase_diagram(pd.DataFrame(grid))
     ax = fig.axes[0]
     legend = ax.get_legend()
     assert legend.get_bbox_to_anchor().y1 < ax.get_window_extent().y0 + 1  # anchored below the axes

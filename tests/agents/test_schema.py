@@ -8,12 +8,26 @@ import torch
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from raflab.agents.schema import (LAYOUTS, SchemaPolicy, SchemaTrainConfig, decision_logp, encode, encode_splits,
-                                  evaluate, evaluate_checkpoint, group_advantages, grpo_loss, render,
-                                  run_schema_study, save_checkpoint, summarize, train_schema_linker)
-from raflab.agents.schema_reward import format_reward, parse_answer, total_reward
-from raflab.cli_schema import schema_app
-from raflab.data.schemas import Database, Example, SchemaDataConfig, Table, make_splits, vocabulary
+from raflab.agents.cli import schema_app
+from raflab.agents.schema.data import Database, Example, SchemaDataConfig, Table, make_splits, vocabulary
+from raflab.agents.schema.linker import (
+    LAYOUTS,
+    SchemaPolicy,
+    SchemaTrainConfig,
+    decision_logp,
+    encode,
+    encode_splits,
+    evaluate,
+    evaluate_checkpoint,
+    group_advantages,
+    grpo_loss,
+    render,
+    run_schema_study,
+    save_checkpoint,
+    summarize,
+    train_schema_linker,
+)
+from raflab.agents.schema.reward import format_reward, parse_answer, total_reward
 
 SMALL_DATA = SchemaDataConfig(n_train_dbs=6, n_test_dbs=3, questions_per_db=6)
 TINY_TRAIN = SchemaTrainConfig(sft_steps=20, grpo_steps=6, group_size=4, prompts_per_step=4, eval_every=5,

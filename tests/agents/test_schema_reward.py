@@ -2,8 +2,15 @@
 
 import pytest
 
-from raflab.agents.schema_reward import (accuracy_reward, format_reward, length_reward, parse_answer, set_metrics,
-                                         tag_count_reward, total_reward)
+from raflab.agents.schema.reward import (
+    accuracy_reward,
+    format_reward,
+    length_reward,
+    parse_answer,
+    set_metrics,
+    tag_count_reward,
+    total_reward,
+)
 
 GOLD = "###Tables: singer;\n###Columns: singer.name, singer.age;"
 

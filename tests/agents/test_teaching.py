@@ -4,9 +4,18 @@ feedback and its retention model. Each test states what would make it fail."""
 import numpy as np
 import pytest
 
-from raflab.agents.teaching import (TASKS, GrammarRobot, RobotParams, TeacherLearning, VocabularyRobot,
-                                    candidate_translations, grammar_features, load_nouns, simulate_teaching,
-                                    teaching_experiment)
+from raflab.agents.teaching import (
+    TASKS,
+    GrammarRobot,
+    RobotParams,
+    TeacherLearning,
+    VocabularyRobot,
+    candidate_translations,
+    grammar_features,
+    load_nouns,
+    simulate_teaching,
+    teaching_experiment,
+)
 
 MUTE_H = {"homme", "hôpital", "hôtel", "heure", "histoire", "hiver"}
 

@@ -5,12 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from raflab import metrics
-from raflab.data.sequences import make_task
-from raflab.experiments.seq_study import (load_study_config, net_config, run_sequence_experiment, seq_run,
-                                          shipped_study_config, train_config)
-from raflab.learners.nets import count_parameters, make_model
-from raflab.learners.train import sequence_outputs, train_model
+from raflab.seq import metrics
+from raflab.seq.nets import count_parameters, make_model
+from raflab.seq.studies import (
+    load_study_config,
+    net_config,
+    run_sequence_experiment,
+    seq_run,
+    shipped_study_config,
+    train_config,
+)
+from raflab.seq.tasks import make_task
+from raflab.seq.train import sequence_outputs, train_model
 
 torch.set_num_threads(1)
 

@@ -5,8 +5,7 @@ import math
 import pytest
 import torch
 
-from raflab.experiments.seq_study import (load_study_config, run_sequence_experiment, seq_run,
-                                          shipped_study_config)
+from raflab.seq.studies import load_study_config, run_sequence_experiment, seq_run, shipped_study_config
 
 torch.set_num_threads(1)
 

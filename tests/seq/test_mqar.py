@@ -8,7 +8,7 @@ the shipped study's grid only: no MQAR run of attention reaches the induction st
 import pytest
 import torch
 
-from raflab.experiments.seq_study import load_study_config, run_sequence_experiment, seq_run, shipped_study_config
+from raflab.seq.studies import load_study_config, run_sequence_experiment, seq_run, shipped_study_config
 
 torch.set_num_threads(1)
 

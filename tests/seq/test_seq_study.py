@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from raflab.experiments import seq_study
-from raflab.experiments.seq_study import SeqStudyConfig, load_study_config, run_seq_study, seq_run, shipped_study_config
+from raflab.seq import studies as seq_study
+from raflab.seq.studies import SeqStudyConfig, load_study_config, run_seq_study, seq_run, shipped_study_config
 
 TINY = {"task": "kg", "entities": 20, "relations": 3, "triplets": 30, "width": 8, "steps": 6, "eval_every": 3,
         "device": "cpu"}
@@ -79,7 +79,7 @@ def test_a_failing_run_is_a_failed_row_not_a_crash(tmp_path):
     store = tmp_path / "seq.duckdb"
     rows = run_seq_study(cfg, store=store, quiet=True)
     assert rows.empty or "status" not in rows  # nothing done
-    from raflab.experiments.store import ResultStore
+    from raflab.sweeps.store import ResultStore
 
     failed = ResultStore(store).rows(cfg.config_hash, status="failed")
     if len(failed):  # pykeen absent: one failed row per seed, its reason kept

@@ -1,10 +1,10 @@
-"""Tests of raflab.experiments.ssm_probes: the selectivity probes' claimed directions, as numbers."""
+"""Tests of raflab.seq.probes: the selectivity probes' claimed directions, as numbers."""
 
 import numpy as np
 import pytest
 import torch
 
-from raflab.experiments import ssm_probes as P
+from raflab.seq import probes as P
 
 torch.set_num_threads(1)
 

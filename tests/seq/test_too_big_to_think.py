@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from raflab.experiments.seq_study import run_sequence_experiment, seq_run
+from raflab.seq.studies import run_sequence_experiment, seq_run
 
 
 def test_width_56_stores_the_50_capitals_and_width_14_does_not():

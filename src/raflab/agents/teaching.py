@@ -524,7 +524,7 @@ def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, 
                    choice=choice, n_taught=n_taught, n_candidates=n_candidates, robot=robot, learning=learning,
                    eval_every=eval_every)
     records, curves = [], []
-    from raflab.progress import track_rows
+    from raflab.core.progress import track_rows
 
     for task, condition in track_rows([(t, c) for t in tasks for c in CONDITIONS], "teaching lessons",
                                       enabled=progress, unit="runs"):

@@ -1,0 +1,250 @@
+"""``raflab teach`` and ``raflab schema``: rote vs rule learning in agents, a thin layer over
+:mod:`raflab.agents`.
+
+teach: ``raflab teach``: the learning-by-teaching simulation (robot learners taught by simulated children).
+
+Records: one per (task, condition, teacher_knowledge), means and standard errors over seeds; ``--out``
+draws the robot's learning curves (taught vs unseen items, one panel per task), ``--out-gain`` the
+teacher's retention gain by condition and prior-knowledge group. The model is documented in
+``docs/teaching.md`` and ``raflab.agents.teaching``.
+
+schema: ``raflab schema generate|train|eval``: rote SFT vs GRPO for schema linking on synthetic databases.
+
+``generate`` prints (and with ``--out`` writes as JSONL) questions of a split with their gold tables
+and columns; ``train --method sft|grpo|sft+grpo`` (several, comma-separated) trains over seeds and
+prints one record per (method, split): mean over seeds and standard errors, ``--out`` draws the reward
+and accuracy curves, ``--save`` keeps the last seed's policy; ``train --method eval --load CKPT``
+(or ``eval CKPT``) evaluates a saved policy on the splits regenerated from its own config and seed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from raflab.core.cli import Format, FormatOpt, OutOpt, SeedOpt, _emit, check_out_path, device_option, user_errors
+
+_SETTINGS = ("feedback_accuracy", "choice", "episodes", "n_seeds")
+
+
+def _tasks(text: str) -> list[str]:
+    from raflab.agents.teaching import check_task
+
+    tasks = [t.strip() for t in text.split(",") if t.strip()]
+    if not tasks:
+        raise ValueError("task must be vocabulary, grammar or vocabulary,grammar")
+    return [check_task(t) for t in dict.fromkeys(tasks)]
+
+
+@user_errors
+def teach(task: str = typer.Option("vocabulary,grammar", "--task",
+                                   help="vocabulary | grammar | vocabulary,grammar"),
+          teacher_knowledge: str = typer.Option("0.3:0.9:4", "--teacher-knowledge",
+                                                help="prior knowledge: probability the child knows each item, "
+                                                     "in [0,1]; start:stop:num or a,b,c"),
+          episodes: int = typer.Option(400, "--episodes", help="teaching interactions (feedback events) per lesson"),
+          seeds: int = typer.Option(20, "--seeds", help="independent lessons per knowledge level"),
+          seed: int = SeedOpt,
+          feedback_accuracy: float = typer.Option(0.9, "--feedback-accuracy",
+                                                  help="probability the feedback is right when the child "
+                                                       "recalls the item, in [0,1] (otherwise a coin flip)"),
+          choice: str = typer.Option("adaptive", "--choice",
+                                     help="item choice: random | adaptive (items not yet asked or last judged wrong)"),
+          taught: int = typer.Option(40, "--taught", help="nouns in the lesson; the other nouns are the unseen ones"),
+          candidates: int = typer.Option(4, "--candidates", help="vocabulary: candidate translations per word"),
+          exposure_gain: float = typer.Option(0.05, "--exposure-gain",
+                                              help="teacher recall gain per interaction, both conditions"),
+          correction_gain: float = typer.Option(0.05, "--correction-gain",
+                                                help="extra gain when correcting the robot, vocabulary"),
+          rule_correction_gain: float = typer.Option(0.10, "--rule-correction-gain",
+                                                     help="extra gain when correcting the robot, grammar"),
+          learning_rate: float = typer.Option(0.5, "--learning-rate", help="robot learning rate in (0,1]"),
+          epsilon: float = typer.Option(0.1, "--epsilon", help="robot exploration probability in [0,1]"),
+          format: Format = FormatOpt,
+          out: Path = typer.Option(None, "--out", help="write the robot learning-curve figure here (png, pdf, svg)"),
+          out_gain: Path = typer.Option(None, "--out-gain",
+                                        help="write the retention-gain figure here (png, pdf, svg)")):
+    """Learning by teaching: robot accuracy on taught and unseen items, the teacher's retention gain."""
+    from raflab.agents.teaching import RobotParams, TeacherLearning, teaching_experiment
+    from raflab.core.ranges import parse_range
+
+    tasks = _tasks(task)
+    check_out_path(out)
+    check_out_path(out_gain, option="--out-gain")
+    levels = parse_range(teacher_knowledge, "teacher knowledge")
+    records, curves = teaching_experiment(
+        tasks, levels, episodes=episodes, seeds=seeds, seed=seed, feedback_accuracy=feedback_accuracy,
+        choice=choice, n_taught=taught, n_candidates=candidates,
+        robot=RobotParams(learning_rate=learning_rate, epsilon=epsilon),
+        learning=TeacherLearning(exposure_gain, correction_gain, rule_correction_gain), progress=True)
+    settings = (f"feedback accuracy {feedback_accuracy:g}, {choice} items, {taught} taught nouns, "
+                f"{episodes} episodes, {seeds} seeds")
+    if out is not None or out_gain is not None:
+        from raflab.agents.plots import plot_teaching_curves, plot_teaching_gain
+
+        if out is not None:
+            plot_teaching_curves(curves, out=out, title=f"robot learning curves ({settings})")
+            typer.echo(f"figure written to {out}", err=True)
+        if out_gain is not None:
+            plot_teaching_gain(records, out=out_gain, title=f"teacher retention gain ({settings})")
+            typer.echo(f"figure written to {out_gain}", err=True)
+    if format != Format.table:
+        _emit(records, format, f"Learning by teaching: {settings}")
+        return
+    # a terminal table per task: settings and chance in the title, spaces in the names (headers wrap)
+    for name, part in records.groupby("task", sort=False):
+        chance = part["chance"].iloc[0]
+        part = part.drop(columns=["task", "chance", *_SETTINGS])
+        part["condition"] = part["condition"].str.replace("_", " ")
+        part.columns = [c.replace("_stderr", " ±").replace("_", " ") for c in part.columns]
+        _emit(part, format, f"Learning by teaching, {name} (chance {chance:.3g}): {settings}")
+
+
+schema_app = typer.Typer(no_args_is_help=True,
+                         help="schema linking: rote supervised fine-tuning vs GRPO on synthetic databases")
+
+
+NTrainOpt = typer.Option(30, "--train-dbs", help="training databases (train and unseen-paraphrase splits)")
+
+
+NTestOpt = typer.Option(10, "--test-dbs", help="unseen-schema databases")
+
+
+QuestionsOpt = typer.Option(20, "--questions", help="questions per database and split")
+
+
+SynonymOpt = typer.Option(0.5, "--synonym-prob", help="probability that a mention uses a synonym")
+
+
+def _data_config(train_dbs, test_dbs, questions, synonym_prob):
+    from raflab.agents.schema.data import SchemaDataConfig
+
+    return SchemaDataConfig(n_train_dbs=train_dbs, n_test_dbs=test_dbs, questions_per_db=questions,
+                            synonym_prob=synonym_prob)
+
+
+@schema_app.command()
+@user_errors
+def generate(split: str = typer.Option("train", "--split", help="train | unseen_paraphrase | unseen_schema | all"),
+             n: int = typer.Option(5, "--n", help="questions printed (0: all)"),
+             train_dbs: int = NTrainOpt, test_dbs: int = NTestOpt, questions: int = QuestionsOpt,
+             synonym_prob: float = SynonymOpt, seed: int = SeedOpt,
+             out: str = typer.Option(None, "--out", help="write the questions of the split(s) as JSONL here"),
+             fmt: Format = FormatOpt):
+    """Synthetic databases and questions with their gold tables and columns."""
+    import numpy as np
+    import pandas as pd
+
+    from raflab.agents.schema.data import SPLITS, make_splits
+
+    if split not in (*SPLITS, "all"):
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}, all")
+    if n < 0:
+        raise ValueError(f"n must be >= 0 (got {n})")
+    from raflab.core.cli import check_out_path
+
+    check_out_path(out, suffixes=None)
+    cfg = _data_config(train_dbs, test_dbs, questions, synonym_prob)
+    splits = make_splits(cfg, np.random.default_rng(np.random.SeedSequence([seed, 2506])))
+    examples = [e for s in (SPLITS if split == "all" else (split,)) for e in splits[s]]
+    if out is not None:
+        Path(out).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w") as f:
+            for e in examples:
+                f.write(json.dumps({**e.record(), "schema": e.db.schema_text(), "answer": e.gold_answer()}) + "\n")
+        typer.echo(f"{len(examples)} questions written to {out}", err=True)
+    shown = examples if n == 0 else examples[:n]
+    df = pd.DataFrame([{k: v for k, v in e.record().items() if k != "template"} for e in shown])
+    _emit(df, fmt, f"schema linking data ({split}, seed {seed})")
+
+
+def _parse_methods(text: str) -> list[str]:
+    from raflab.agents.schema.linker import METHODS
+
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    if not methods:
+        raise ValueError("no method given")
+    for m in methods:
+        if m not in (*METHODS, "eval"):
+            raise ValueError(f"unknown method {m!r}; choose one of {', '.join(METHODS)}, eval")
+    if "eval" in methods and len(methods) > 1:
+        raise ValueError("method eval cannot be combined with training methods")
+    return methods
+
+
+COLUMNS = ["method", "split", "seeds", "tables_exact", "tables_filter", "columns_exact", "columns_filter",
+           "mean_reward", "tables_filter_se", "columns_filter_se", "columns_exact_se", "tables_recall",
+           "columns_recall", "items_predicted", "format_ok"]
+
+
+TABLE_COLUMNS = ["method", "split", "seeds", "tables_exact", "tables_filter", "columns_exact", "columns_filter",
+                 "mean_reward"]  # standard errors and the rest: --format json / csv
+
+
+@schema_app.command()
+@user_errors
+def train(method: str = typer.Option("sft,sft+grpo", "--method",
+                                     help="sft | grpo | sft+grpo (comma-separated for several) | eval (with --load)"),
+          seeds: int = typer.Option(3, "--seeds", help="seeds (each draws its own data and initial policy)"),
+          seed: int = SeedOpt,
+          sft_steps: int = typer.Option(None, "--sft-steps", help="SFT steps (default of SchemaTrainConfig)"),
+          grpo_steps: int = typer.Option(None, "--grpo-steps", help="GRPO steps (default of SchemaTrainConfig)"),
+          group_size: int = typer.Option(None, "--group-size", help="GRPO completions per question (>= 2)"),
+          beta: float = typer.Option(None, "--beta", help="KL penalty to the reference policy"),
+          train_dbs: int = NTrainOpt, test_dbs: int = NTestOpt, questions: int = QuestionsOpt,
+          synonym_prob: float = SynonymOpt, device: str = device_option("where the policy trains and decodes"),
+          save: str = typer.Option(None, "--save", help="save the last seed's policy of the last method here"),
+          load: str = typer.Option(None, "--load", help="checkpoint to evaluate (--method eval)"),
+          out: str = OutOpt, fmt: Format = FormatOpt):
+    """Train by SFT, GRPO or SFT then GRPO; one record per (method, split): means over seeds (s.e.: json, csv)."""
+    methods = _parse_methods(method)
+    from raflab.core.cli import check_out_path
+
+    check_out_path(out)
+    check_out_path(save, suffixes=None, option="--save")
+    if methods == ["eval"]:
+        if load is None:
+            raise ValueError("--method eval needs --load CHECKPOINT")
+        _eval(load, device, fmt)
+        return
+    from raflab.agents.schema.linker import SchemaTrainConfig, run_schema_study, save_checkpoint, summarize
+    from raflab.core.device import resolve_device
+
+    dev = resolve_device(device)
+    given = {"sft_steps": sft_steps, "grpo_steps": grpo_steps, "group_size": group_size, "beta": beta}
+    tcfg = SchemaTrainConfig(**{k: v for k, v in given.items() if v is not None})
+    dcfg = _data_config(train_dbs, test_dbs, questions, synonym_prob)
+    records, curves, policies = run_schema_study(dcfg, tcfg, methods=methods, seeds=seeds, seed=seed, device=dev,
+                                                 keep=True)
+    if save is not None:
+        last = seed + seeds - 1
+        save_checkpoint(save, policies[methods[-1]], methods[-1], dcfg, tcfg, last)
+        typer.echo(f"policy ({methods[-1]}, seed {last}) saved to {save}", err=True)
+    if out is not None:
+        from raflab.agents.plots import plot_schema_curves
+
+        plot_schema_curves(curves, records, out=out)
+        typer.echo(f"figure written to {out}", err=True)
+    table = summarize(records)
+    cols = TABLE_COLUMNS if fmt == Format.table else COLUMNS
+    _emit(table[[c for c in cols if c in table.columns]], fmt,
+          f"schema linking: {', '.join(methods)}; {seeds} seed(s), greedy decoding")
+
+
+def _eval(path: str, device: str, fmt: Format) -> None:
+    from raflab.agents.schema.linker import evaluate_checkpoint
+
+    df = evaluate_checkpoint(path, device)
+    _emit(df[[c for c in ["method", "seed", "split", "tables_exact", "tables_filter", "columns_exact",
+                          "columns_filter", "mean_reward", "items_predicted", "format_ok"]]],
+          fmt, f"schema linking: checkpoint {path}")
+
+
+@schema_app.command("eval")
+@user_errors
+def eval_(checkpoint: str = typer.Argument(..., help="a policy saved by `raflab schema train --save`"),
+          device: str = device_option("where the policy decodes"), fmt: Format = FormatOpt):
+    """Evaluate a saved policy on every split (same as ``train --method eval --load CHECKPOINT``)."""
+    _eval(checkpoint, device, fmt)

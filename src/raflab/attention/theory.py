@@ -1,0 +1,292 @@
+"""Deterministic equivalent of the in-context memorization error of nonlinear attention.
+
+Derived, Monte-Carlo validated (see ``docs/attention.md`` and ``/work/shared/attention_model.md``):
+not the literal formula of Liao et al. (arXiv 2506.18656) but a derivation with the same 9x9
+structure, checked against exact Monte Carlo in ``tests/attention/test_theory.py``.
+
+Example
+-------
+>>> round(float(ridge_memorization_error(1.0, 1.0, 0.0)), 6)  # 1/sqrt(5)
+0.447214
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.special import erf as _erf
+
+from raflab.core.fixed_point import solve_fixed_point, warn_unconverged
+
+_NAMED = {
+    "tanh": np.tanh,
+    "erf": _erf,
+    "linear": lambda t: t,
+    # centring constant of relu for N(0,1): E max(xi, 0) = 1/sqrt(2 pi)
+    "relu_centered": lambda t: np.maximum(t, 0.0) - 1.0 / np.sqrt(2.0 * np.pi),
+}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A centred activation with its Gaussian moments a1 = E[xi f(xi)], nu = E[f(xi)^2]."""
+
+    name: str
+    f: Callable
+    a1: float
+    nu: float
+
+
+def _gauss_hermite(order: int = 200):
+    # probabilists' Hermite nodes: weights integrate against N(0, 1) after normalization
+    x, w = np.polynomial.hermite_e.hermegauss(order)
+    return x, w / np.sqrt(2.0 * np.pi)
+
+
+def activation(f, order: int = 200) -> Activation:
+    """Resolve ``f`` (a name in tanh, relu_centered, erf, linear, or a callable) and its moments.
+
+    A callable with ``E f(xi) != 0`` is centred by subtracting ``E f(xi)`` (with a warning), since the
+    mean part of K is a rank-one term the theory does not model.
+
+    >>> round(activation("tanh").a1, 4)
+    0.6057
+    """
+    if isinstance(f, str):
+        if f not in _NAMED:
+            raise ValueError(f"unknown f {f!r}; choose one of {sorted(_NAMED)} or pass a callable")
+        name, fun = f, _NAMED[f]
+    elif callable(f):
+        name, fun = getattr(f, "__name__", "callable"), f
+    else:
+        raise ValueError(f"f must be a name or a callable, got {f!r}")
+    if name == "relu_centered" and fun is _NAMED["relu_centered"]:
+        # the kink spoils Gauss-Hermite (~1e-3); the moments are known exactly
+        return Activation(name, fun, 0.5, 0.5 - 1.0 / (2.0 * np.pi))
+    x, w = _gauss_hermite(order)
+    mean = float(w @ fun(x))
+    if abs(mean) > 1e-8:
+        warnings.warn(f"f={name} is not centred (E f = {mean:.3g}); subtracting E f", UserWarning, stacklevel=2)
+        raw = fun
+
+        def fun(t, _raw=raw, _m=mean):
+            return _raw(t) - _m
+
+    fx = fun(x)
+    a1 = float(w @ (x * fx))
+    if abs(a1) < 1e-10:
+        warnings.warn(f"f={name} has a1 = E[xi f(xi)] = 0: attention then carries no signal (the model assumes "
+                      "a1 != 0; the errors are still computed)", UserWarning, stacklevel=2)
+    return Activation(name, fun, a1, float(w @ fx**2))
+
+
+def tau_p(act: Activation, p: int) -> float:
+    """Diagonal of the true kernel, ``f(sqrt p) / sqrt p`` (|x|^2 ~ p); kept since it moves E at finite p."""
+    return float(act.f(np.sqrt(p)) / np.sqrt(p))
+
+
+def tau_limit(act: Activation, rtol: float = 1e-6) -> float:
+    """The p -> infinity limit of :func:`tau_p`: lim f(t) / t as t -> +inf, the slope of f at +inf
+    (1 for relu_centered, 0 for tanh and erf, a for t -> a t).
+
+    Computed from f(t) / t at t = 1e4, 1e5, ..., 1e16: the last three successive changes must be
+    below ``rtol`` max(1, |limit|) (for f(t) = s t + O(t^q), q < 1, the change per decade is
+    ~t^(q-1)). Raises ValueError when the ratio does not settle (f grows faster than linearly,
+    oscillates, sublinear tail too slow to be a limit at any usable p) or is not finite: pass a
+    finite p then.
+
+    >>> tau_limit(activation("relu_centered")), abs(tau_limit(activation("tanh"))) < 1e-15
+    (1.0, True)
+    """
+    t = 10.0 ** np.arange(4, 17)
+    with np.errstate(all="ignore"):
+        r = np.asarray(act.f(t), dtype=float) / t
+    if r.shape != t.shape or not np.all(np.isfinite(r)):
+        first = t[np.argmin(np.isfinite(r))] if r.shape == t.shape else t[0]
+        raise ValueError(f"f={act.name}: f(t)/t is not finite at t = {first:.0e} (f overflows or is undefined "
+                         "there), so the p -> infinity diagonal tau = lim f(sqrt p)/sqrt p does not exist; "
+                         "pass a finite p (command line: --n, p = c n)")
+    limit = float(r[-1])
+    changes = np.abs(np.diff(r[-4:]))
+    if np.any(changes > rtol * max(1.0, abs(limit))):
+        shown = ", ".join(f"{v:.4g}" for v in r[::3])
+        raise ValueError(f"f={act.name}: f(t)/t does not settle as t -> infinity (at t = 1e4, 1e7, 1e10, 1e13, "
+                         f"1e16: {shown}; f grows faster than linearly, oscillates or nears its slope too "
+                         "slowly), so the p -> infinity diagonal tau = lim f(sqrt p)/sqrt p does not exist; "
+                         "pass a finite p (command line: --n, p = c n)")
+    return limit
+
+
+def _check(c, gamma):
+    c = np.asarray(c, float)
+    gamma = np.asarray(gamma, float)
+    if np.any(c <= 0):
+        raise ValueError("c must be > 0")
+    if np.any(gamma <= 0):
+        raise ValueError("gamma must be > 0")
+    return c, gamma
+
+
+def ridge_memorization_error(c, gamma, rho):
+    """Marchenko-Pastur closed form of the linear-ridge memorization error E_RR.
+
+    >>> round(float(ridge_memorization_error(0.5, 1e-8, 1.0)), 4)  # (1 - c)_+ / (1 + rho)
+    0.25
+    """
+    c, gamma = _check(c, gamma)
+    rho = np.asarray(rho, float)
+    g1 = gamma + c - 1.0
+    delta = (-g1 + np.sqrt(g1**2 + 4.0 * gamma)) / (2.0 * gamma)
+    pre = gamma**2 * delta**2 / (1.0 - c * delta**2 / (1.0 + delta) ** 2)
+    return pre * (1.0 + 2.0 * delta + (1.0 + rho) * delta**2) / (1.0 + (1.0 + rho) * delta) ** 2
+
+
+def _mp_nodes(c: float, n_nodes: int = 400):
+    """Nodes and weights of the law F of C0 = Z^T Z / n (n x n, ratio c): atom (1-c)_+ at 0 plus
+    density sqrt((l+ - l)(l - l-)) / (2 pi l); substituting l = 1 + c + 2 sqrt(c) cos(theta) removes the
+    square-root edges so the midpoint rule converges fast."""
+    theta = (np.arange(n_nodes) + 0.5) * np.pi / n_nodes
+    h = 2.0 * np.sqrt(c)
+    lam = 1.0 + c + h * np.cos(theta)
+    w = h**2 * np.sin(theta) ** 2 / (2.0 * np.pi * lam) * (np.pi / n_nodes)
+    lam = np.concatenate([[0.0], lam])
+    w = np.concatenate([[max(1.0 - c, 0.0)], w])
+    return lam, w
+
+
+def _blocks(state, lam, kappa, b, s2, gamma):
+    A, B, C, D = (state[:, k : k + 1] for k in range(4))
+    l = kappa * lam + b
+    g_sD = gamma + s2 * D
+    one_sA = 1.0 + s2 * A * lam
+    lm = l - s2 * C
+    lp = l + s2 * B
+    det = g_sD * one_sA + lam * lm * lp
+    return A, g_sD, one_sA, lm, lp, det
+
+
+@dataclass
+class BulkSolution:
+    T: np.ndarray  # (P, 6): T1..T6
+    converged: np.ndarray
+    residual: np.ndarray
+
+
+def solve_bulk(c, gamma, kappa, b, s2, n_nodes: int = 400, tol: float = 1e-12) -> BulkSolution:
+    """The 4-scalar noise-bulk system (A, B, C, D) and the traces T1..T6, vectorized over points."""
+    c, gamma, kappa, b, s2 = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in (c, gamma, kappa, b, s2)))
+    P = c.size
+    nodes = [_mp_nodes(float(ci), n_nodes) for ci in c.ravel()]
+    lam = np.stack([nd[0] for nd in nodes])
+    wts = np.stack([nd[1] for nd in nodes])
+    par = [v.ravel()[:, None] for v in (kappa, b, s2, gamma)]
+
+    def update(state, idx):
+        L, Wt = lam[idx], wts[idx]
+        k, bb, s, g = (v[idx] for v in par)
+        _, g_sD, one_sA, lm, lp, det = _blocks(state, L, k, bb, s, g)
+        return np.stack(
+            [
+                (Wt * one_sA / det).sum(1),
+                (Wt * L * (-lm) / det).sum(1),
+                (Wt * L * lp / det).sum(1),
+                (Wt * L * g_sD / det).sum(1),
+            ],
+            axis=1,
+        )
+
+    init = np.tile([1.0, 0.0, 0.0, 0.0], (P, 1)) / np.array([1.0, 1.0, 1.0, 1.0])
+    init[:, 0] = 1.0 / (gamma.ravel() + 1.0)
+    res = solve_fixed_point(update, init, tol=tol, max_iter=20000, damping=0.5)
+    warn_unconverged(res, "attention bulk system")
+    k, bb, s, g = par
+    A, g_sD, one_sA, lm, lp, det = _blocks(res.state, lam, k, bb, s, g)
+    G22 = g_sD / det
+    T = np.stack(
+        [
+            res.state[:, 0],
+            (wts * lm / det).sum(1),
+            res.state[:, 2],
+            (wts * (g_sD * s * A + lm * lp) / det).sum(1),
+            1.0 - (wts * G22).sum(1),
+            (wts * lam * (1.0 - G22)).sum(1),
+        ],
+        axis=1,
+    )
+    return BulkSolution(T, res.converged, res.residual)
+
+
+def _basis_coords(snr: float, align: float, w_norm: float):
+    if snr < 0:
+        raise ValueError(f"snr must be >= 0, got {snr}")
+    if not -1.0 <= align <= 1.0:
+        raise ValueError(f"align must be in [-1, 1], got {align}")
+    m = np.array([np.sqrt(snr), 0.0, 0.0])
+    w = np.array([w_norm * align, w_norm * np.sqrt(max(1.0 - align**2, 0.0)), 0.0])
+    return m, w, w.copy()
+
+
+def _h_attention(T, kappa, m, alpha, beta, c):
+    """h_A = T1 - g^T B (I_9 + H B)^{-1} g for each row of T (P, 6)."""
+    I3 = np.eye(3)
+    Gam = I3 + np.outer(m, m)
+    W3 = I3 + np.outer(alpha, beta)
+    Z3 = np.zeros((3, 3))
+    out = np.empty(T.shape[0])
+    for i, (T1, T2, T3, T4, T5, T6) in enumerate(T):
+        k = kappa[i]
+        Bm = np.block(
+            [
+                [k**2 * W3.T @ (c[i] * Gam + Gam @ Gam) @ W3, k * W3.T, k * W3.T @ Gam],
+                [k * W3, Z3, Z3],
+                [k * Gam @ W3, Z3, I3],
+            ]
+        )
+        Tm = np.array([[T1, T3, T2], [T3, T6, T5], [T2, T5, T4]])
+        H = np.kron(Tm, Gam)
+        g = np.kron(np.array([T1, T3, T2]), m)
+        out[i] = T1 - g @ Bm @ np.linalg.solve(np.eye(9) + H @ Bm, g)
+    return out
+
+
+def attention_theory(c, gamma, f="tanh", snr=0.0, align=0.0, p=None, w_norm=1.0, rel_step=1e-4):
+    """Theory records for attention and ridge over a grid of (c, gamma).
+
+    ``snr`` is rho = |mu|^2. ``p`` sets the finite-p diagonal tau_p = f(sqrt p)/sqrt p (``None``: its
+    p -> infinity limit, the slope of f at +infinity, :func:`tau_limit`: 1 for relu_centered, 0 for
+    tanh/erf). E_A = -gamma^2 dh_A/dgamma by a central difference with relative step
+    ``rel_step`` (truncation error ~1e-8 relative; the check against the Richardson estimate is in
+    the tests).
+
+    >>> r = attention_theory([1.0], [0.1], "tanh")[0]
+    >>> r["memorization_error_attention"] > r["memorization_error_ridge"]
+    True
+    """
+    act = activation(f)
+    cc, gg = np.meshgrid(*_check(np.atleast_1d(c), np.atleast_1d(gamma)), indexing="ij")
+    cc, gg = cc.ravel(), gg.ravel()
+    tau = tau_p(act, p) if p is not None else tau_limit(act)
+    kappa = act.a1 / cc
+    b = tau - act.a1
+    s2 = (act.nu - act.a1**2) / cc
+    m, alpha, beta = _basis_coords(snr, align, w_norm)
+    hs, conv, resid = [], np.ones(cc.size, bool), np.zeros(cc.size)
+    for sign in (+1, -1):
+        sol = solve_bulk(cc, gg * (1 + sign * rel_step), kappa, b, s2)
+        hs.append(_h_attention(sol.T, kappa, m, alpha, beta, cc))
+        conv &= sol.converged
+        resid = np.maximum(resid, sol.residual)
+    dh = (hs[0] - hs[1]) / (2 * rel_step * gg)
+    e_att = -(gg**2) * dh
+    e_rr = ridge_memorization_error(cc, gg, snr)
+    return [
+        dict(
+            c=float(cc[i]), gamma=float(gg[i]), f=act.name, snr=float(snr), align=float(align),
+            memorization_error_attention=float(e_att[i]), memorization_error_ridge=float(e_rr[i]),
+            converged=bool(conv[i]), residual=float(resid[i]),
+        )
+        for i in range(cc.size)
+    ]

@@ -1,0 +1,125 @@
+"""``raflab sdpi bound|measure|raf``: memorization lower bounds from strong data-processing inequalities.
+
+``bound``: the SDPI lower bound on excess memorization (bits) and the matching simple algorithm;
+``measure``: memorization of real learners by repeated training with theta fixed; ``raf``: fact bits
+per parameter of the RAF learners at their storage capacity, beside Gardner's 2 bits per weight.
+Sample sizes use ``parse_range`` ('1,4,16' or '1:64:8', rounded values must be integers >= 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import typer
+
+from raflab.core.cli import Format, FormatOpt, OutOpt, SeedOpt, _emit, device_option, user_errors
+from raflab.core.ranges import parse_range
+from raflab.raf.options import ActivationOpt, KappaOpt, KernelOpt, ModelOpt, _model_options, _prior
+
+sdpi_app = typer.Typer(no_args_is_help=True, help="memorization lower bounds (strong data-processing inequalities)")
+
+InstanceOpt = typer.Option("gaussian", "--instance", help="gaussian | boolean (clustering)")
+SdpiDOpt = typer.Option(1024, "--d", help="dimension d >= 1")
+Sigma2Opt = typer.Option(None, "--sigma2",
+                         help="gaussian noise variance > 0 (default sqrt(d): learnable from O(1) samples)")
+ROpt = typer.Option(None, "--r", help="boolean: coordinate correlation in (0, 1] (default d^(-1/4))")
+SdpiNOpt = typer.Option("1,4,16,64", "--n", help="training-set sizes (integers >= 1): a,b,c or start:stop:num")
+ErrorOpt = typer.Option(0.25, "--error", help="classification error of the learner, in [0, 1/2]")
+
+
+def _sizes(n: str) -> np.ndarray:
+    from raflab.bounds.theory import check_sdpi_params
+
+    values = parse_range(n, "n")
+    check_sdpi_params(n=values)
+    return values.astype(int)
+
+
+def _noise(instance: str, d: int, sigma2: float | None, r: float | None) -> dict:
+    from raflab.bounds.theory import check_sdpi_params
+
+    check_sdpi_params(instance=instance, d=d)
+    if instance == "gaussian":
+        sigma2 = float(np.sqrt(d)) if sigma2 is None else sigma2
+        check_sdpi_params(sigma2=sigma2)
+        return {"sigma2": sigma2}
+    r = float(d) ** -0.25 if r is None else r
+    check_sdpi_params(r=r)
+    return {"r": r}
+
+
+@sdpi_app.command()
+@user_errors
+def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
+          n: str = SdpiNOpt, error: float = ErrorOpt, fmt: Format = FormatOpt, out: str = OutOpt):
+    """Lower bound (1 - tau)/rho * (1 - h2(error)) and the matching algorithm's memorization, per n."""
+    from raflab.bounds.theory import check_sdpi_params, sdpi_bound
+    from raflab.core.cli import check_out_path, reject_unused
+
+    check_out_path(out)
+    check_sdpi_params(error=error)
+    reject_unused(ctx, ("r",) if instance == "gaussian" else ("sigma2",) if instance == "boolean" else (),
+                  f"to --instance {instance} ({'--sigma2' if instance == 'gaussian' else '--r'} is its noise)")
+    noise = _noise(instance, d, sigma2, r)
+    df = sdpi_bound(instance, d, _sizes(n), error, **noise)
+    if out is not None:
+        from raflab.bounds.plots import plot_sdpi_tradeoff
+
+        plot_sdpi_tradeoff(df, out=out)
+        typer.echo(f"figure written to {out}", err=True)
+    _emit(df, fmt, f"SDPI memorization lower bound: {instance} clustering, d={d}")
+
+
+@sdpi_app.command()
+@user_errors
+def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean,mean,ridge", "--learner",
+            help="comma list of noisy-mean | mean | sign-mean | ridge | logistic | mlp"),
+            d: int = typer.Option(16, "--d", help="dimension d >= 1"), sigma2: float = Sigma2Opt,
+            n: str = typer.Option("1,4,16", "--n", help="training-set sizes (integers >= 1)"),
+            reps: int = typer.Option(1000, "--reps", help="repeated trainings per theta (> released dimension + 1)"),
+            thetas: int = typer.Option(1, "--thetas", help="independent thetas averaged over"),
+            noise: float = typer.Option(0.5, "--noise", help="output noise sd relative to the weights' RMS coordinate"),
+            quantum: float = typer.Option(0.25, "--quantum", help="grid step of the quantized mean (relative)"),
+            lam: float = typer.Option(1.0, "--lam", help="ridge penalty / inverse logistic C"),
+            seed: int = SeedOpt, device: str = device_option("where the mlp learner trains (the others run on the cpu)"),
+            fmt: Format = FormatOpt, out: str = OutOpt):
+    """Measured I(A(X_1..n); X_1..n | theta) and error of each learner, beside the lower bound at that error."""
+    from raflab.bounds.mechanisms import check_learner, memorization_table
+    from raflab.core.cli import check_out_path
+
+    check_out_path(out)
+    if instance != "gaussian":
+        _noise(instance, d, sigma2, None)  # an unknown instance fails here with its own message
+        raise ValueError(f"measure supports the gaussian instance only (got {instance!r})")
+    learners = [check_learner(x.strip()) for x in learner.split(",")]
+    noise_params = _noise(instance, d, sigma2, None)
+    sizes = _sizes(n)
+    df = memorization_table(learners, d, sizes, noise_params["sigma2"], reps=reps, thetas=thetas, noise=noise,
+                            quantum=quantum, lam=lam, seed=seed, device=device, progress=True)
+    if out is not None:
+        from raflab.bounds.plots import plot_sdpi_tradeoff
+        from raflab.bounds.theory import sdpi_bound
+
+        error = float(np.clip(df["error"].median(), 0.0, 0.5))
+        plot_sdpi_tradeoff(sdpi_bound("gaussian", d, sizes, error, sigma2=noise_params["sigma2"]), df, out=out)
+        typer.echo(f"figure written to {out}", err=True)
+    _emit(df, fmt, f"measured memorization: gaussian clustering, d={d}")
+
+
+@sdpi_app.command()
+@user_errors
+def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
+        eps: str = typer.Option("0.1,0.5,1", "--eps", help="fact fractions in [0, 1]"), fmt: Format = FormatOpt):
+    """Fact bits stored per parameter at the RAF storage capacity, beside Gardner's 2 bits per weight."""
+    from raflab.bounds.theory import raf_fact_bits_per_parameter
+    from raflab.raf.options import _check_model, check_model_options
+
+    _check_model(model)
+    if model == "bayes":
+        raise ValueError("--model bayes has no storage capacity (it is hinge ERM's); choose linear, rf or kernel")
+    check_model_options(ctx, model)
+    options = _model_options(model, kappa, activation, kernel)
+    epss = parse_range(eps, "eps")
+    frames = [raf_fact_bits_per_parameter(_prior(options, k), epss).assign(**({"kappa": k} if k is not None else {}))
+              for k in options.get("kappa", [None])]
+    _emit(pd.concat(frames, ignore_index=True), fmt, f"fact bits per parameter at capacity: {model}")

@@ -1,0 +1,238 @@
+"""Learners on Gaussian clustering and a measurement of how much of their training set they memorize.
+
+Gaussian clustering: theta ~ N(0, I_d), y = +-1 a fair coin, x = y (theta + sigma z). Every learner here
+returns a linear (or MLP) classifier sign(f(x)), fitted to R independent training sets drawn with the
+same theta, all at once. Memorization I(A(X_1..n); X_1..n | theta) is then estimated from the R outputs:
+
+* ``noisy-mean`` (the Gaussian mechanism): m + N(0, s^2 I) with s = noise * sqrt(1 + sigma^2 / n), the
+  expected RMS coordinate of m; exact memorization (d/2) log2(1 + sigma^2 / (n s^2)).
+* ``mean``: the empirical mean rounded to a grid of step ``quantum`` * sqrt(1 + sigma^2 / n)
+  (a deterministic learner must release finitely many values to memorize finitely many bits).
+* ``sign-mean``: sign(m), one bit per coordinate; exact memorization by quadrature.
+* ``ridge``, ``logistic`` (scikit-learn, no intercept) and ``mlp`` (one hidden layer, torch, fixed
+  initialization, full-batch Adam): released with Gaussian noise of standard deviation ``noise`` times
+  the RMS coordinate of the released weights (estimated over the R fits, per weight tensor for the MLP).
+
+Estimators (see :mod:`raflab.bounds.information`): the Wishart-corrected Gaussian plug-in for the noised learners
+(exact for Gaussian outputs, otherwise biased *upward*: a Gaussian has the most entropy at a given
+covariance), and the Miller-Madow plug-in entropy summed over coordinates for the quantized means
+(coordinates of the mean are independent given theta). Errors are exact given (theta, model) for the
+linear classifiers, Phi(-<w, theta> / (sigma |w|)), and measured on fresh examples for the MLP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from raflab.bounds.information import binary_entropy_bits, gaussian_plugin_information, plugin_discrete_information
+from raflab.core.seeding import point_rng
+
+LEARNERS = ("noisy-mean", "mean", "sign-mean", "ridge", "logistic", "mlp")
+ALIASES = {"gaussian-mechanism": "noisy-mean", "gaussian": "noisy-mean"}
+
+
+def check_learner(learner: str) -> str:
+    name = ALIASES.get(learner, learner)
+    if name not in LEARNERS:
+        raise ValueError(f"unknown learner {learner!r}; choose one of {', '.join(LEARNERS)}")
+    return name
+
+
+def gaussian_clustering_sample(theta: np.ndarray, sigma2: float, shape: tuple, rng: np.random.Generator):
+    """Examples (x, y) of shape (*shape, d) and shape: y a fair coin, x = y (theta + sigma z)."""
+    y = rng.choice(np.array([-1.0, 1.0]), size=shape)
+    x = y[..., None] * (theta + np.sqrt(sigma2) * rng.standard_normal((*shape, theta.size)))
+    return x, y
+
+
+def linear_error(weights: np.ndarray, theta: np.ndarray, sigma2: float) -> np.ndarray:
+    """Exact error of sign(<w, x>) on a fresh example given theta: Phi(-<w, theta> / (sigma |w|)), per row."""
+    norm = np.linalg.norm(weights, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        err = ndtr(-(weights @ theta) / (np.sqrt(sigma2) * norm))
+    return np.where(norm > 0, err, 0.5)  # the zero vector predicts by a coin
+
+
+@dataclass
+class MLPConfig:
+    """One hidden layer of tanh units, logistic loss, weight decay, full-batch Adam from a fixed init."""
+
+    hidden: int = 8
+    steps: int = 200
+    lr: float = 0.05
+    weight_decay: float = 1e-3
+    seed: int = 0
+
+
+def fit_mlps(x: np.ndarray, y: np.ndarray, config: MLPConfig, device: str = "auto"):
+    """R one-hidden-layer networks, one per training set, trained together (batched, CPU or CUDA).
+
+    Parameters
+    ----------
+    x : (R, n, d); y : (R, n) in {-1, +1}
+
+    Returns
+    -------
+    list of numpy arrays [W1 (R, h, d), b1 (R, h), w2 (R, h)]
+    """
+    import torch
+
+    from raflab.core.device import resolve_device
+
+    dev = torch.device(resolve_device(device))
+    R, n, d = x.shape
+    gen = torch.Generator().manual_seed(config.seed)
+    # the same initialization for every training set: the algorithm's own randomness is fixed
+    init = [torch.randn(config.hidden, d, generator=gen) / np.sqrt(d), torch.zeros(config.hidden),
+            torch.randn(config.hidden, generator=gen) / np.sqrt(config.hidden)]
+    params = [p.expand(R, *p.shape).clone().to(dev).requires_grad_(True) for p in init]
+    xt = torch.as_tensor(x, dtype=torch.float32, device=dev)
+    yt = torch.as_tensor(y, dtype=torch.float32, device=dev)
+    opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    for _ in range(config.steps):
+        opt.zero_grad()
+        margin = yt * mlp_logits(params, xt)
+        # sum over the R independent fits: each one's gradient is its own mean loss
+        torch.nn.functional.softplus(-margin).mean(dim=1).sum().backward()
+        opt.step()
+    return [p.detach().cpu().numpy().astype(float) for p in params]
+
+
+def mlp_logits(params, x):
+    """f(x) = w2 . tanh(W1 x + b1), batched over the leading R axis (torch or numpy)."""
+    W1, b1, w2 = params
+    if isinstance(x, np.ndarray):
+        return np.einsum("rh,rth->rt", w2, np.tanh(np.einsum("rhd,rtd->rth", W1, x) + b1[:, None, :]))
+    import torch
+
+    return torch.einsum("rh,rth->rt", w2, torch.tanh(torch.einsum("rhd,rtd->rth", W1, x) + b1[:, None, :]))
+
+
+def _fit_linear(learner: str, x: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    out = np.empty((x.shape[0], x.shape[2]))
+    for r in range(x.shape[0]):
+        if learner == "ridge":
+            out[r] = Ridge(alpha=lam, fit_intercept=False).fit(x[r], y[r]).coef_
+        else:
+            # (x, y) and (-x, -y) have the same logistic loss: the mirrored copy gives both classes even
+            # at n = 1 and, with C halved, leaves the minimizer unchanged
+            xx, yy = np.concatenate([x[r], -x[r]]), np.concatenate([y[r], -y[r]])
+            out[r] = LogisticRegression(C=0.5 / lam, fit_intercept=False).fit(xx, yy).coef_[0]
+    return out
+
+
+def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int = 2000, thetas: int = 1,
+                         noise: float = 0.5, quantum: float = 0.25, lam: float = 1.0,
+                         mlp: MLPConfig | None = None, test_size: int = 512, seed: int = 0,
+                         device: str = "auto") -> dict:
+    """Estimate I(A(X_1..n); X_1..n | theta) of one learner by ``reps`` trainings per theta.
+
+    Parameters
+    ----------
+    learner : one of LEARNERS
+    d, n, sigma2 : the Gaussian clustering problem and the training-set size
+    reps : repeated trainings per theta (the Gaussian plug-in needs reps > released dimension + 1)
+    thetas : independent thetas; the record averages over them (the bound is on the theta-average)
+    noise : output-noise standard deviation relative to the released weights' RMS coordinate
+    quantum : grid step of ``mean``, relative to the RMS coordinate of m
+    lam : ridge penalty / inverse logistic C (per sample count as in scikit-learn)
+
+    Returns
+    -------
+    dict record: memorization_bits and its standard error, error (on fresh data) and its standard error,
+    exact_bits where the memorization given the drawn thetas is known in closed form (NaN otherwise),
+    the estimator used.
+    """
+    from raflab.bounds.theory import check_sdpi_params, gaussian_channel_bits_noisy_mean
+
+    learner = check_learner(learner)
+    check_sdpi_params(d=d, n=n, sigma2=sigma2)
+    if reps < 2 or thetas < 1:
+        raise ValueError(f"reps must be >= 2 and thetas >= 1 (got reps={reps}, thetas={thetas})")
+    if not noise > 0 or not quantum > 0:
+        raise ValueError(f"noise and quantum must be > 0 (got noise={noise}, quantum={quantum})")
+    mlp = mlp or MLPConfig()
+    scale_m = np.sqrt(1.0 + sigma2 / n)
+    bits, bits_var, errors, exact = [], [], [], []
+    for t in range(thetas):
+        # theta depends on (seed, d, sigma2, t) only: the same thetas at every n, so curves in n are smooth
+        theta = point_rng(seed, d, sigma2, t).standard_normal(d)
+        rng = point_rng(seed, d, n, sigma2, t)
+        x, y = gaussian_clustering_sample(theta, sigma2, (reps, n), rng)
+        if learner in ("noisy-mean", "mean", "sign-mean"):
+            m = np.einsum("rn,rnd->rd", y, x) / n
+            if learner == "noisy-mean":
+                s = noise * scale_m
+                released = m + s * rng.standard_normal(m.shape)
+                b, se = gaussian_plugin_information(released, s * s)
+            else:
+                step = quantum * scale_m
+                released = np.sign(m) if learner == "sign-mean" else step * np.round(m / step)
+                b, se = plugin_discrete_information(released)
+            err = linear_error(released, theta, sigma2)
+        elif learner in ("ridge", "logistic"):
+            w = _fit_linear(learner, x, y, lam)
+            s = noise * np.sqrt(np.mean(w * w))
+            released = w + s * rng.standard_normal(w.shape)
+            b, se = gaussian_plugin_information(released, s * s)
+            err = linear_error(released, theta, sigma2)
+        else:
+            params = fit_mlps(x, y, mlp, device)
+            noised = []
+            for p in params:
+                s = noise * np.sqrt(np.mean(p * p))
+                noised.append(p + s * rng.standard_normal(p.shape))
+            flat = np.concatenate([p.reshape(reps, -1) for p in noised], axis=1)
+            # one isotropic noise level is what the plug-in assumes: rescale each tensor to unit noise
+            scales = np.concatenate([np.full(p[0].size, noise * np.sqrt(np.mean(p * p))) for p in params])
+            b, se = gaussian_plugin_information(flat / scales, 1.0)
+            x_test, y_test = gaussian_clustering_sample(theta, sigma2, (test_size,), rng)
+            logits = mlp_logits(noised, np.broadcast_to(x_test, (reps, *x_test.shape)))
+            err = np.mean(np.sign(logits) != y_test, axis=1)
+        if learner == "noisy-mean":
+            exact.append(gaussian_channel_bits_noisy_mean(d, n, sigma2, (noise * scale_m) ** 2))
+        elif learner == "sign-mean":  # exact given this theta: H(sign(m) | theta), coordinates independent
+            exact.append(np.sum(binary_entropy_bits(ndtr(theta * np.sqrt(n / sigma2)))))
+        bits.append(b)
+        bits_var.append(se * se)
+        errors.append(err)
+    errors = np.concatenate(errors)
+    return {"instance": "gaussian", "learner": learner, "d": int(d), "n": int(n), "sigma2": float(sigma2), "reps": reps,
+            "thetas": thetas, "memorization_bits": float(np.mean(bits)),
+            "memorization_se": float(np.sqrt(np.sum(bits_var)) / thetas),
+            "exact_bits": float(np.mean(exact)) if exact else np.nan,
+            "error": float(errors.mean()), "error_se": float(errors.std(ddof=1) / np.sqrt(errors.size)),
+            # discrete: plug-in entropy + Miller-Madow; gaussian: log-det plug-in, Wishart-corrected
+            "estimator": "discrete" if learner in ("mean", "sign-mean") else "gaussian"}
+
+
+def memorization_table(learners, d: int, n_values, sigma2: float, progress: bool = False, **kwargs) -> pd.DataFrame:
+    """Records of :func:`measure_memorization` for each learner and n, with the lower bound at each
+    learner's measured error (``lower_bound_bits``) and at that error plus two standard errors.
+    ``progress``: a bar on a terminal's stderr, one step per (learner, n)."""
+    import itertools
+
+    from raflab.bounds.theory import lower_bound_bits
+    from raflab.core.memory import FLOAT64, require_memory
+    from raflab.core.progress import track_rows
+
+    reps, n_max = kwargs.get("reps", 2000), int(np.max(n_values))
+    # the training sets (reps x n x d) with their labels, the released weights and their d x d covariance
+    require_memory(FLOAT64 * (2 * reps * n_max * d + 2 * reps * d + 2 * d * d),
+                   f"measuring memorization at d={d}, n={n_max} with {reps} repeated trainings")
+    rows = []
+    for learner, n in track_rows(list(itertools.product(learners, n_values)), f"measuring memorization (d={d})",
+                                 enabled=progress, unit="points"):
+        rec = measure_memorization(learner, d, int(n), sigma2, **kwargs)
+        err = min(rec["error"], 0.5)
+        rec["lower_bound_bits"] = float(lower_bound_bits("gaussian", n, sigma2, err))
+        rec["lower_bound_bits_at_error_plus_2se"] = float(
+            lower_bound_bits("gaussian", n, sigma2, min(err + 2 * rec["error_se"], 0.5)))
+        rows.append(rec)
+    return pd.DataFrame(rows)

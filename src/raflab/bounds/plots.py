@@ -1,0 +1,70 @@
+"""SDPI figures. Data arrive as record tables; nothing is computed here."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from raflab.core.plotting import (
+    _finish,
+    _floats,
+    apply_style,
+)
+
+
+def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, title=None):
+    """Memorization (bits) against n, log-log, and, when ``curve`` is given, against accuracy at one n.
+
+    ``bound``: records of :func:`raflab.bounds.theory.sdpi_bound` (lower bound, matching algorithm, the
+    sign of the mean). ``measured``: records of :func:`raflab.bounds.mechanisms.memorization_table`
+    (points with 2-standard-error bars, and each learner's own bound at its measured error, dotted).
+    ``curve``: records of ``sdpi_bound`` over errors at one n (its matching algorithm to leading order in
+    d); ``traced``: measured records at that n (one line per learner, e.g. over output-noise levels).
+    """
+    apply_style()
+    ncols = 2 if curve is not None else 1
+    names = [x for f in (measured, traced) if f is not None for x in f["learner"]]
+    color = {name: f"C{i}" for i, name in enumerate(dict.fromkeys(names))}  # one colour per learner
+    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 6.2 if measured is not None else 4), squeeze=False)
+    ax = axes[0, 0]
+    b = bound.sort_values("n")
+    ax.plot(b["n"], b["lower_bound_bits"], "k-", lw=2, label=f"SDPI lower bound (error {b['error'].iloc[0]:.3g})")
+    ax.plot(b["n"], b["matching_bits"], "k--", label=f"{b['matching_algorithm'].iloc[0]} at that error")
+    if "sign_mean_bits" in b:
+        ax.plot(b["n"], b["sign_mean_bits"], ":", color="0.5", label="sign of the mean (exact)")
+    if measured is not None:
+        for learner, g in measured.groupby("learner", sort=False):
+            g = g.sort_values("n")
+            ax.errorbar(_floats(g["n"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_se"]), fmt="o-",
+                        ms=4, color=color[learner],
+                        label=f"{learner} (measured, error {g['error'].min():.2f}-{g['error'].max():.2f})")
+            ax.plot(g["n"], g["lower_bound_bits"], ":", color=color[learner])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training-set size n")
+    ax.set_ylabel("excess memorization I(A; X_1..n | θ) [bits]")
+    ax.set_title(title or f"{b['instance'].iloc[0]} clustering, d={b['d'].iloc[0]}")
+    if measured is not None:  # many entries: below the axes, where they cover no curve
+        ax.plot([], [], ":", color="0.3", label="dotted: each learner's bound at its error")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
+    else:
+        ax.legend(fontsize=7)
+    if curve is not None:
+        ax = axes[0, 1]
+        c = curve.sort_values("error")
+        n0 = c["n"].iloc[0]
+        ax.plot(1 - c["error"], c["lower_bound_bits"], "k-", lw=2, label="SDPI lower bound")
+        ax.plot(1 - c["error"], c["matching_bits"], "k--", label=f"{c['matching_algorithm'].iloc[0]} (leading order in d)")
+        if traced is not None:
+            for learner, g in traced.groupby("learner", sort=False):
+                g = g.sort_values("error")
+                ax.errorbar(1 - _floats(g["error"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_se"]),
+                            xerr=2 * _floats(g["error_se"]), fmt="o-", ms=4, color=color[learner], label=learner)
+        ax.set_yscale("log")
+        ax.set_xlabel("accuracy on fresh data")
+        ax.set_ylabel("excess memorization [bits]")
+        ax.set_title(f"the trade-off at n={n0:g}")
+        ax.legend(fontsize=7)
+    return _finish(fig, out)

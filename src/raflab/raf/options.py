@@ -1,0 +1,117 @@
+"""The RAF learner options of the command line (--model, --loss, --alpha, --eps, --lam, --kappa,
+--activation, --kernel) and their parsers: one definition each, read by the RAF commands and by
+``raflab sdpi raf``."""
+
+from __future__ import annotations
+
+import typer
+
+from raflab.core.cli import _activation, reject_unused
+from raflab.core.ranges import parse_range
+
+# Options shared by the RAF commands: one definition each, so every command reads the same way.
+ModelOpt = typer.Option("linear", "--model",
+                        help="learner: linear | rf (random features) | kernel | bayes (Bayes-optimal: no loss, no lam)")
+
+
+LossOpt = typer.Option("square", "--loss", help="square | hinge | logistic")
+
+
+AlphaOpt = typer.Option("2", "--alpha", help="n/d: start:stop:num or a,b,c")
+
+
+EpsOpt = typer.Option("0", "--eps", help="fraction of facts in [0,1]: start:stop:num or a,b,c")
+
+
+LamOpt = typer.Option("0.1", "--lam", help="ridge penalty >= 0 (0: the lam->0+ limit): start:stop:num or a,b,c")
+
+
+KappaOpt = typer.Option("2", "--kappa", help="rf: features per dimension p/d > 0: start:stop:num or a,b,c")
+
+
+ActivationOpt = typer.Option("relu", "--activation",
+                             help="rf: relu | tanh | erf | sign | linear, or module:function for your own")
+
+
+KernelOpt = typer.Option("arccos", "--kernel",
+                         help="kernel: arccos | polynomial | rbf | linear | activation:NAME, parameters as "
+                              "name:key=value,... e.g. polynomial:degree=3,coef0=1")
+
+
+DOpt = typer.Option(1000, "--d", help="input dimension of the simulation")
+
+
+FactCountOpt = typer.Option("exact", "--fact-count", help="exact: round(eps n) facts | bernoulli: iid")
+
+
+DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where random features are computed (--model rf)")
+
+
+def _grid(alpha: str, eps: str, lam: str):
+    return parse_range(alpha, "alpha"), parse_range(eps, "eps"), parse_range(lam, "lam")
+
+
+def _check_model(model: str, loss: str | None = None) -> None:
+    from raflab.raf.config import check_raf_params
+
+    check_raf_params(model=model, loss=loss)
+
+
+def _kernel(text: str) -> tuple[str, dict]:
+    """``name`` or ``name:key=value,...`` (``activation:NAME`` is a name)."""
+    name, _, params = text.partition(":")
+    if name == "activation" or not params:
+        return text, {}
+    out = {}
+    for item in params.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"malformed kernel parameters {params!r} (use key=value,key=value)")
+        try:
+            out[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError:
+            raise ValueError(f"kernel parameter {key.strip()} must be a number (got {value!r})") from None
+    return name, out
+
+
+def check_model_options(ctx, model: str, *, loss: bool = True, lam: bool = True) -> None:
+    """Reject RAF learner options that the chosen ``--model`` does not use (they would be silently
+    ignored): --kappa and --activation are rf's, --kernel is kernel's, and bayes has no loss and no lam."""
+    if model != "rf":
+        hint = " (a kernel of an activation is --kernel activation:NAME)" if model == "kernel" else ""
+        reject_unused(ctx, ("kappa", "activation"), f"to --model {model}, only to --model rf{hint}")
+    if model != "kernel":
+        reject_unused(ctx, ("kernel",), f"to --model {model}, only to --model kernel")
+    if model == "bayes":
+        reject_unused(ctx, tuple(n for n, keep in (("loss", loss), ("lam", lam)) if keep),
+                      "to --model bayes (the Bayes-optimal estimator has no loss and no lam)")
+
+
+def _model_options(model: str, kappa: str, activation: str, kernel: str) -> dict:
+    """Keyword arguments of the theory and simulation APIs for the chosen learner."""
+    _check_model(model)
+    if model == "rf":
+        return {"model": "rf", "kappa": parse_range(kappa, "kappa"), "activation": _activation(activation)}
+    if model == "kernel":
+        name, params = _kernel(kernel)
+        return {"model": "kernel", "kernel": name, "kernel_params": params}
+    return {"model": model}
+
+
+def _describe(options: dict, loss: str | None = None) -> str:
+    model = options["model"]
+    extra = {"rf": lambda: f" ({options['activation'] if isinstance(options['activation'], str) else 'custom'}, "
+                           f"kappa={','.join(f'{k:g}' for k in options['kappa'])})",
+             "kernel": lambda: f" ({options['kernel']})"}.get(model, lambda: "")()
+    return f"{model}{extra}" + (f" {loss}" if loss else "")
+
+
+def _prior(options: dict, kappa=None):
+    """The theory's prior for the chosen learner (one kappa for rf)."""
+    from raflab.raf.theory.erm import make_prior
+
+    if options["model"] == "rf":
+        return make_prior("rf", kappa=float(kappa), activation=options["activation"])
+    if options["model"] == "kernel":
+        return make_prior("kernel", kernel=options["kernel"], **options["kernel_params"])
+    return make_prior("linear")

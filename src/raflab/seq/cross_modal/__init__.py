@@ -1,0 +1,1 @@
+"""seq/cross_modal"""

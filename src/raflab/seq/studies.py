@@ -1,0 +1,461 @@
+"""Sequence-lab runs and studies: one training run as a flat record, and grids of runs stored as they go.
+
+A run (:class:`SeqRun`) is task + network + optimisation in one flat, validated config, so that the
+``raflab seq train`` flags, a study's grid axes and a stored row all use the same names. A study
+(:class:`SeqStudyConfig`, a YAML file in ``experiments/``) is a base run, a grid over any of its
+fields and a number of seeds; its runs go through the sweep engine's pieces: the parallel backends
+(:func:`raflab.sweeps.backends.run_units`) and the DuckDB result store, one row per
+(point, seed) written as soon as the run ends, so an interrupted study resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TASKS = ("arithmetic", "facts", "both", "mqar", "kg", "walks", "random")
+NETWORKS = {"gpt": "attention", "s4d": "s4d", "mamba": "mamba"}  # CLI name -> mixer of raflab.seq.nets
+#: the accuracy a task reports: exact match of whole answers, or MQAR's accuracy at the query positions
+ACCURACY_KIND = {"mqar": "token_accuracy"}
+
+
+class SeqRun(BaseModel):
+    """One training run of the sequence lab. Task options not used by the task are ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = "arithmetic"
+    layout: Literal["stream", "lines"] = Field("stream", description="arithmetic / facts / both: train on "
+                                               "windows of the text stream (the paper) or on aligned lines")
+    # -- task options (MQAR, knowledge graphs, random strings)
+    pairs: int = Field(8, ge=1, description="mqar: key-value pairs per sequence")
+    seq_len: int = Field(64, ge=2, description="mqar / random: sequence length")
+    vocab: int = Field(64, ge=2, description="mqar / random: vocabulary size")
+    examples: int = Field(2000, ge=1, description="mqar: training sequences; random: strings")
+    heldout: int = Field(256, ge=0, description="mqar: held-out sequences")
+    triplets: int = Field(1000, ge=1, description="kg / walks: triplets of the random graph")
+    entities: int = Field(200, ge=2, description="kg / walks: entities of the random graph")
+    relations: int = Field(10, ge=1, description="kg / walks: relations of the random graph")
+    walks: int = Field(200, ge=1, description="walks: random walks")
+    graph: Literal["random", "umls"] = "random"
+    umls_dir: str | None = Field(None, description="kg / walks: folder of UMLS's train/valid/test.txt "
+                                 "(default: the installed pykeen package's)")
+    # -- network
+    model: str = "gpt"
+    layers: int = Field(1, ge=1)
+    width: int = Field(56, ge=1)
+    heads: int = Field(1, ge=1)
+    mlp_ratio: float = Field(1.0, ge=0)
+    activation: str = "gelu"
+    bias: bool = False
+    d_state: int = Field(16, ge=1)
+    # -- optimisation
+    steps: int = Field(3000, ge=1)
+    lr: float = Field(1e-2, gt=0)
+    min_lr: float = Field(1e-4, ge=0)
+    warmup: int = Field(100, ge=0)
+    batch: int = Field(256, ge=1)
+    weight_decay: float = Field(0.0, ge=0)
+    eval_every: int = Field(250, ge=1)
+    target: float | None = Field(None, gt=0, le=1, description="stop when the training accuracy reaches this "
+                                 "(in (0, 1])")
+    seed: int = Field(0, ge=0)
+    device: str = "auto"
+
+    @field_validator("task")
+    @classmethod
+    def _task(cls, value):
+        if value not in TASKS:
+            raise ValueError(f"unknown task {value!r}; choose one of {', '.join(TASKS)}")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value):
+        if value not in NETWORKS:
+            raise ValueError(f"unknown model {value!r}; choose one of {', '.join(NETWORKS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _shapes(self):
+        if self.model == "gpt" and self.width % self.heads:
+            raise ValueError(f"width must be divisible by heads (got width={self.width}, heads={self.heads})")
+        return self
+
+    def task_options(self) -> dict:
+        """Keyword arguments of :func:`raflab.seq.tasks.make_task` for this task."""
+        if self.task == "mqar":
+            return {"vocab_size": self.vocab, "seq_len": self.seq_len, "num_pairs": self.pairs,
+                    "num_examples": self.examples, "num_heldout": self.heldout}
+        if self.task in ("kg", "walks"):
+            out = {"graph": self.graph, "num_entities": self.entities, "num_relations": self.relations,
+                   "num_triplets": self.triplets, "umls_dir": self.umls_dir}
+            return {**out, "num_walks": self.walks} if self.task == "walks" else out
+        if self.task == "random":
+            return {"num_strings": self.examples, "length": self.seq_len, "vocab_size": self.vocab}
+        return {"layout": self.layout}
+
+
+#: what a flag left out means, per task: each default shows its paper's effect on 2 CPU cores in minutes
+TASK_DEFAULTS: dict[str, dict] = {
+    "arithmetic": {"width": 14, "steps": 4000, "lr": 1e-2, "batch": 196},
+    "facts": {"width": 56, "steps": 3000, "lr": 1e-2, "batch": 50},
+    "both": {"width": 56, "steps": 4000, "lr": 1e-2, "batch": 246},
+    # measured: attention passes its induction plateau by ~500-750 steps (held-out 0.99-1.0, 2 seeds);
+    # S4D at the same width stays at 0.24
+    "mqar": {"layers": 2, "width": 64, "heads": 1, "mlp_ratio": 0.0, "pairs": 4, "seq_len": 32, "vocab": 64,
+             "examples": 4000, "heldout": 256, "steps": 1000, "lr": 3e-3, "min_lr": 3e-4, "warmup": 100,
+             "batch": 64, "eval_every": 250},
+    "kg": {"width": 64, "mlp_ratio": 4.0, "activation": "relu", "triplets": 1000, "entities": 200,
+           "relations": 10, "steps": 500, "lr": 1e-2, "batch": 1000},
+    "walks": {"width": 64, "mlp_ratio": 4.0, "activation": "relu", "triplets": 600, "entities": 200,
+              "relations": 10, "walks": 100, "steps": 600, "lr": 1e-2, "batch": 100},
+    # as the bits study: 63K bits of random strings, more than a width-16 GPT holds at 3.6 bits/param
+    "random": {"width": 16, "mlp_ratio": 4.0, "seq_len": 32, "vocab": 16, "examples": 512, "steps": 1500,
+               "lr": 1e-2, "min_lr": 1e-3, "warmup": 50, "batch": 64},
+}
+
+
+def seq_run(task: str, **given) -> SeqRun:
+    """A run of ``task``: the task's defaults, then every setting given (None means: not given)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    return SeqRun(task=task, **{**TASK_DEFAULTS[task], **{k: v for k, v in given.items() if v is not None}})
+
+
+def build_task(run: SeqRun):
+    from raflab.core.seeding import point_rng
+    from raflab.seq.tasks import make_task
+
+    # the data's stream is keyed by the seed alone: every model of a study sees the same data per seed
+    return make_task(run.task, point_rng(run.seed, 1), **run.task_options())
+
+
+def net_config(run: SeqRun, task):
+    from raflab.seq.nets import NetConfig
+
+    return NetConfig(vocab_size=task.vocab_size, block_size=task.block_size, mixer=NETWORKS[run.model],
+                     n_layer=run.layers, n_head=run.heads if run.model == "gpt" else 1, n_embd=run.width,
+                     mlp_ratio=run.mlp_ratio, activation=run.activation, bias=run.bias, d_state=run.d_state)
+
+
+def train_config(run: SeqRun, progress: bool = False, checkpoint: str | None = None):
+    from raflab.seq.train import TrainConfig
+
+    return TrainConfig(steps=run.steps, lr=run.lr, min_lr=min(run.min_lr, run.lr), warmup=run.warmup,
+                       batch_size=run.batch, weight_decay=run.weight_decay, beta1=0.9, beta2=0.99,
+                       eval_every=run.eval_every, target=run.target, seed=run.seed, device=run.device,
+                       checkpoint=checkpoint, progress=progress)
+
+
+def _evaluator(task):
+    from raflab.seq.train import evaluate_split
+
+    def evaluate(model) -> dict:
+        out = evaluate_split(model, task.train, "train")
+        if task.heldout is not None:
+            out.update(evaluate_split(model, task.heldout, "heldout"))
+        return out
+
+    return evaluate
+
+
+def require_training_memory(run: SeqRun, task) -> None:
+    """Refuse a network whose float32 training state (weights, gradients, two AdamW moments) and
+    activations (a batch through every layer, and its logits) cannot fit in memory."""
+    from raflab.core.memory import FLOAT32, require_memory
+
+    w, layers, block, vocab = run.width, run.layers, task.block_size, task.vocab_size
+    per_layer = (4 + 2 * max(run.mlp_ratio, 0.0) + 2) * w * w + 2 * w * run.d_state
+    params = 2 * vocab * w + block * w + layers * per_layer
+    activations = run.batch * block * (16 * w * layers + 2 * vocab)
+    require_memory(FLOAT32 * (4 * params + activations),
+                   f"training {run.model} (width {w}, {layers} layer(s), about {params:,.0f} parameters)")
+
+
+def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str | None = None) -> dict:
+    """Train one network on one task; return the record of the run.
+
+    Keys: task, model, params, layers, width, heads, steps, seed, train_accuracy, heldout_accuracy
+    (NaN where the task has none; MQAR: accuracy at the query positions, otherwise exact match of
+    whole answers by greedy decoding), train_loss (mean next-token loss on the training set),
+    capacity (training items predicted exactly), mac (the best capacity over training), wall_s,
+    tokens_per_s; for the random task also memorized_bits, entropy_bits and bits_per_param.
+    """
+    from raflab.core.device import resolve_device
+    from raflab.seq import metrics
+    from raflab.seq.nets import count_parameters, make_model
+    from raflab.seq.train import sequence_outputs, train_model
+
+    task = build_task(run)
+    require_training_memory(run, task)
+    device = resolve_device(run.device)
+    model = make_model(net_config(run, task), seed=run.seed, device=device)
+    fit = task.fit_split  # the char tasks train on windows of one text stream, evaluate on the lines
+    data = {"idx": fit.inputs, "targets": fit.targets}
+    result = train_model(model, data, train_config(run, progress, checkpoint), evaluate=_evaluator(task),
+                         target_metric="train_accuracy")
+    accuracy = ACCURACY_KIND.get(run.task, "accuracy")
+    final, history = result.final, result.history
+    params = count_parameters(model)
+    record = {"task": run.task, "model": run.model, "params": params, "layers": run.layers, "width": run.width,
+              "heads": run.heads if run.model == "gpt" else None, "steps": result.steps, "seed": run.seed,
+              "train_accuracy": final[f"train_{accuracy}"],
+              "heldout_accuracy": final.get(f"heldout_{accuracy}", math.nan),
+              "train_loss": final["train_loss"], "capacity": int(final["train_exact"]),
+              "mac": metrics.maximum_attainable_capacity(history["train_exact"]),
+              "items": len(task.train.inputs), "wall_s": result.wall_s, "tokens_per_s": result.tokens_per_s}
+    if run.task == "random":
+        _, nll = sequence_outputs(result.model, task.train.inputs, task.train.targets)
+        bits = metrics.memorized_bits(nll, task.vocab_size, task.train.targets)
+        record.update(memorized_bits=bits, entropy_bits=float(task.info["entropy_bits"]),
+                      bits_per_param=metrics.bits_per_parameter(bits, params))
+    return record
+
+
+# --- studies: a grid of runs, stored as they finish --------------------------------------------
+
+STUDIES = ("too-big-to-think", "capacity", "mqar", "bits")
+
+
+class SeqStudyConfig(BaseModel):
+    """A study: a base run, a grid over run fields (lists; product or zip), seeds, a store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    study: str
+    base: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list] | list[dict[str, list]] = Field(
+        default_factory=dict, description="lists of values per run setting; a list of grids is their union")
+    combine: Literal["product", "zip"] = "product"
+    seeds: int = Field(3, ge=1)
+    seed: int = Field(0, ge=0)
+    store: str = "results/raflab.duckdb"
+
+    @field_validator("study")
+    @classmethod
+    def _study(cls, value):
+        if value not in STUDIES:
+            raise ValueError(f"unknown study {value!r}; choose one of {', '.join(STUDIES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _valid_runs(self):
+        fields = set(SeqRun.model_fields)
+        for key in list(self.base) + [k for grid in self.grids() for k in grid]:
+            if key not in fields or key == "seed":
+                raise ValueError(f"{key!r} is not a run setting; choose from {', '.join(sorted(fields - {'seed'}))}")
+        if self.combine == "zip" and any(len({len(v) for v in g.values()}) > 1 for g in self.grids()):
+            raise ValueError("combine: zip needs grid lists of one length")
+        for point in self.points():  # every run valid before anything trains
+            if "task" not in point:
+                raise ValueError("each run needs a task (in base or grid)")
+            seq_run(**point)
+        return self
+
+    def grids(self) -> list[dict]:
+        return self.grid if isinstance(self.grid, list) else [self.grid]
+
+    def points(self) -> list[dict]:
+        """Every run setting of the study, in order, without repeats (grids of a union may overlap)."""
+        out, seen = [], set()
+        for grid in self.grids():
+            names = list(grid)
+            values = [v if isinstance(v, list) else [v] for v in grid.values()]
+            combos = itertools.product(*values) if self.combine == "product" else zip(*values)
+            for combo in combos:
+                point = {**self.base, **dict(zip(names, combo))}
+                # equal runs are equal whether a setting is spelled out or left at its default
+                key = _run_key(seq_run(**point)) if "task" in point else json.dumps(point, sort_keys=True)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(point)
+        return out
+
+    def runs(self) -> list[SeqRun]:
+        return [seq_run(**point, seed=self.seed + s) for point in self.points() for s in range(self.seeds)]
+
+    @property
+    def config_hash(self) -> str:
+        content = self.model_dump(mode="json", exclude={"name", "store"})
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_study_config(path: str | Path, **overrides) -> SeqStudyConfig:
+    """A study config from YAML; ``overrides`` replace top-level keys (e.g. seeds, store)."""
+    from raflab.sweeps.config import read_config_file
+
+    data = read_config_file(path, missing=f"no study config at {path}", keys="name, study, base, grid, ...")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return SeqStudyConfig(**data)
+
+
+def read_study_file(path: str | Path, study: str) -> dict:
+    """The settings of a study's YAML file: its ``name`` dropped, its ``study`` (if any) checked."""
+    from raflab.sweeps.config import read_config_file
+
+    values = read_config_file(path, missing=f"cannot read config {path}: No such file or directory",
+                              keys=f"{study} settings")
+    values.pop("name", None)
+    found = values.pop("study", study)
+    if found != study:
+        raise ValueError(f"the config {path} is a {found!r} study, not {study!r}")
+    return values
+
+
+def shipped_study_config(study: str) -> Path:
+    """The config file shipped for a study (``experiments/seq_<study>.yaml`` beside the package)."""
+    if study not in STUDIES:
+        raise ValueError(f"unknown study {study!r}; choose one of {', '.join(STUDIES)}")
+    from importlib.resources import files
+
+    return Path(str(files("raflab.seq").joinpath("configs", f"seq_{study.replace('-', '_')}.yaml")))
+
+
+def _run_key(run: SeqRun) -> str:
+    point = run.model_dump(mode="json", exclude={"seed", "device"})
+    return json.dumps(point, sort_keys=True, separators=(",", ":"))
+
+
+def _execute(run: SeqRun) -> dict:
+    """A study's unit: the run's record, or a failed row with its one-line reason."""
+    start = time.perf_counter()
+    try:
+        return {"status": "done", "error": None, **run_sequence_experiment(run)}
+    except Exception as exc:  # noqa: BLE001 — one failing run must not stop the study
+        return {"status": "failed", "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}",
+                "wall_s": time.perf_counter() - start}
+
+
+def run_seq_study(config: SeqStudyConfig, store: str | Path | None = None, workers: int | None = 1,
+                  backend: str = "local", quiet: bool = False) -> pd.DataFrame:
+    """Run the study's runs that the store does not hold yet and return all its rows.
+
+    ``workers=1`` trains in this process (torch already uses the cores); more workers run several
+    small networks at once, one thread each.
+    """
+    from raflab.core.progress import rows_progress
+    from raflab.sweeps.backends import run_units
+    from raflab.sweeps.engine import code_version
+    from raflab.sweeps.store import ResultStore, clean_value
+
+    result_store = ResultStore(store or config.store)
+    runs = config.runs()
+    version, commit = code_version()
+    with result_store.session():
+        result_store.register_sweep(config.config_hash, config.name, f"seq:{config.study}",
+                                    config.model_dump(mode="json"), len(runs), len(runs))
+        stored = result_store.stored_keys(config.config_hash)
+        todo = [r for r in runs if stored.get(("seq", _run_key(r), r.seed)) != "done"]
+        with rows_progress(f"{config.name} ({config.study})", len(todo), enabled=not quiet, unit="runs") as advance:
+            for index, row in run_units(_execute, todo, backend=backend, workers=workers):
+                run = todo[index]
+                point = {k: v for k, v in run.model_dump(mode="json").items() if k not in ("seed", "device")}
+                record = {**point, **row}  # the record's own keys (e.g. heads=None for SSMs) win
+                result_store.write_rows([{
+                    "config_hash": config.config_hash, "kind": "seq", "point": _run_key(run), "seed": run.seed,
+                    "backend": backend, "raflab_version": version, "git_commit": commit,
+                    "finished_at": datetime.now(timezone.utc).replace(tzinfo=None),
+                    **{k: clean_value(v) for k, v in record.items()}}])
+                advance(1)
+    rows = result_store.rows(config.config_hash)
+    # only this code's runs: a row stored under another run key (a setting added to SeqRun since) is stale
+    current = {(_run_key(r), r.seed) for r in runs}
+    rows = rows[[(p, s) in current for p, s in zip(rows["point"], rows["seed"])]] if len(rows) else rows
+    return rows.drop(columns=[c for c in ("config_hash", "kind", "point", "backend", "raflab_version",
+                                          "git_commit", "finished_at", "status", "error") if c in rows])
+
+
+def summarize_study(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean and standard error over seeds of the accuracies (and bits) per setting ``by``."""
+    values = [c for c in ("train_accuracy", "heldout_accuracy", "train_loss", "capacity", "mac",
+                          "memorized_bits", "bits_per_param", "params", "wall_s") if c in rows]
+    grouped = rows.groupby(by, dropna=False, sort=True)[values]
+    mean = grouped.mean()
+    se = grouped.std(ddof=1) / np.sqrt(grouped.count())
+    out = mean.copy()
+    for c in values:
+        if c not in ("params",):
+            out[f"{c}_se"] = se[c]
+    out["seeds"] = grouped.size()
+    return out.reset_index()
+
+
+#: published bits of information per parameter, printed beside the fitted slope of the bits study
+REFERENCE_BITS_PER_PARAM = {"Morris et al. 2025 (GPT, random strings)": 3.6,
+                            "Allen-Zhu & Li 2024 (knowledge, 1000 exposures)": 2.0,
+                            "Gardner 1988 (perceptron, random labels)": 2.0}
+
+
+def fit_bits_per_parameter(summary: pd.DataFrame) -> float:
+    """Least-squares slope through the origin of memorized bits against parameters."""
+    x, y = summary["params"].to_numpy(float), summary["memorized_bits"].to_numpy(float)
+    return float(x @ y / (x @ x))
+
+
+#: how each study's rows are grouped over seeds
+STUDY_GROUPS = {"too-big-to-think": ["task", "width"], "capacity": ["triplets", "width", "layers", "activation"],
+                "mqar": ["model", "width", "pairs"], "bits": ["model", "layers", "width"]}
+
+
+def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The study's table: means and standard errors over seeds; notes (e.g. the fitted slope) in attrs."""
+    summary = summarize_study(rows, STUDY_GROUPS[study])
+    notes = []
+    if study == "bits":
+        slope = fit_bits_per_parameter(summary)
+        summary["entropy_bits"] = rows.groupby(STUDY_GROUPS[study], sort=True)["entropy_bits"].first().values
+        notes.append(f"fitted memorized bits per parameter: {slope:.3g} (published: "
+                     + "; ".join(f"{k} {v:g}" for k, v in REFERENCE_BITS_PER_PARAM.items()) + ")")
+        summary.attrs["bits_per_param_slope"] = slope
+    summary.attrs["notes"] = notes
+    return summary
+
+
+def plot_study(study: str, summary: pd.DataFrame, out=None):
+    from raflab.seq import plots
+
+    draw = {"too-big-to-think": plots.plot_too_big_to_think, "capacity": plots.plot_kg_capacity,
+            "mqar": plots.plot_mqar, "bits": plots.plot_bits_per_parameter}[study]
+    return draw(summary, out=out)
+
+
+def run_named_study(name: str, config: str | None = None, seeds: int | None = None, store: str | None = None,
+                    workers: int = 1, quiet: bool = False, out: str | None = None, data_dir: str | None = None):
+    """Run a study by name from its shipped config (or ``config``); return (summary, figure or None)."""
+    if data_dir is not None and name != "fictional-qa":
+        raise ValueError(f"--data-dir is read by the fictional-qa study only (not {name!r})")
+    if name == "fictional-qa":
+        from raflab.seq.fictional.study import run_fictional_qa_cli
+
+        return run_fictional_qa_cli(config=config, seeds=seeds, quiet=quiet, out=out, data_dir=data_dir)
+    if name == "cross-modal":
+        from raflab.seq.cross_modal.study import run_cross_modal_cli
+
+        return run_cross_modal_cli(config=config, seeds=seeds, quiet=quiet, out=out)
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}; choose one of {', '.join(STUDIES + ('fictional-qa', 'cross-modal'))}")
+    cfg = load_study_config(config or shipped_study_config(name), seeds=seeds)
+    if cfg.study != name:
+        raise ValueError(f"the config {config} is a {cfg.study!r} study, not {name!r}")
+    rows = run_seq_study(cfg, store=store, workers=workers, quiet=quiet)
+    summary = study_summary(name, rows)
+    figure = plot_study(name, summary, out) if out else None
+    return summary, figure
+
+
+__all__ = ["SeqRun", "SeqStudyConfig", "run_sequence_experiment", "run_seq_study", "load_study_config",
+           "shipped_study_config", "summarize_study", "build_task", "net_config", "train_config", "STUDIES",
+           "TASKS", "NETWORKS"]

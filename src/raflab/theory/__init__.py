@@ -1,7 +1,0 @@
-"""Exact high-dimensional asymptotics, one module per model."""
-
-from raflab.theory.erm import RAFChannel, erm_theory, linear_erm_theory, make_prior
-from raflab.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
-from raflab.theory.fixed_point import ConvergenceWarning, solve_fixed_point
-
-__all__ = ["RAFChannel", "RidgePrior", "RandomFeaturesPrior", "KernelPrior", "erm_theory", "make_prior", "linear_erm_theory", "ConvergenceWarning", "solve_fixed_point"]
