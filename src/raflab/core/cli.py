@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from raflab.raf.config import describe_validation_error
+from raflab.core.checks import describe_validation_error
 
 
 class Format(str, Enum):
@@ -127,7 +127,7 @@ _flags_without_type()
 
 def _activation(text: str):
     """A named activation, or ``package.module:function`` imported for a user-supplied one."""
-    from raflab.raf.activations import load_callable
+    from raflab.core.checks import load_callable
 
     return load_callable(text, "activation")
 

@@ -50,19 +50,6 @@ def get_activation(activation: str | Callable) -> Callable:
                          "or pass a callable") from None
 
 
-def load_callable(text: str, what: str = "activation"):
-    """A name (returned as is), or ``package.module:function`` imported: a user's own function."""
-    if ":" not in text:
-        return text
-    import importlib
-
-    module, _, attr = text.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot import {what} {text!r} ({exc})") from None
-
-
 #: integrate over |g| <= _CUTOFF (Gaussian mass beyond: e^-800); comparing with |g| <= _CUTOFF / 2
 #: tells a moment that converges from one that grows with the range (diverges)
 _CUTOFF = 40.0

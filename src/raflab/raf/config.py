@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from raflab.raf.losses import LOSSES
 
@@ -37,19 +37,6 @@ class RAFConfig(BaseModel):
     @property
     def n_samples(self) -> int:
         return max(1, int(round(self.alpha * self.d)))
-
-
-def describe_validation_error(err: ValidationError) -> str:
-    """One line naming each bad field and why, e.g. ``eps: Input should be less than or equal to 1``."""
-    parts = []
-    for e in err.errors():
-        field = ".".join(str(x) for x in e["loc"]) or "config"
-        msg = e["msg"].removeprefix("Value error, ")
-        given = e.get("input")
-        # a whole mapping says nothing the message does not; a value the message quotes, neither
-        quote = "" if isinstance(given, dict) or "(got" in msg else f" (got {given!r})"
-        parts.append(f"{field}: {msg}{quote}")
-    return "; ".join(parts)
 
 
 def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None, d=None, kappa=None) -> None:

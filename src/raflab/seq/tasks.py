@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from raflab.raf.config import describe_validation_error
+from raflab.core.checks import describe_validation_error
 
 IGNORE_INDEX = -100
 TASKS = ("arithmetic", "facts", "both", "mqar", "kg", "walks", "random")

@@ -36,7 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from raflab.core import memory as memory_check
 from raflab.core.ranges import parse_range
-from raflab.raf.config import check_raf_params, describe_validation_error
+from raflab.core.checks import describe_validation_error
+from raflab.raf.config import check_raf_params
 
 NUMERIC_AXES = ("alpha", "eps", "lam", "kappa", "d")
 TEXT_AXES = ("model", "loss", "activation", "kernel")
@@ -168,7 +169,8 @@ class SweepGrid(BaseModel):
             for v in values:
                 check_raf_params(**{info.field_name: v})
         elif info.field_name == "activation":
-            from raflab.raf.activations import get_activation, load_callable
+            from raflab.core.checks import load_callable
+            from raflab.raf.activations import get_activation
 
             for v in values:
                 get_activation(load_callable(v))

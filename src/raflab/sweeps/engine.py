@@ -51,7 +51,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _model_options(point: dict, options: dict) -> dict:
-    from raflab.raf.activations import load_callable
+    from raflab.core.checks import load_callable
 
     model = point["model"]
     if model == "rf":
