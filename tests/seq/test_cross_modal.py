@@ -103,7 +103,8 @@ def test_cli_entry_reads_a_yaml_config_and_draws_the_figure(tmp_path):
 
     path = tmp_path / "cm.yaml"
     path.write_text(yaml.safe_dump({"name": "tiny", "study": "cross-modal", **TINY}))
-    summary, figure = run_cross_modal_cli(config=str(path), seeds=1, quiet=True, out=str(tmp_path / "cm.png"))
+    summary, figure = run_cross_modal_cli(config=str(path), seeds=1, store=str(tmp_path / "s.duckdb"), quiet=True,
+                                         out=str(tmp_path / "cm.png"))
     assert (tmp_path / "cm.png").stat().st_size > 0 and figure is not None
     assert "runs in" in summary.attrs["notes"][0] and set(summary["part"]) == {"transfer", "two_hop", "unlearn"}
     bad = tmp_path / "bad.yaml"

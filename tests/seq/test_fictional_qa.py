@@ -175,7 +175,8 @@ def test_learning_reduced_through_the_cli_entry(tmp_path):
 
     path = tmp_path / "small.yaml"
     path.write_text(yaml.safe_dump({"study": "fictional-qa", **SMALL, "splits": ["event"], "fictsheets": False}))
-    summary, figure = run_fictional_qa_cli(config=str(path), quiet=True, out=str(tmp_path / "fig.png"))
+    summary, figure = run_fictional_qa_cli(config=str(path), store=str(tmp_path / "s.duckdb"), quiet=True,
+                                           out=str(tmp_path / "fig.png"))
     assert (tmp_path / "fig.png").stat().st_size > 10_000 and figure is not None
     assert "training tokens/s" in summary.attrs["notes"][0]
     know = summary[summary.measure == "knowledge"].set_index("group")

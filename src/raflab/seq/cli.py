@@ -110,7 +110,7 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
           out: str = OutOpt, fmt: Format = FormatOpt):
     """Run a study's shipped config (a grid of runs x seeds, resumable) and print its summary table."""
     from raflab.core.cli import check_out_path
-    from raflab.seq.studies import run_named_study
+    from raflab.seq.registry import run_named_study
 
     check_out_path(out)
     check_out_path(store, suffixes=None, option="--store")

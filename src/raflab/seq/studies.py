@@ -15,13 +15,25 @@ import itertools
 import json
 import math
 import time
-from datetime import datetime, timezone
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from raflab.core.checks import one_of
+from raflab.core.device import resolve_device
+from raflab.core.memory import FLOAT32, require_memory
+from raflab.core.seeding import point_rng
+from raflab.core.summary import summarize
+from raflab.seq import metrics
+from raflab.seq.nets import NetConfig, count_parameters, make_model
+from raflab.seq.runs import DEFAULT_STORE, run_stored_units
+from raflab.seq.tasks import make_task
+from raflab.seq.train import TrainConfig, evaluate_split, sequence_outputs, train_model
+from raflab.sweeps.config import read_config_file
+from raflab.sweeps.store import ResultStore
 
 TASKS = ("arithmetic", "facts", "both", "mqar", "kg", "walks", "random")
 NETWORKS = {"gpt": "attention", "s4d": "s4d", "mamba": "mamba"}  # CLI name -> mixer of raflab.seq.nets
@@ -75,16 +87,12 @@ class SeqRun(BaseModel):
     @field_validator("task")
     @classmethod
     def _task(cls, value):
-        if value not in TASKS:
-            raise ValueError(f"unknown task {value!r}; choose one of {', '.join(TASKS)}")
-        return value
+        return one_of(value, TASKS, "task")
 
     @field_validator("model")
     @classmethod
     def _model(cls, value):
-        if value not in NETWORKS:
-            raise ValueError(f"unknown model {value!r}; choose one of {', '.join(NETWORKS)}")
-        return value
+        return one_of(value, NETWORKS, "model")
 
     @model_validator(mode="after")
     def _shapes(self):
@@ -128,30 +136,22 @@ TASK_DEFAULTS: dict[str, dict] = {
 
 def seq_run(task: str, **given) -> SeqRun:
     """A run of ``task``: the task's defaults, then every setting given (None means: not given)."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    one_of(task, TASKS, "task")
     return SeqRun(task=task, **{**TASK_DEFAULTS[task], **{k: v for k, v in given.items() if v is not None}})
 
 
 def build_task(run: SeqRun):
-    from raflab.core.seeding import point_rng
-    from raflab.seq.tasks import make_task
-
     # the data's stream is keyed by the seed alone: every model of a study sees the same data per seed
     return make_task(run.task, point_rng(run.seed, 1), **run.task_options())
 
 
 def net_config(run: SeqRun, task):
-    from raflab.seq.nets import NetConfig
-
     return NetConfig(vocab_size=task.vocab_size, block_size=task.block_size, mixer=NETWORKS[run.model],
                      n_layer=run.layers, n_head=run.heads if run.model == "gpt" else 1, n_embd=run.width,
                      mlp_ratio=run.mlp_ratio, activation=run.activation, bias=run.bias, d_state=run.d_state)
 
 
 def train_config(run: SeqRun, progress: bool = False, checkpoint: str | None = None):
-    from raflab.seq.train import TrainConfig
-
     return TrainConfig(steps=run.steps, lr=run.lr, min_lr=min(run.min_lr, run.lr), warmup=run.warmup,
                        batch_size=run.batch, weight_decay=run.weight_decay, beta1=0.9, beta2=0.99,
                        eval_every=run.eval_every, target=run.target, seed=run.seed, device=run.device,
@@ -159,8 +159,6 @@ def train_config(run: SeqRun, progress: bool = False, checkpoint: str | None = N
 
 
 def _evaluator(task):
-    from raflab.seq.train import evaluate_split
-
     def evaluate(model) -> dict:
         out = evaluate_split(model, task.train, "train")
         if task.heldout is not None:
@@ -173,8 +171,6 @@ def _evaluator(task):
 def require_training_memory(run: SeqRun, task) -> None:
     """Refuse a network whose float32 training state (weights, gradients, two AdamW moments) and
     activations (a batch through every layer, and its logits) cannot fit in memory."""
-    from raflab.core.memory import FLOAT32, require_memory
-
     w, layers, block, vocab = run.width, run.layers, task.block_size, task.vocab_size
     per_layer = (4 + 2 * max(run.mlp_ratio, 0.0) + 2) * w * w + 2 * w * run.d_state
     params = 2 * vocab * w + block * w + layers * per_layer
@@ -192,11 +188,6 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
     capacity (training items predicted exactly), mac (the best capacity over training), wall_s,
     tokens_per_s; for the random task also memorized_bits, entropy_bits and bits_per_param.
     """
-    from raflab.core.device import resolve_device
-    from raflab.seq import metrics
-    from raflab.seq.nets import count_parameters, make_model
-    from raflab.seq.train import sequence_outputs, train_model
-
     task = build_task(run)
     require_training_memory(run, task)
     device = resolve_device(run.device)
@@ -241,14 +232,12 @@ class SeqStudyConfig(BaseModel):
     combine: Literal["product", "zip"] = "product"
     seeds: int = Field(3, ge=1)
     seed: int = Field(0, ge=0)
-    store: str = "results/raflab.duckdb"
+    store: str = DEFAULT_STORE
 
     @field_validator("study")
     @classmethod
     def _study(cls, value):
-        if value not in STUDIES:
-            raise ValueError(f"unknown study {value!r}; choose one of {', '.join(STUDIES)}")
-        return value
+        return one_of(value, STUDIES, "study")
 
     @model_validator(mode="after")
     def _valid_runs(self):
@@ -295,32 +284,14 @@ class SeqStudyConfig(BaseModel):
 
 def load_study_config(path: str | Path, **overrides) -> SeqStudyConfig:
     """A study config from YAML; ``overrides`` replace top-level keys (e.g. seeds, store)."""
-    from raflab.sweeps.config import read_config_file
-
     data = read_config_file(path, missing=f"no study config at {path}", keys="name, study, base, grid, ...")
     data.update({k: v for k, v in overrides.items() if v is not None})
     return SeqStudyConfig(**data)
 
 
-def read_study_file(path: str | Path, study: str) -> dict:
-    """The settings of a study's YAML file: its ``name`` dropped, its ``study`` (if any) checked."""
-    from raflab.sweeps.config import read_config_file
-
-    values = read_config_file(path, missing=f"cannot read config {path}: No such file or directory",
-                              keys=f"{study} settings")
-    values.pop("name", None)
-    found = values.pop("study", study)
-    if found != study:
-        raise ValueError(f"the config {path} is a {found!r} study, not {study!r}")
-    return values
-
-
 def shipped_study_config(study: str) -> Path:
     """The config file shipped for a study (``experiments/seq_<study>.yaml`` beside the package)."""
-    if study not in STUDIES:
-        raise ValueError(f"unknown study {study!r}; choose one of {', '.join(STUDIES)}")
-    from importlib.resources import files
-
+    one_of(study, STUDIES, "study")
     return Path(str(files("raflab.seq").joinpath("configs", f"seq_{study.replace('-', '_')}.yaml")))
 
 
@@ -339,6 +310,15 @@ def _execute(run: SeqRun) -> dict:
                 "wall_s": time.perf_counter() - start}
 
 
+def _unit_key(run: SeqRun) -> tuple:
+    return "seq", _run_key(run), run.seed
+
+
+def _unit_row(run: SeqRun, row: dict) -> dict:
+    point = {k: v for k, v in run.model_dump(mode="json").items() if k not in ("seed", "device")}
+    return {**point, **row}  # the record's own keys (e.g. heads=None for SSMs) win
+
+
 def run_seq_study(config: SeqStudyConfig, store: str | Path | None = None, workers: int | None = 1,
                   backend: str = "local", quiet: bool = False) -> pd.DataFrame:
     """Run the study's runs that the store does not hold yet and return all its rows.
@@ -346,31 +326,12 @@ def run_seq_study(config: SeqStudyConfig, store: str | Path | None = None, worke
     ``workers=1`` trains in this process (torch already uses the cores); more workers run several
     small networks at once, one thread each.
     """
-    from raflab.core.progress import rows_progress
-    from raflab.sweeps.backends import run_units
-    from raflab.sweeps.engine import code_version
-    from raflab.sweeps.store import ResultStore, clean_value
-
-    result_store = ResultStore(store or config.store)
+    store = store or config.store
     runs = config.runs()
-    version, commit = code_version()
-    with result_store.session():
-        result_store.register_sweep(config.config_hash, config.name, f"seq:{config.study}",
-                                    config.model_dump(mode="json"), len(runs), len(runs))
-        stored = result_store.stored_keys(config.config_hash)
-        todo = [r for r in runs if stored.get(("seq", _run_key(r), r.seed)) != "done"]
-        with rows_progress(f"{config.name} ({config.study})", len(todo), enabled=not quiet, unit="runs") as advance:
-            for index, row in run_units(_execute, todo, backend=backend, workers=workers):
-                run = todo[index]
-                point = {k: v for k, v in run.model_dump(mode="json").items() if k not in ("seed", "device")}
-                record = {**point, **row}  # the record's own keys (e.g. heads=None for SSMs) win
-                result_store.write_rows([{
-                    "config_hash": config.config_hash, "kind": "seq", "point": _run_key(run), "seed": run.seed,
-                    "backend": backend, "raflab_version": version, "git_commit": commit,
-                    "finished_at": datetime.now(timezone.utc).replace(tzinfo=None),
-                    **{k: clean_value(v) for k, v in record.items()}}])
-                advance(1)
-    rows = result_store.rows(config.config_hash)
+    run_stored_units(store, config_hash=config.config_hash, name=config.name, task=f"seq:{config.study}",
+                     config=config.model_dump(mode="json"), units=runs, key=_unit_key, execute=_execute,
+                     row=_unit_row, backend=backend, workers=workers, quiet=quiet)
+    rows = ResultStore(store).rows(config.config_hash)
     # only this code's runs: a row stored under another run key (a setting added to SeqRun since) is stale
     current = {(_run_key(r), r.seed) for r in runs}
     rows = rows[[(p, s) in current for p, s in zip(rows["point"], rows["seed"])]] if len(rows) else rows
@@ -379,18 +340,12 @@ def run_seq_study(config: SeqStudyConfig, store: str | Path | None = None, worke
 
 
 def summarize_study(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Mean and standard error over seeds of the accuracies (and bits) per setting ``by``."""
+    """Mean, ``<metric>_stderr`` and ``n_seeds`` over seeds of the accuracies (and bits) per setting
+    ``by`` (:func:`raflab.core.summary.summarize`), ordered by ``by``."""
     values = [c for c in ("train_accuracy", "heldout_accuracy", "train_loss", "capacity", "mac",
                           "memorized_bits", "bits_per_param", "params", "wall_s") if c in rows]
-    grouped = rows.groupby(by, dropna=False, sort=True)[values]
-    mean = grouped.mean()
-    se = grouped.std(ddof=1) / np.sqrt(grouped.count())
-    out = mean.copy()
-    for c in values:
-        if c not in ("params",):
-            out[f"{c}_se"] = se[c]
-    out["seeds"] = grouped.size()
-    return out.reset_index()
+    out = summarize(rows, by, values, stderr_of=[c for c in values if c != "params"])
+    return out.sort_values(by, kind="stable").reset_index(drop=True)
 
 
 #: published bits of information per parameter, printed beside the fitted slope of the bits study
@@ -432,30 +387,6 @@ def plot_study(study: str, summary: pd.DataFrame, out=None):
     return draw(summary, out=out)
 
 
-def run_named_study(name: str, config: str | None = None, seeds: int | None = None, store: str | None = None,
-                    workers: int = 1, quiet: bool = False, out: str | None = None, data_dir: str | None = None):
-    """Run a study by name from its shipped config (or ``config``); return (summary, figure or None)."""
-    if data_dir is not None and name != "fictional-qa":
-        raise ValueError(f"--data-dir is read by the fictional-qa study only (not {name!r})")
-    if name == "fictional-qa":
-        from raflab.seq.fictional.study import run_fictional_qa_cli
-
-        return run_fictional_qa_cli(config=config, seeds=seeds, quiet=quiet, out=out, data_dir=data_dir)
-    if name == "cross-modal":
-        from raflab.seq.cross_modal.study import run_cross_modal_cli
-
-        return run_cross_modal_cli(config=config, seeds=seeds, quiet=quiet, out=out)
-    if name not in STUDIES:
-        raise ValueError(f"unknown study {name!r}; choose one of {', '.join(STUDIES + ('fictional-qa', 'cross-modal'))}")
-    cfg = load_study_config(config or shipped_study_config(name), seeds=seeds)
-    if cfg.study != name:
-        raise ValueError(f"the config {config} is a {cfg.study!r} study, not {name!r}")
-    rows = run_seq_study(cfg, store=store, workers=workers, quiet=quiet)
-    summary = study_summary(name, rows)
-    figure = plot_study(name, summary, out) if out else None
-    return summary, figure
-
-
 __all__ = ["SeqRun", "SeqStudyConfig", "run_sequence_experiment", "run_seq_study", "load_study_config",
-           "shipped_study_config", "summarize_study", "build_task", "net_config", "train_config", "STUDIES",
+           "shipped_study_config", "summarize_study", "study_summary", "plot_study", "build_task", "net_config", "train_config", "STUDIES",
            "TASKS", "NETWORKS"]

@@ -46,6 +46,10 @@ Example
 
 from __future__ import annotations
 
+import functools
+import json
+import time
+
 import numpy as np
 import pandas as pd
 import torch
@@ -55,6 +59,7 @@ from raflab.core.device import resolve_device
 from raflab.core.seeding import point_rng
 from raflab.seq.cross_modal.data import CrossModalData, PersonaConfig, PersonaVocab, make_cross_modal_data
 from raflab.seq.cross_modal.models import JointConfig, joint_parameter_count, make_joint_model, predict_answers
+from raflab.seq.runs import DEFAULT_STORE, read_study_file, run_study_units, settings_hash
 from raflab.seq.train import TrainConfig, train_model
 
 __all__ = ["CrossModalConfig", "run_cross_modal_study", "train_cross_modal", "summarize_cross_modal",
@@ -273,44 +278,63 @@ def _unlearn(model, data: CrossModalData, config: CrossModalConfig, rng: np.rand
     return records
 
 
-def run_cross_modal_study(config: CrossModalConfig | None = None) -> pd.DataFrame:
-    """Every (width, bridge fraction, seed): transfer curves, two-hop and unlearning records."""
-    from raflab.core.progress import rows_progress
-
-    config = config or CrossModalConfig()
+def _run_unit(unit: tuple, config: CrossModalConfig) -> list[dict]:
+    """The records of one (width, bridge fraction, seed)."""
     device = resolve_device(config.device)
-    runs = [(w, b, s) for b in config.bridge_fractions for w in config.widths for s in range(config.seeds)]
     records = []
-    with rows_progress("cross-modal runs", len(runs), enabled=config.progress, unit="runs") as advance:
-        for width, bridge, s in runs:
-            seed = config.seed + s
-            # the world depends on (seed, bridge) only: every width of one seed sees the same personas
-            data = make_cross_modal_data(config.persona_config(bridge), point_rng(seed, bridge))
-            joint = config.joint_config(width, data.vocab.size)
-            train = TrainConfig(steps=config.steps, lr=config.lr, batch_size=config.batch_size, warmup=50,
-                                weight_decay=config.weight_decay,
-                                eval_every=config.eval_every, seed=seed, device=device)
-            result = train_cross_modal(data, joint, train, seed, config.pretrain_steps, config.align_steps)
-            key = {"width": width, "n_params": joint_parameter_count(joint), "bridge_fraction": bridge, "seed": seed,
-                   "name_tie": config.name_tie}
-            tokens = result.steps * min(config.batch_size, len(data.train["answer"])) * (joint.n_patches + 3)
-            for row in result.history.to_dict("records"):
-                for direction, _, _ in DIRECTIONS:
-                    src, tgt = row[f"{direction}/source_accuracy"], row[f"{direction}/target_accuracy"]
-                    records.append({"part": "transfer", **key, "step": int(row["step"]), "direction": direction,
-                                    "source_accuracy": src, "target_accuracy": tgt, "transfer_gap": src - tgt,
-                                    "alignment_accuracy": row["alignment_accuracy"],
-                                    "train_loss": row["train_loss"], "wall_s": result.wall_s,
-                                    "tokens_per_s": tokens / result.wall_s if result.wall_s > 0 else float("nan")})
-            model = result.model
-            held_out = ~data.personas.two_hop_train
-            for direction, (src, tgt) in _direction_metrics(model, data, "two_hop", held_out).items():
-                records.append({"part": "two_hop", **key, "step": result.steps, "direction": direction,
-                                "source_accuracy": src, "target_accuracy": tgt, "transfer_gap": src - tgt})
-            if config.unlearn_steps:
-                for row in _unlearn(model, data, config, point_rng(seed, bridge, 1), seed, device):
-                    records.append({**row, **key, "step": result.steps + row["step"]})
-            advance(1)
+    width, bridge, seed = unit
+    # the world depends on (seed, bridge) only: every width of one seed sees the same personas
+    data = make_cross_modal_data(config.persona_config(bridge), point_rng(seed, bridge))
+    joint = config.joint_config(width, data.vocab.size)
+    train = TrainConfig(steps=config.steps, lr=config.lr, batch_size=config.batch_size, warmup=50,
+                        weight_decay=config.weight_decay,
+                        eval_every=config.eval_every, seed=seed, device=device)
+    result = train_cross_modal(data, joint, train, seed, config.pretrain_steps, config.align_steps)
+    key = {"width": width, "n_params": joint_parameter_count(joint), "bridge_fraction": bridge, "seed": seed,
+           "name_tie": config.name_tie}
+    tokens = result.steps * min(config.batch_size, len(data.train["answer"])) * (joint.n_patches + 3)
+    for row in result.history.to_dict("records"):
+        for direction, _, _ in DIRECTIONS:
+            src, tgt = row[f"{direction}/source_accuracy"], row[f"{direction}/target_accuracy"]
+            records.append({"part": "transfer", **key, "step": int(row["step"]), "direction": direction,
+                            "source_accuracy": src, "target_accuracy": tgt, "transfer_gap": src - tgt,
+                            "alignment_accuracy": row["alignment_accuracy"],
+                            "train_loss": row["train_loss"], "wall_s": result.wall_s,
+                            "tokens_per_s": tokens / result.wall_s if result.wall_s > 0 else float("nan")})
+    model = result.model
+    held_out = ~data.personas.two_hop_train
+    for direction, (src, tgt) in _direction_metrics(model, data, "two_hop", held_out).items():
+        records.append({"part": "two_hop", **key, "step": result.steps, "direction": direction,
+                        "source_accuracy": src, "target_accuracy": tgt, "transfer_gap": src - tgt})
+    if config.unlearn_steps:
+        for row in _unlearn(model, data, config, point_rng(seed, bridge, 1), seed, device):
+            records.append({**row, **key, "step": result.steps + row["step"]})
+    return records
+
+
+def _unit_key(unit: tuple) -> tuple:
+    width, bridge, seed = unit
+    return "cross-modal", json.dumps({"bridge_fraction": bridge, "width": width}, sort_keys=True), seed
+
+
+def _unit_columns(unit: tuple, records: list[dict]) -> dict:
+    first = records[0]
+    return {k: first[k] for k in ("width", "n_params", "bridge_fraction", "name_tie", "wall_s", "tokens_per_s")}
+
+
+def run_cross_modal_study(config: CrossModalConfig | None = None, store: str | None = None,
+                          workers: int | None = 1) -> pd.DataFrame:
+    """Every (width, bridge fraction, seed): transfer curves, two-hop and unlearning records. With a
+    ``store`` (:func:`raflab.seq.runs.run_study_units`) each run is stored as it ends and a rerun
+    trains only the runs the store lacks."""
+    config = config or CrossModalConfig()
+    units = [(w, b, config.seed + s) for b in config.bridge_fractions for w in config.widths
+             for s in range(config.seeds)]
+    content = config.model_dump(mode="json", exclude={"progress"})
+    records = run_study_units(units, functools.partial(_run_unit, config=config), store=store,
+                              config_hash=settings_hash(content), name="cross-modal", task="seq:cross-modal",
+                              config=content, key=_unit_key, columns=_unit_columns, workers=workers,
+                              quiet=not config.progress)
     columns = ["part", "width", "n_params", "bridge_fraction", "name_tie", "seed", "step", "direction",
                "source_accuracy", "target_accuracy", "transfer_gap", "alignment_accuracy", "retain_accuracy", "train_loss", "wall_s",
                "tokens_per_s"]
@@ -343,22 +367,19 @@ def summarize_cross_modal(records: pd.DataFrame) -> pd.DataFrame:
 def load_cross_modal_config(path: str | None = None, seeds: int | None = None) -> CrossModalConfig:
     """The study config: the defaults, or a YAML file of :class:`CrossModalConfig` fields (``name`` and
     ``study: cross-modal`` keys allowed), with ``seeds`` overriding the file."""
-    from raflab.seq.studies import read_study_file
-
     values: dict = read_study_file(path, "cross-modal") if path is not None else {}
     if seeds is not None:
         values["seeds"] = seeds
     return CrossModalConfig(**values)
 
 
-def run_cross_modal_cli(config: str | None = None, seeds: int | None = None, quiet: bool = False,
-                        out: str | None = None):
-    """What ``raflab seq study cross-modal`` runs: (summary table, figure or None)."""
-    import time
-
+def run_cross_modal_cli(config: str | None = None, seeds: int | None = None, store: str | None = None,
+                        workers: int = 1, quiet: bool = False, out: str | None = None):
+    """What ``raflab seq study cross-modal`` runs: (summary table, figure or None); the runs are
+    stored in ``store`` (default ``results/raflab.duckdb``) as they end."""
     cfg = load_cross_modal_config(config, seeds).model_copy(update={"progress": not quiet})
     start = time.perf_counter()
-    records = run_cross_modal_study(cfg)
+    records = run_cross_modal_study(cfg, store=store or DEFAULT_STORE, workers=workers)
     wall = time.perf_counter() - start
     summary = summarize_cross_modal(records)
     runs = records[records["part"] == "transfer"].groupby(["width", "bridge_fraction", "seed"]).first()

@@ -47,17 +47,28 @@ Example
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from raflab.core.checks import one_of
 from raflab.core.seeding import point_rng
 from raflab.seq import metrics
+from raflab.seq.fictional.evaluation import (
+    EOS,
+    SPECIALS,
+    UNK,
+    _rows,
+    answer_options,
+    evaluate_verbatim,
+    sequence_logprobs,
+)
 from raflab.seq.fictional.data import (
     SPLITS,
     STYLES,
@@ -70,13 +81,13 @@ from raflab.seq.fictional.data import (
     split_corpus,
     tokenize,
 )
+from raflab.seq.nets import NetConfig, count_parameters, make_model
+from raflab.seq.runs import DEFAULT_STORE, read_study_file, run_study_units, settings_hash
+from raflab.seq.train import TrainConfig, train_model
 
 #: QA classes by what training showed of the fact, in table order
 CATEGORIES = ("same_document", "other_documents", "fictsheet", "unseen_fact", "heldout_event")
 CORPORA = ("fictions", "fictsheets")
-SPECIALS = ("<pad>", "<eos>", "<unk>")
-PAD, EOS, UNK = 0, 1, 2
-IGNORE = metrics.IGNORE_INDEX
 
 
 class FictionalQAConfig(BaseModel):
@@ -207,17 +218,6 @@ def qa_prompt(question: str) -> str:
     return f"Question: {question} Answer:"
 
 
-def _rows(sequences: list[list[int]], width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Right-padded next-token rows: ``idx`` = seq[:-1], ``targets`` = seq[1:], padding ignored."""
-    idx = np.full((len(sequences), width), PAD, dtype=np.int64)
-    targets = np.full((len(sequences), width), IGNORE, dtype=np.int64)
-    for i, seq in enumerate(sequences):
-        seq = seq[: width + 1]
-        idx[i, : len(seq) - 1] = seq[:-1]
-        targets[i, : len(seq) - 1] = seq[1:]
-    return idx, targets
-
-
 def training_rows(documents: list[str], qa_pairs: list[tuple[str, str]], generic: list[str], vocab: Vocab,
                   block_size: int, mix_ratio: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """The training arrays: one row per document and per QA pair, then generic windows so that the
@@ -240,54 +240,6 @@ def training_rows(documents: list[str], qa_pairs: list[tuple[str, str]], generic
     idx, targets = _rows(sequences, block_size)
     order = rng.permutation(len(idx))
     return {"idx": idx[order], "targets": targets[order]}
-
-
-# --- scoring ----------------------------------------------------------------------------------
-
-@torch.no_grad()
-def sequence_logprobs(model, sequences: list[list[int]], scored: list[list[bool]], block_size: int,
-                      batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Per sequence: the summed log-probability of the scored tokens (each given all tokens before it)
-    and whether every scored token is the argmax (greedy decoding would write them)."""
-    device = next(model.parameters()).device
-    width = max(len(s) for s in sequences) - 1
-    if width > block_size:
-        raise ValueError(f"a scored sequence has {width + 1} tokens, more than the block ({block_size})")
-    logp_sum, all_argmax = np.zeros(len(sequences)), np.zeros(len(sequences), dtype=bool)
-    for start in range(0, len(sequences), batch_size):
-        chunk = range(start, min(start + batch_size, len(sequences)))
-        idx = torch.full((len(chunk), width), PAD, dtype=torch.long)
-        tgt = torch.full((len(chunk), width), IGNORE, dtype=torch.long)
-        for row, i in enumerate(chunk):
-            seq, mask = sequences[i], scored[i]
-            idx[row, : len(seq) - 1] = torch.tensor(seq[:-1])
-            keep = torch.tensor([t if m else IGNORE for t, m in zip(seq[1:], mask[1:])])
-            tgt[row, : len(seq) - 1] = keep
-        logits, _ = model(idx.to(device))
-        logp = torch.log_softmax(logits.float(), dim=-1).cpu()
-        mask = tgt != IGNORE
-        picked = logp.gather(-1, tgt.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        logp_sum[start: start + len(chunk)] = (picked * mask).sum(1).numpy()
-        preds = logits.argmax(-1).cpu().numpy()
-        all_argmax[start: start + len(chunk)] = metrics.exact_match(preds, tgt.numpy(), mask.numpy()) \
-            if mask.any(1).all() else False
-    return logp_sum, all_argmax
-
-
-def answer_options(values: dict, pools: dict, k: int, rng: np.random.Generator) -> dict:
-    """For each key ``(event, relation)`` with correct ``values[key]``: ``(options, correct_index)``,
-    the correct value and ``k - 1`` other values drawn from ``pools[key]``, in random order."""
-    out = {}
-    for key in sorted(values):
-        correct = values[key]
-        others = sorted(set(pools[key]) - {correct})
-        if len(others) < k - 1:
-            raise ValueError(f"{k} options for {key[1]!r} need {k - 1} other answers on the same side of the "
-                             f"split, found {len(others)}; use more events or fewer options")
-        chosen = [others[i] for i in rng.choice(len(others), k - 1, replace=False)]
-        position = int(rng.integers(k))
-        out[key] = (chosen[:position] + [correct] + chosen[position:], position)
-    return out
 
 
 # --- one run ----------------------------------------------------------------------------------
@@ -382,38 +334,6 @@ def evaluate_qa(model, corpus: FictionalCorpus, split: FictionalSplit, vocab: Vo
     return qa
 
 
-def evaluate_verbatim(model, documents: pd.DataFrame, vocab: Vocab, prefix_tokens: int, suffix_tokens: int,
-                      block_size: int) -> pd.DataFrame:
-    """Per document (columns ``doc_id``, ``text``): k-token suffix exact match after its first
-    ``prefix_tokens`` words, the fraction of those tokens the model predicts, and its mean loss."""
-    seqs = [vocab.encode(t)[:block_size] + [EOS] for t in documents["text"]]
-    if any(len(s) < prefix_tokens + suffix_tokens for s in seqs):
-        short = min(len(s) for s in seqs)
-        raise ValueError(f"a document has {short} tokens, fewer than prefix_tokens + suffix_tokens "
-                         f"({prefix_tokens} + {suffix_tokens})")
-    device = next(model.parameters()).device
-    width = max(len(s) for s in seqs) - 1
-    idx, tgt = _rows(seqs, width)
-    exact, token_acc, loss = [], [], []
-    with torch.no_grad():
-        for start in range(0, len(idx), 256):
-            x = torch.as_tensor(idx[start: start + 256]).to(device)
-            t = torch.as_tensor(tgt[start: start + 256])
-            logits, _ = model(x)
-            logits = logits.float().cpu()
-            nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), t, ignore_index=IGNORE, reduction="none")
-            scored = (t != IGNORE)
-            loss.extend(((nll * scored).sum(1) / scored.sum(1)).tolist())
-            # target position j predicts token j + 1: the suffix is tokens prefix .. prefix + k - 1
-            window = slice(prefix_tokens - 1, prefix_tokens - 1 + suffix_tokens)
-            hit = (logits.argmax(-1) == t)[:, window].numpy()
-            exact.extend(hit.all(1).tolist())
-            token_acc.extend(hit.mean(1).tolist())
-    out = documents.drop(columns="text").copy()
-    out["verbatim_exact"], out["verbatim_token"], out["loss"] = np.array(exact, float), token_acc, loss
-    return out
-
-
 def _documents(corpus: FictionalCorpus, split: FictionalSplit, corpus_kind: str, format_events) -> tuple:
     """Training texts, and the evaluated documents (fictions and fictsheets) with ``trained`` flags."""
     trained_f = set(split.train_fictions)
@@ -440,9 +360,6 @@ def _documents(corpus: FictionalCorpus, split: FictionalSplit, corpus_kind: str,
 def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: str, seed: int,
                      corpus_and_format=None, generic: list[str] | None = None) -> dict:
     """Train one model and evaluate it; returns ``{"qa", "verbatim", "run"}`` (two tables and a record)."""
-    from raflab.seq.nets import NetConfig, count_parameters, make_model
-    from raflab.seq.train import TrainConfig, train_model
-
     if split_name not in SPLITS:
         raise ValueError(f"unknown split {split_name!r}; choose one of {', '.join(SPLITS)}")
     if corpus_kind not in CORPORA:
@@ -511,26 +428,52 @@ def _summarize(run: dict, options: list[int]) -> list[dict]:
     return rows
 
 
-def run_fictional_qa_study(config: FictionalQAConfig | None = None) -> pd.DataFrame:
+def _units(config: FictionalQAConfig) -> list[tuple[int, str, str]]:
+    """(seed, split, corpus) of every run, seed by seed."""
+    return [(config.seed + s, split, corpus) for s in range(config.seeds) for split, corpus in config.runs]
+
+
+_CORPUS: dict = {}  # the last seed's corpus and generic text: the runs of one seed share them
+
+
+def _run_unit(unit: tuple[int, str, str], config: FictionalQAConfig) -> list[dict]:
+    seed, split_name, corpus_kind = unit
+    cache = (config.model_dump_json(exclude={"progress"}), seed)
+    if cache not in _CORPUS:
+        corpus_and_format = load_corpus(config, seed)
+        _CORPUS.clear()
+        _CORPUS[cache] = corpus_and_format, generic_text(corpus_and_format[0])
+    corpus_and_format, generic = _CORPUS[cache]
+    run = run_fictional_qa(config, split_name, corpus_kind, seed, corpus_and_format, generic)
+    return _summarize(run, config.options)
+
+
+def _unit_key(unit: tuple[int, str, str]) -> tuple:
+    seed, split, corpus = unit
+    return "fictional-qa", json.dumps({"corpus": corpus, "split": split}, sort_keys=True), seed
+
+
+def _unit_columns(unit: tuple[int, str, str], records: list[dict]) -> dict:
+    run = next(r for r in records if r["measure"] == "run")  # split, corpus, parameters, timings
+    return {k: v for k, v in run.items() if k not in ("seed", "measure", "group")}
+
+
+def run_fictional_qa_study(config: FictionalQAConfig | None = None, store: str | None = None,
+                           workers: int | None = 1) -> pd.DataFrame:
     """Every run of ``config`` (``config.runs`` x seeds): one record per (run, measure, group).
 
     ``measure='knowledge'`` rows: QA accuracy by category (``exact_match``, ``mc4``, ``mc10``, ``n``
     QA pairs); ``measure='verbatim'`` rows: by style and ``trained`` (``verbatim_exact``,
     ``verbatim_token``, ``loss``); ``measure='run'``: parameters, vocabulary, rows, timings.
+    With a ``store`` (:func:`raflab.seq.runs.run_study_units`) each run is stored as it ends and a
+    rerun trains only the runs the store lacks.
     """
-    from raflab.core.progress import rows_progress
-
     config = config or FictionalQAConfig()
-    rows = []
-    seeds = [config.seed + s for s in range(config.seeds)]
-    with rows_progress("fictional-qa runs", len(seeds) * len(config.runs), enabled=config.progress, unit="runs") as advance:
-        for seed in seeds:
-            corpus_and_format = load_corpus(config, seed)
-            generic = generic_text(corpus_and_format[0])
-            for split_name, corpus_kind in config.runs:
-                run = run_fictional_qa(config, split_name, corpus_kind, seed, corpus_and_format, generic)
-                rows.extend(_summarize(run, config.options))
-                advance(1)
+    content = config.model_dump(mode="json", exclude={"progress"})
+    rows = run_study_units(_units(config), functools.partial(_run_unit, config=config), store=store,
+                           config_hash=settings_hash(content), name="fictional-qa", task="seq:fictional-qa",
+                           config=content, key=_unit_key, columns=_unit_columns, workers=workers,
+                           quiet=not config.progress)
     df = pd.DataFrame(rows)
     front = ["seed", "split", "corpus", "measure", "group", "trained", "n", "exact_match",
              *[f"mc{k}" for k in config.options], "verbatim_exact", "verbatim_token", "loss"]
@@ -558,8 +501,6 @@ def load_fictional_qa_config(path: str | None = None, seeds: int | None = None,
                              data_dir: str | None = None) -> FictionalQAConfig:
     """The study config: the defaults, or a YAML file of :class:`FictionalQAConfig` fields (``name`` and
     ``study: fictional-qa`` keys allowed), with ``seeds`` / ``data_dir`` overriding the file."""
-    from raflab.seq.studies import read_study_file
-
     values: dict = read_study_file(path, "fictional-qa") if path is not None else {}
     if seeds is not None:
         values["seeds"] = seeds
@@ -568,12 +509,13 @@ def load_fictional_qa_config(path: str | None = None, seeds: int | None = None,
     return FictionalQAConfig(**values)
 
 
-def run_fictional_qa_cli(config: str | None = None, seeds: int | None = None, quiet: bool = False,
-                         out: str | None = None, data_dir: str | None = None):
-    """What ``raflab seq study fictional-qa`` runs: (summary table, figure or None)."""
+def run_fictional_qa_cli(config: str | None = None, seeds: int | None = None, store: str | None = None,
+                         workers: int = 1, quiet: bool = False, out: str | None = None, data_dir: str | None = None):
+    """What ``raflab seq study fictional-qa`` runs: (summary table, figure or None); the runs are
+    stored in ``store`` (default ``results/raflab.duckdb``) as they end."""
     cfg = load_fictional_qa_config(config, seeds, data_dir).model_copy(update={"progress": not quiet})
     start = time.perf_counter()
-    records = run_fictional_qa_study(cfg)
+    records = run_fictional_qa_study(cfg, store=store or DEFAULT_STORE, workers=workers)
     wall = time.perf_counter() - start
     summary = fictional_qa_table(records)
     runs = records[records.measure == "run"]
