@@ -24,7 +24,7 @@ def test_records_keys_and_gap_definition():
     before, after = sorted(un["step"].unique())  # before and after at most two ascent steps
     assert before == 4 and 4 < after <= 6
     table = summarize_cross_modal(df)
-    assert set(table["phase"]) == {"", "before", "after"} and (table["seeds"] == 1).all()
+    assert set(table["phase"]) == {"", "before", "after"} and (table["n_seeds"] == 1).all()
 
 
 def test_parameter_count_and_model_is_a_function_of_the_seed():

@@ -199,7 +199,7 @@ def test_learning_several_seeds():
     assert know.loc["same_document", "mc4"] > 0.5
     assert abs(know.loc["heldout_event", "mc4"] - 0.25) < 0.1
     table = fictional_qa_table(df)
-    assert (table.seeds == 3).all() and "mc4_stderr" in table
+    assert (table.n_seeds == 3).all() and "mc4_stderr" in table
 
 
 def test_shipped_config_is_the_default():

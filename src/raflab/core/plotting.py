@@ -71,8 +71,9 @@ def _grid_ticks(ax, values):
 
 
 def _errorbars(ax, frame, x, y, label, **kw):
+    """``y`` against ``x`` with bars of ``<y>_stderr`` (the records' standard error, when present)."""
     frame = frame.sort_values(x)
-    se = frame.get(f"{y}_se")
+    se = frame.get(f"{y}_stderr")
     ax.errorbar(_floats(frame[x]), _floats(frame[y]), yerr=None if se is None else _floats(se, missing=0), marker="o",
                 ms=4, capsize=2,
                 label=label, **kw)

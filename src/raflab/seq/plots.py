@@ -118,25 +118,29 @@ def plot_bits_per_parameter(summary: pd.DataFrame, out=None, title: str | None =
     return _finish(fig, out)
 
 
-def plot_fictional_qa(records: pd.DataFrame, out=None, title: str | None = None):
-    """The fictional-QA study in three panels, from :func:`run_fictional_qa_study` records (seeds averaged).
+def plot_fictional_qa(table: pd.DataFrame, trained_verbatim: pd.DataFrame | None = None, out=None,
+                      title: str | None = None):
+    """The fictional-QA study in three panels, from the study's table
+    (:func:`raflab.seq.fictional.study.fictional_qa_figure_data`: means over seeds).
 
     (a) knowledge: multiple-choice accuracy (the fewest options) by what training showed of the fact,
     one bar per run, chance dashed; (b) verbatim memorization by style: fraction of the k-token suffix
     reproduced, trained vs held-out documents (the first run trained on fictions); (c) fictsheet vs
-    prose on the event split: knowledge of trained events and verbatim recall of trained documents.
+    prose on the event split: knowledge of trained events and verbatim recall of trained documents
+    (``trained_verbatim``: one row per corpus, all styles pooled).
     """
 
     apply_style()
-    df = records[records["measure"] != "run"]
+    df = table[table["measure"] != "run"]
     mc = sorted((c for c in df.columns if c.startswith("mc") and c[2:].isdigit()), key=lambda c: int(c[2:]))[0]
     chance = 1.0 / int(mc[2:])
     runs = list(dict.fromkeys(zip(df["split"], df["corpus"])))
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1.4, 1.4, 0.8]})
 
-    know = df[df["measure"] == "knowledge"].groupby(["split", "corpus", "group"], sort=False)[mc].mean()
+    knowledge_rows = df[df["measure"] == "knowledge"]
+    know = dict(zip(zip(knowledge_rows["split"], knowledge_rows["corpus"], knowledge_rows["group"]), knowledge_rows[mc]))
     order = ["same_document", "other_documents", "fictsheet", "unseen_fact", "heldout_event"]
-    groups = [g for g in order if g in set(know.index.get_level_values("group"))]
+    groups = [g for g in order if g in set(knowledge_rows["group"])]
     width = 0.8 / max(1, len(runs))
     for i, (split, corpus) in enumerate(runs):
         vals = [know.get((split, corpus, g), np.nan) for g in groups]
@@ -151,24 +155,24 @@ def plot_fictional_qa(records: pd.DataFrame, out=None, title: str | None = None)
     ver = df[df["measure"] == "verbatim"]
     first = next(((s, c) for s, c in runs if c == "fictions"), runs[0])
     part = ver[(ver["split"] == first[0]) & (ver["corpus"] == first[1])]
-    table = part.groupby(["group", "trained"], sort=False)["verbatim_token"].mean().unstack()
-    styles = list(table.index)
+    styles = list(dict.fromkeys(part["group"]))
     for offset, trained, color in ((-0.2, True, "C0"), (0.2, False, "C1")):
-        if trained in table.columns:
-            axes[1].bar(np.arange(len(styles)) + offset, table[trained], 0.38, color=color,
-                        label="trained" if trained else "held out")
+        rows = part[part["trained"].astype(object) == trained].set_index("group")
+        if len(rows):
+            axes[1].bar(np.arange(len(styles)) + offset, _floats(rows["verbatim_token"].reindex(styles)), 0.38,
+                        color=color, label="trained" if trained else "held out")
     axes[1].set_xticks(np.arange(len(styles)), styles, fontsize=8)
     axes[1].set_ylabel("suffix tokens reproduced")
     axes[1].set_title(f"(b) verbatim memorization by style ({first[0]} split)")
     axes[1].legend(fontsize=7)
 
+    recall = {} if trained_verbatim is None else dict(zip(trained_verbatim["corpus"], trained_verbatim["verbatim_token"]))
     labels, knowledge, verbatim = [], [], []
     for corpus, group in (("fictions", "same_document"), ("fictsheets", "fictsheet")):
         if ("event", corpus) in runs:
             labels.append(corpus)
             knowledge.append(know.get(("event", corpus, group), np.nan))
-            v = ver[(ver["split"] == "event") & (ver["corpus"] == corpus) & (ver["trained"] == True)]  # noqa: E712
-            verbatim.append(v["verbatim_token"].mean() if len(v) else np.nan)
+            verbatim.append(recall.get(corpus, np.nan))
     x = np.arange(len(labels))
     axes[2].bar(x - 0.2, knowledge, 0.38, color="C2", label=f"knowledge ({mc})")
     axes[2].bar(x + 0.2, verbatim, 0.38, color="C4", label="verbatim (trained docs)")
@@ -183,40 +187,40 @@ def plot_fictional_qa(records: pd.DataFrame, out=None, title: str | None = None)
     return _finish(fig, out)
 
 
-def plot_cross_modal(records: pd.DataFrame, out=None, title: str | None = None):
-    """The cross-modal persona study (:func:`raflab.seq.cross_modal.study.run_cross_modal_study`).
+def plot_cross_modal(curves: pd.DataFrame, summary: pd.DataFrame, bars: pd.DataFrame, out=None,
+                     title: str | None = None):
+    """The cross-modal persona study, from
+    :func:`raflab.seq.cross_modal.study.cross_modal_figure_data` (means over seeds and directions).
 
     Left: source (solid) and target (dashed) accuracy against training step, one colour per bridge
-    fraction, at the widest model, both directions pooled. Middle: the final transfer gap against
-    the number of parameters, per bridge fraction and direction. Right: recall of the unlearned facts
-    through the source and the target modality before and after gradient ascent, and two-hop
-    accuracy in both modalities (bridge fraction 0 when present). Means over seeds and directions.
+    fraction, at the widest model (``curves``). Middle: the final transfer gap against the number of
+    parameters, per bridge fraction and direction, with its standard error (``summary``). Right:
+    recall of the unlearned facts through the source and the target modality before and after
+    gradient ascent, and two-hop accuracy in both modalities (``bars``: the smallest bridge fraction).
     """
 
     apply_style()
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    tr = records[records["part"] == "transfer"]
-    bridges = sorted(tr["bridge_fraction"].unique())
+    bridges = sorted(curves["bridge_fraction"].unique())
     ax = axes[0]
-    widest = tr[tr["width"] == tr["width"].max()]
     for i, b in enumerate(bridges):
-        g = widest[widest["bridge_fraction"] == b].groupby("step")[["source_accuracy", "target_accuracy"]].mean()
-        ax.plot(g.index, g["source_accuracy"], "-", color=colors[i % len(colors)], label=f"source, bridge {b:g}")
-        ax.plot(g.index, g["target_accuracy"], "--", color=colors[i % len(colors)], label=f"target, bridge {b:g}")
+        g = curves[curves["bridge_fraction"] == b]
+        ax.plot(g["step"], g["source_accuracy"], "-", color=colors[i % len(colors)], label=f"source, bridge {b:g}")
+        ax.plot(g["step"], g["target_accuracy"], "--", color=colors[i % len(colors)], label=f"target, bridge {b:g}")
     ax.set_xlabel("fact-training step")
     ax.set_ylabel("fact accuracy")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"transfer during training (width {int(tr['width'].max())})")
+    ax.set_title(f"transfer during training (width {int(curves['width'].max())})")
     ax.legend(fontsize=7)
     ax = axes[1]
-    final = tr[tr["step"] == tr.groupby(["width", "bridge_fraction", "seed"])["step"].transform("max")]
+    final = summary[summary["part"] == "transfer"]
     for i, b in enumerate(bridges):
         for direction, marker in (("text->image", "o-"), ("image->text", "s--")):
-            g = final[(final["bridge_fraction"] == b) & (final["direction"] == direction)]
-            g = g.groupby("n_params")["transfer_gap"].agg(["mean", "std", "count"])
-            ax.errorbar(_floats(g.index), _floats(g["mean"]), yerr=_floats(g["std"] / np.sqrt(g["count"]), missing=0),
-                        fmt=marker, ms=4,
+            g = final[(final["bridge_fraction"] == b) & (final["direction"] == direction)].sort_values("n_params")
+            se = g.get("transfer_gap_stderr")
+            ax.errorbar(_floats(g["n_params"]), _floats(g["transfer_gap"]),
+                        yerr=None if se is None else _floats(se, missing=0), fmt=marker, ms=4,
                         capsize=2, color=colors[i % len(colors)], label=f"{direction}, bridge {b:g}")
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -227,20 +231,10 @@ def plot_cross_modal(records: pd.DataFrame, out=None, title: str | None = None):
     ax.legend(fontsize=7)
     ax = axes[2]
     b0 = min(bridges)
-    bars = []
-    un = records[(records["part"] == "unlearn") & (records["bridge_fraction"] == b0)]
-    if len(un):
-        first = un["step"] == un.groupby(["width", "seed", "direction"])["step"].transform("min")
-        for phase, rows in (("before", un[first]), ("after", un[~first])):
-            if len(rows):
-                bars.append((f"unlearned\n{phase}", rows["source_accuracy"].mean(), rows["target_accuracy"].mean()))
-    hop = records[(records["part"] == "two_hop") & (records["bridge_fraction"] == b0)]
-    if len(hop):
-        bars.append(("two-hop", hop["source_accuracy"].mean(), hop["target_accuracy"].mean()))
     x = np.arange(len(bars))
-    ax.bar(x - 0.2, [b[1] for b in bars], 0.4, color=colors[0], label="source modality")
-    ax.bar(x + 0.2, [b[2] for b in bars], 0.4, color=colors[1], label="target modality")
-    ax.set_xticks(x, [b[0] for b in bars], fontsize=8)
+    ax.bar(x - 0.2, _floats(bars["source_accuracy"]), 0.4, color=colors[0], label="source modality")
+    ax.bar(x + 0.2, _floats(bars["target_accuracy"]), 0.4, color=colors[1], label="target modality")
+    ax.set_xticks(x, list(bars["bar"]), fontsize=8)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("accuracy")
     ax.set_title(f"unlearning and two-hop (bridge {b0:g})")

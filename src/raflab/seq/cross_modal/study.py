@@ -57,13 +57,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raflab.core.device import resolve_device
 from raflab.core.seeding import point_rng
+from raflab.core.summary import summarize
 from raflab.seq.cross_modal.data import CrossModalData, PersonaConfig, PersonaVocab, make_cross_modal_data
 from raflab.seq.cross_modal.models import JointConfig, joint_parameter_count, make_joint_model, predict_answers
 from raflab.seq.runs import DEFAULT_STORE, read_study_file, run_study_units, settings_hash
 from raflab.seq.train import TrainConfig, train_model
 
 __all__ = ["CrossModalConfig", "run_cross_modal_study", "train_cross_modal", "summarize_cross_modal",
-           "load_cross_modal_config", "run_cross_modal_cli",
+           "load_cross_modal_config", "run_cross_modal_cli", "cross_modal_figure_data",
            "DIRECTIONS", "MODEL_INPUTS"]
 
 #: (direction, source modality, target modality)
@@ -346,7 +347,7 @@ def summarize_cross_modal(records: pd.DataFrame) -> pd.DataFrame:
     """The table of the study: final transfer, two-hop and unlearning rows, averaged over seeds.
 
     One row per (part, width, bridge fraction, direction, and for unlearning before/after), with the
-    mean accuracies and the number of seeds.
+    mean accuracies, their ``<metric>_stderr`` and ``n_seeds`` (:func:`raflab.core.summary.summarize`).
     """
     df = records.copy()
     last = df[df["part"] == "transfer"].groupby(["width", "bridge_fraction", "seed"])["step"].transform("max")
@@ -359,9 +360,29 @@ def summarize_cross_modal(records: pd.DataFrame) -> pd.DataFrame:
         keys.insert(5, "name_tie")
     values = [c for c in ("source_accuracy", "target_accuracy", "transfer_gap", "alignment_accuracy",
                           "retain_accuracy") if c in df]
-    out = df.groupby(keys, sort=False)[values].mean().reset_index()
-    out["seeds"] = df.groupby(keys, sort=False)["seed"].nunique().to_numpy()
-    return out.dropna(axis=1, how="all")
+    return summarize(df, keys, values).dropna(axis=1, how="all")
+
+
+def cross_modal_figure_data(records: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """What :func:`raflab.seq.plots.plot_cross_modal` draws, averaged here over seeds and directions:
+    ``curves`` (source and target accuracy per step at the widest model, per bridge fraction),
+    ``summary`` (:func:`summarize_cross_modal`: the final gap per size, bridge and direction) and
+    ``bars`` (at the smallest bridge fraction: the unlearned facts before and after the ascent, and the
+    two-hop questions, in the source and the target modality)."""
+    accuracies = ["source_accuracy", "target_accuracy"]
+    tr = records[records["part"] == "transfer"]
+    widest = tr[tr["width"] == tr["width"].max()]
+    curves = summarize(widest, ["width", "bridge_fraction", "step"], accuracies)
+    b0 = tr["bridge_fraction"].min()
+    un = records[(records["part"] == "unlearn") & (records["bridge_fraction"] == b0)]
+    first = un["step"] == un.groupby(["width", "seed", "direction"])["step"].transform("min")
+    hop = records[(records["part"] == "two_hop") & (records["bridge_fraction"] == b0)]
+    parts = [rows.assign(bar=label) for label, rows in (("unlearned\nbefore", un[first]), ("unlearned\nafter", un[~first]),
+                                                        ("two-hop", hop)) if len(rows)]
+    bars = summarize(pd.concat(parts), ["bridge_fraction", "bar"], accuracies) if parts else \
+        pd.DataFrame(columns=["bridge_fraction", "bar", *accuracies])
+    return {"curves": curves.sort_values(["bridge_fraction", "step"], ignore_index=True),
+            "summary": summarize_cross_modal(records), "bars": bars}
 
 
 def load_cross_modal_config(path: str | None = None, seeds: int | None = None) -> CrossModalConfig:
@@ -390,6 +411,6 @@ def run_cross_modal_cli(config: str | None = None, seeds: int | None = None, sto
     if out is not None:
         from raflab.seq.plots import plot_cross_modal
 
-        figure = plot_cross_modal(records, out=out, title=f"cross-modal personas: {cfg.n_personas} personas, "
-                                                          f"{cfg.seeds} seed(s)")
+        figure = plot_cross_modal(**cross_modal_figure_data(records), out=out,
+                                  title=f"cross-modal personas: {cfg.n_personas} personas, {cfg.seeds} seed(s)")
     return summary, figure

@@ -59,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from raflab.core.checks import one_of
 from raflab.core.seeding import point_rng
+from raflab.core.summary import summarize
 from raflab.seq import metrics
 from raflab.seq.fictional.evaluation import (
     EOS,
@@ -481,20 +482,23 @@ def run_fictional_qa_study(config: FictionalQAConfig | None = None, store: str |
 
 
 def fictional_qa_table(records: pd.DataFrame) -> pd.DataFrame:
-    """The study's table: knowledge and verbatim rows averaged over seeds (``_stderr`` beside)."""
+    """The study's table: knowledge and verbatim rows averaged over seeds (:func:`raflab.core.summary.summarize`:
+    ``<metric>_stderr``, ``n_seeds``), ``n`` the QA pairs or documents of all seeds."""
     df = records[records.measure != "run"].copy()
     df["trained"] = df["trained"].astype(object).where(df["trained"].notna(), "")
     keys = ["split", "corpus", "measure", "group", "trained"]
     values = [c for c in df.columns if c not in keys + ["seed", "n"] and df[c].dtype.kind == "f"]
-    grouped = df.groupby(keys, sort=False)
-    out = grouped[values].mean()
-    out["n"] = grouped["n"].sum()
-    out["seeds"] = grouped["seed"].nunique()
-    if (out["seeds"] > 1).any():
-        err = grouped[values].sem()
-        for c in values:
-            out[f"{c}_stderr"] = err[c]
-    return out.reset_index().dropna(axis=1, how="all")
+    out = summarize(df, keys, values)
+    out.insert(len(keys) + len(values), "n", df.groupby(keys, sort=False)["n"].sum().to_numpy())
+    return out.dropna(axis=1, how="all")
+
+
+def fictional_qa_figure_data(records: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """What :func:`raflab.seq.plots.plot_fictional_qa` draws: the study's table, and per corpus of the
+    event split the verbatim recall of its trained documents, all styles and seeds pooled."""
+    verbatim = records[(records.measure == "verbatim") & (records.split == "event")]
+    trained = verbatim[verbatim["trained"].astype(object) == True]  # noqa: E712 (True, False or missing)
+    return {"table": fictional_qa_table(records), "trained_verbatim": summarize(trained, ["corpus"], ["verbatim_token"])}
 
 
 def load_fictional_qa_config(path: str | None = None, seeds: int | None = None,
@@ -526,11 +530,13 @@ def run_fictional_qa_cli(config: str | None = None, seeds: int | None = None, st
     if out is not None:
         from raflab.seq.plots import plot_fictional_qa
 
-        figure = plot_fictional_qa(records, out=out, title=f"Fictional Q&A: {cfg.n_events} events, "
-                                                            f"mix ratio {cfg.mix_ratio:g}, {cfg.seeds} seed(s)")
+        figure = plot_fictional_qa(**fictional_qa_figure_data(records), out=out,
+                                   title=f"Fictional Q&A: {cfg.n_events} events, mix ratio {cfg.mix_ratio:g}, "
+                                         f"{cfg.seeds} seed(s)")
     return summary, figure
 
 
-__all__ = ["FictionalQAConfig", "run_fictional_qa_cli", "load_fictional_qa_config", "run_fictional_qa_study", "run_fictional_qa", "fictional_qa_table", "Vocab",
+__all__ = ["FictionalQAConfig", "run_fictional_qa_cli", "load_fictional_qa_config", "run_fictional_qa_study", "run_fictional_qa", "fictional_qa_table",
+           "fictional_qa_figure_data", "Vocab",
            "build_vocab", "training_rows", "sequence_logprobs", "answer_options", "qa_categories", "evaluate_qa",
            "evaluate_verbatim", "generic_text", "load_corpus", "CATEGORIES", "CORPORA"]
