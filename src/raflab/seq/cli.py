@@ -13,7 +13,9 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from raflab.core.cli import Format, FormatOpt, OutOpt, _emit, device_option, user_errors
+from raflab.core.checks import one_of
+from raflab.core.cli import Format, FormatOpt, OutOpt, _emit, check_out_path, device_option, user_errors
+from raflab.sweeps.cli import StoreOpt
 
 seq_app = typer.Typer(no_args_is_help=True,
                       help="sequence models: rule and fact tasks, MQAR, capacity in bits per parameter")
@@ -85,8 +87,6 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
                  seq_len=seq_len, vocab=vocab, examples=examples, triplets=triplets, entities=entities,
                  relations=relations, walks=walks, graph=graph, umls_dir=umls_dir)
     run = seq_run(task, model=model, seed=seed, device=device, **given)
-    from raflab.core.cli import check_out_path
-
     _reject_unused(run, given)
     check_out_path(checkpoint, suffixes=None, option="--checkpoint")
     if checkpoint is not None and os.path.exists(checkpoint):  # to resume: read it before any work
@@ -103,19 +103,16 @@ def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | fa
 def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mqar | bits | fictional-qa | cross-modal"),
           config: Optional[str] = typer.Option(None, "--config", help="a study YAML instead of the shipped one"),
           seeds: Optional[int] = typer.Option(None, "--seeds", help="override the config's seeds"),
-          store: Optional[str] = typer.Option(None, "--store", help="result store (DuckDB file)"),
+          store: Optional[str] = StoreOpt,
           workers: int = typer.Option(1, "--workers", help="runs trained at once (processes)"),
           data_dir: Optional[str] = typer.Option(None, "--data-dir", help="fictional-qa: the real release's files"),
           quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
           out: str = OutOpt, fmt: Format = FormatOpt):
-    """Run a study's shipped config (a grid of runs x seeds, resumable) and print its summary table."""
-    from raflab.core.cli import check_out_path
+    """Run a study's shipped config (runs x seeds, each stored as it ends: resumable) and print its summary table."""
     from raflab.seq.registry import run_named_study
 
     check_out_path(out)
     check_out_path(store, suffixes=None, option="--store")
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1 (got {workers})")
     summary, figure = run_named_study(name, config=config, seeds=seeds, store=store, workers=workers,
                                       quiet=quiet, out=out, data_dir=data_dir)
     _emit(summary, fmt, f"seq study: {name}")
@@ -133,16 +130,13 @@ def probe(name: str = typer.Argument("all", help="haar | impulse | memory | all:
     """Selectivity probes of Mamba (S4D vs S6 at equal state): piecewise-constant fit, impulse response, memory."""
     from raflab.seq import probes as ssm_probes
 
-    if seeds < 1:
+    if seeds < 1:  # the probes themselves take any tuple of seeds
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
-    from raflab.core.cli import check_out_path
-
     check_out_path(out)
     runners = {"haar": lambda: ssm_probes.haar_probe(seeds=tuple(range(seeds))),
                "impulse": ssm_probes.impulse_probe,
                "memory": lambda: ssm_probes.memory_probe(seeds=tuple(range(seeds)))}
-    if name != "all" and name not in runners:
-        raise ValueError(f"unknown probe {name!r}; choose one of haar, impulse, memory, all")
+    one_of(name, (*runners, "all"), "probe")
     records = {k: run() for k, run in runners.items() if name in (k, "all")}
     for kind, frame in records.items():
         _emit(frame, fmt, f"seq probe: {kind}")

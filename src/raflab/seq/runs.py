@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from raflab.core.progress import rows_progress
-from raflab.sweeps.backends import run_units
+from raflab.sweeps.backends import check_backend, run_units
 from raflab.sweeps.config import read_config_file
 from raflab.sweeps.engine import PAUSE_SECONDS, _pause_after, code_version
 from raflab.sweeps.store import ResultStore, clean_value
@@ -47,6 +47,7 @@ def run_stored_units(store: str | Path, *, config_hash: str, name: str, task: st
 
     ``execute`` must be picklable for ``workers > 1`` (a module-level function or a partial of one).
     """
+    check_backend(backend, workers)  # before the store is touched
     result_store = ResultStore(store)
     pause_after = _pause_after()  # test-only: stop after this many units, to be killed
     version, commit = code_version()

@@ -144,17 +144,12 @@ class FictionalQAConfig(BaseModel):
     @field_validator("splits")
     @classmethod
     def _splits(cls, value):
-        for s in value:
-            if s not in SPLITS:
-                raise ValueError(f"unknown split {s!r}; choose from {', '.join(SPLITS)}")
-        return list(dict.fromkeys(value))
+        return list(dict.fromkeys(one_of(s, SPLITS, "split") for s in value))
 
     @field_validator("heldout_style")
     @classmethod
     def _style(cls, value):
-        if value not in STYLES:
-            raise ValueError(f"unknown style {value!r}; choose one of {', '.join(STYLES)}")
-        return value
+        return one_of(value, STYLES, "style")
 
     @field_validator("options")
     @classmethod
@@ -361,10 +356,8 @@ def _documents(corpus: FictionalCorpus, split: FictionalSplit, corpus_kind: str,
 def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: str, seed: int,
                      corpus_and_format=None, generic: list[str] | None = None) -> dict:
     """Train one model and evaluate it; returns ``{"qa", "verbatim", "run"}`` (two tables and a record)."""
-    if split_name not in SPLITS:
-        raise ValueError(f"unknown split {split_name!r}; choose one of {', '.join(SPLITS)}")
-    if corpus_kind not in CORPORA:
-        raise ValueError(f"unknown corpus {corpus_kind!r}; choose one of {', '.join(CORPORA)}")
+    one_of(split_name, SPLITS, "split")
+    one_of(corpus_kind, CORPORA, "corpus")
     corpus, format_events = corpus_and_format or load_corpus(config, seed)
     evaluated = _subset(corpus, [e for e in corpus.event_ids if e not in set(format_events)])
     split = split_corpus(evaluated, split_name, point_rng(seed, 12, 2), heldout_fraction=config.heldout_fraction,
