@@ -10,7 +10,6 @@ fields and a number of seeds; its runs go through the sweep engine's pieces: the
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -29,7 +28,7 @@ from raflab.core.seeding import point_rng
 from raflab.core.summary import summarize
 from raflab.seq import metrics
 from raflab.seq.nets import NetConfig, count_parameters, make_model
-from raflab.seq.runs import DEFAULT_STORE, run_stored_units
+from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
 from raflab.seq.tasks import make_task
 from raflab.seq.train import TrainConfig, evaluate_split, sequence_outputs, train_model
 from raflab.sweeps.config import read_config_file
@@ -277,9 +276,7 @@ class SeqStudyConfig(BaseModel):
 
     @property
     def config_hash(self) -> str:
-        content = self.model_dump(mode="json", exclude={"name", "store"})
-        text = json.dumps(content, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return settings_hash(self.model_dump(mode="json", exclude={"name", "store"}))
 
 
 def load_study_config(path: str | Path, **overrides) -> SeqStudyConfig:
