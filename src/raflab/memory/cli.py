@@ -197,7 +197,7 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
     from raflab.core.cli import check_out_path
     from raflab.core.seeding import point_rng
     from raflab.memory.associative import KINDS, attractor_counts, require_attractor_memory
-    from raflab.memory.diffusion import DATASETS, DIMENSION, training_points
+    from raflab.memory.experiments import DATASETS, DIMENSION, training_points
 
     check_out_path(out)
     if data not in DATASETS:
@@ -324,7 +324,7 @@ def _check_schedule_options(ctx, schedule: str, sigma_max, width=None) -> None:
 
 
 def _check(data: str, steps: int, samples: int, sampler: str, sample_steps: int, net: str):
-    from raflab.memory.diffusion import DATASETS
+    from raflab.memory.experiments import DATASETS
 
     if data not in DATASETS:
         raise ValueError(f"unknown data set {data!r}; choose one of {', '.join(DATASETS)}")
@@ -346,7 +346,7 @@ def phases(ctx: typer.Context, data: str = DataOpt, data_dir: str = DataDirOpt, 
            device: str = DevOpt, quiet: bool = QuietOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Memorized / spurious / generalized fractions of samples against K (same step budget per K)."""
     from raflab.core.device import resolve_device
-    from raflab.memory.diffusion import diffusion_phases
+    from raflab.memory.experiments import diffusion_phases, require_phase_memory, training_points
 
     _check(data, steps, samples, sampler, sample_steps, net)
     _check_schedule_options(ctx, schedule, sigma_max, width)
@@ -355,13 +355,9 @@ def phases(ctx: typer.Context, data: str = DataOpt, data_dir: str = DataDirOpt, 
     check_out_path(out)
     sched = _schedule(schedule, sigma_max, beta_max)
     Ks = _Ks(K)
-    from raflab.memory.diffusion import require_phase_memory
-
     require_phase_memory(data, max(Ks), samples)
     dev = resolve_device(device)
     if data not in ("ring", "mixture"):  # fail on a bad --data-dir before any training
-        from raflab.memory.diffusion import training_points
-
         training_points(data, 1, seed, data_dir)
     df = pd.DataFrame(diffusion_phases(data, Ks, steps, samples, exact, sched, sampler, sample_steps, seed, dev,
                                        data_dir, net, width, quiet=quiet))
@@ -382,8 +378,8 @@ def train(data: str = DataOpt, data_dir: str = DataDirOpt, K: int = typer.Option
           sigma_max: float = SigmaMaxOpt, seed: int = SeedOpt, device: str = DevOpt, quiet: bool = QuietOpt, fmt: Format = FormatOpt):
     """Train one denoiser on K points; checkpoints every 1000 steps and resumes from --checkpoint."""
     from raflab.core.device import resolve_device
-    from raflab.memory import diffusion as dm
-    from raflab.memory.diffusion import TrainConfig, train_score_model, training_points
+    from raflab.memory.diffusion_models import TrainConfig, default_width, train_score_model
+    from raflab.memory.experiments import training_points
 
     _check(data, steps, 2, "ddim", 1, net)
     if width is not None and width < 1:
@@ -396,7 +392,7 @@ def train(data: str = DataOpt, data_dir: str = DataDirOpt, K: int = typer.Option
     kind = net if net != "auto" else ("unet" if shape is not None else "mlp")
     if sigma_max is not None and not sigma_max > 0:
         raise ValueError(f"sigma-max must be > 0, got {sigma_max:g}")
-    cfg = TrainConfig(net=kind, steps=steps, width=width or dm.default_width(kind), seed=seed, sigma_max=sigma_max)
+    cfg = TrainConfig(net=kind, steps=steps, width=width or default_width(kind), seed=seed, sigma_max=sigma_max)
     _, record = train_score_model(points, cfg, device=dev, checkpoint=checkpoint, quiet=quiet, image_shape=shape,
                                   meta={"data": data, "K": K, "seed": seed})
     _emit(pd.DataFrame([{"data": data, **record, "checkpoint": checkpoint}]), fmt, "diffusion training")
@@ -413,6 +409,8 @@ def sample(ctx: typer.Context, checkpoint: str = typer.Option(None, "--checkpoin
     """Draw samples from a checkpoint (or the exact empirical score) and classify them."""
     from raflab.core.device import resolve_device
     from raflab.memory import diffusion as dm
+    from raflab.memory import diffusion_models as dmodels
+    from raflab.memory import experiments as dexp
 
     _check(data, 1, samples, sampler, sample_steps, "auto")
     if (checkpoint is None) == (not exact):
@@ -424,19 +422,19 @@ def sample(ctx: typer.Context, checkpoint: str = typer.Option(None, "--checkpoin
     if exact and K < 1:
         raise ValueError(f"K must be >= 1, got {K}")
     if exact:
-        dm.require_phase_memory(data, K, samples)
+        dexp.require_phase_memory(data, K, samples)
     sched = _schedule(schedule, sigma_max, beta_max)
     dev = resolve_device(device)
     if exact:
-        points, shape = dm.training_points(data, K, seed, data_dir)
+        points, shape = dexp.training_points(data, K, seed, data_dir)
         points = points.to(dev)
         denoiser, steps, data_name = dm.ExactDenoiser(points), 0, data
     else:
-        denoiser, points, state = dm.load_score_model(checkpoint, dev)
+        denoiser, points, state = dmodels.load_score_model(checkpoint, dev)
         shape, steps, data_name = state["image_shape"], state["step"], state["meta"].get("data", "?")
         if sched == "ve":  # start where the network's training noise range ends
             sched = dm.VESchedule(sigma_max=state["config"]["sigma_max"] or dm.default_sigma_max(points))
-    x = dm.generate(denoiser, points, samples, dm.schedule_for(sched, points), seed, sample_steps, sampler, dev)
+    x = dexp.generate(denoiser, points, samples, dm.schedule_for(sched, points), seed, sample_steps, sampler, dev)
     labels = dm.classify_samples(x, points)
     record = {"data": data_name, "K": int(points.shape[0]),
               **{f"{k}_fraction": float(labels[k].float().mean()) for k in ("memorized", "spurious", "generalized")},
