@@ -34,6 +34,12 @@ from typing import Callable
 
 import torch
 
+from raflab.core.checks import one_of
+
+#: the noise schedules and the reverse samplers, by the names a user types
+SCHEDULES = ("ve", "vp")
+SAMPLERS = ("ddim", "em")
+
 # ----------------------------------------------------------------------------------------------
 # Schedules
 
@@ -87,11 +93,23 @@ class VPSchedule:
 
 def make_schedule(kind: str = "ve", **params):
     """``ve`` or ``vp`` with its parameters (``sigma_min, sigma_max`` or ``beta_min, beta_max``)."""
+    one_of(kind, SCHEDULES, "schedule")
+    return VESchedule(**params) if kind == "ve" else VPSchedule(**params)
+
+
+def schedule_from_options(kind: str = "ve", sigma_max: float | None = None, beta_max: float = 20.0):
+    """The schedule of the command-line options: ``ve`` with ``sigma_max`` (or the string ``"ve"`` when
+    ``sigma_max`` is None: it follows each training set, :func:`schedule_for`), or ``vp`` with ``beta_max``."""
+    one_of(kind, SCHEDULES, "schedule")
     if kind == "ve":
-        return VESchedule(**params)
-    if kind == "vp":
-        return VPSchedule(**params)
-    raise ValueError(f"unknown schedule {kind!r}; choose ve or vp")
+        if sigma_max is None:
+            return "ve"
+        if not sigma_max > 0:
+            raise ValueError(f"sigma-max must be > 0, got {sigma_max:g}")
+        return VESchedule(sigma_max=sigma_max)
+    if not beta_max > 0:
+        raise ValueError(f"beta-max must be > 0, got {beta_max:g}")
+    return VPSchedule(beta_max=beta_max)
 
 
 def _t_min(schedule) -> float:
@@ -201,8 +219,7 @@ def sample(denoiser: Callable, schedule, n: int, generator: torch.Generator, ste
 
     The last step returns the denoiser output at ``t_min``, the usual final denoising step.
     """
-    if method not in ("ddim", "em"):
-        raise ValueError(f"unknown sampler {method!r}; choose ddim or em")
+    one_of(method, SAMPLERS, "sampler")
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     if n < 1:

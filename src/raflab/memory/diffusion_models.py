@@ -19,8 +19,13 @@ import torch
 from torch import nn
 
 from raflab.core.checkpoints import load_checkpoint
+from raflab.core.checks import one_of
 from raflab.core.progress import rows_progress
 from raflab.memory.diffusion import default_sigma_max
+
+#: the denoiser networks; ``auto`` picks the MLP for points and the U-Net for images
+NETS = ("mlp", "unet")
+NET_CHOICES = ("auto",) + NETS
 
 def _fourier_embedding(c_noise: torch.Tensor, dim: int) -> torch.Tensor:
     freqs = torch.exp(-math.log(1e3) * torch.arange(dim // 2, device=c_noise.device, dtype=c_noise.dtype) / (dim // 2))
@@ -137,8 +142,7 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if self.net not in ("mlp", "unet"):
-            raise ValueError(f"unknown network {self.net!r}; choose mlp or unet")
+        one_of(self.net, NETS, "network")
         for name in ("width", "depth", "steps", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -148,6 +152,12 @@ class TrainConfig:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay:g}")
         if not 0 < self.sigma_min < (self.sigma_max or np.inf):
             raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min}, {self.sigma_max}")
+
+
+def resolve_net(net: str, images: bool) -> str:
+    """``mlp`` or ``unet``: ``net`` itself, or for ``auto`` the U-Net on images and the MLP on points."""
+    one_of(net, NET_CHOICES, "network")
+    return net if net != "auto" else ("unet" if images else "mlp")
 
 
 def default_width(net: str) -> int:
