@@ -36,7 +36,7 @@ from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.memory import FLOAT64, require_memory
 from raflab.core.progress import track_rows
-from raflab.core.seeding import point_rng
+from raflab.core.seeding import point_rng, stream_seeds, torch_generator
 from raflab.core.summary import mean_stderr
 
 LEARNERS = ("noisy-mean", "mean", "sign-mean", "ridge", "logistic", "mlp")
@@ -88,7 +88,7 @@ def fit_mlps(x: np.ndarray, y: np.ndarray, config: MLPConfig, device: str = "aut
 
     dev = torch.device(resolve_device(device))
     R, n, d = x.shape
-    gen = torch.Generator().manual_seed(config.seed)
+    gen = torch_generator(stream_seeds(config.seed, ("init",))["init"])
     # the same initialization for every training set: the algorithm's own randomness is fixed
     init = [torch.randn(config.hidden, d, generator=gen) / np.sqrt(d), torch.zeros(config.hidden),
             torch.randn(config.hidden, generator=gen) / np.sqrt(config.hidden)]

@@ -68,7 +68,7 @@ from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.memory import FLOAT64, require_memory
 from raflab.core.progress import track_rows
-from raflab.core.seeding import point_rng
+from raflab.core.seeding import point_rng, torch_generator
 from raflab.core.summary import summarize
 from raflab.memory.hopfield_theory import retrieval_overlap
 
@@ -187,7 +187,7 @@ class HopfieldNetwork:
         """
         if self.torch_:
             torch, dev = _torch(), self.device_
-            gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**62)))
+            gen = torch_generator(int(rng.integers(2**62)), dev)
             uniform = lambda shape: torch.rand(shape, generator=gen, device=dev, dtype=self.dtype_)  # noqa: E731
             arange = lambda n: torch.arange(n, device=dev)  # noqa: E731
         else:

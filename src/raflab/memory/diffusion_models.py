@@ -21,6 +21,7 @@ from torch import nn
 from raflab.core.checkpoints import load_checkpoint
 from raflab.core.checks import one_of
 from raflab.core.progress import rows_progress
+from raflab.core.seeding import stream_seeds, torch_generator
 from raflab.memory.diffusion import default_sigma_max
 
 #: the denoiser networks; ``auto`` picks the MLP for points and the U-Net for images
@@ -180,9 +181,10 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
 
     Noise levels are log-uniform in ``[sigma_min, sigma_max]``; the loss is the EDM-weighted
     squared error ``|D(x0 + sigma z) - x0|^2 / c_out^2``; Adam, gradient clipping at 1 and an EMA of
-    the weights (the EMA model is the one returned). All randomness comes from one torch Generator
-    seeded from ``cfg.seed``; its state, the optimizer and the EMA are checkpointed, so a run resumed
-    from a checkpoint equals an uninterrupted one.
+    the weights (the EMA model is the one returned). The initial weights and the batches (training points,
+    noise levels, noise) have their own seeds, ``stream_seeds(cfg.seed, ("init", "batches"), K)``; the batch
+    generator's state, the optimizer and the EMA are checkpointed, so a run resumed from a checkpoint equals
+    an uninterrupted one.
 
     Parameters
     ----------
@@ -207,16 +209,16 @@ def train_score_model(train: torch.Tensor, cfg: TrainConfig, device: str = "cpu"
     train = train.to(device)
     sigma_data = float(train.std()) if K * dim > 1 else 0.5
     sigma_data = sigma_data if sigma_data > 1e-3 else 0.5
-    init_seed, stream_seed = (int(v) for v in np.random.SeedSequence([cfg.seed, K]).generate_state(2))
+    seeds = stream_seeds(cfg.seed, ("init", "batches"), K)
     # torch's layer constructors draw from the global generator: draw them inside a forked (and
     # restored) global state, so the initialization is a function of (seed, K) and nothing leaks out
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(init_seed)
+        torch.manual_seed(seeds["init"])
         model = build_model(cfg, dim, sigma_data, image_shape)
     model = model.to(device)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
-    gen = torch.Generator(device=device).manual_seed(stream_seed)
+    gen = torch_generator(seeds["batches"], device)
     step, losses = 0, []
     if checkpoint is not None and Path(checkpoint).exists():
         state = load_checkpoint(checkpoint, what="raflab diffusion train", required=_CHECKPOINT_KEYS,

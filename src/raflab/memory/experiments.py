@@ -21,7 +21,7 @@ from raflab.core.device import resolve_device
 from raflab.core.images import load_images
 from raflab.core.memory import FLOAT64, require_memory
 from raflab.core.progress import track_rows
-from raflab.core.seeding import point_rng
+from raflab.core.seeding import point_rng, stream_seeds, torch_generator
 from raflab.core.summary import summarize
 from raflab.memory.associative import (
     KINDS,
@@ -209,14 +209,11 @@ def training_points(data: str, K: int, seed: int = 0, data_dir=None):
     return torch.as_tensor(2 * chosen.reshape(K, -1) - 1), tuple(images.shape[1:])
 
 
-def _generator(seed: int, *keys, device="cpu") -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(int(point_rng(seed, *keys).integers(2**62)))
-
-
 def generate(denoiser, train: torch.Tensor, n_samples: int, schedule, seed: int = 0, sample_steps: int = 100,
              method: str = "ddim", device: str = "cpu") -> torch.Tensor:
-    """``n_samples`` samples from ``denoiser`` (seeded by ``(seed, K)``), on ``device``."""
-    gen = _generator(seed, train.shape[0], 1, device=device)
+    """``n_samples`` samples from ``denoiser`` on ``device``; their noise is the ``sampling`` stream of
+    ``(seed, K)`` (:func:`raflab.core.seeding.stream_seeds`)."""
+    gen = torch_generator(stream_seeds(seed, ("sampling",), train.shape[0])["sampling"], device)
     return sample(denoiser, schedule, n_samples, gen, steps=sample_steps, method=method, dim=train.shape[1],
                   device=device)
 
