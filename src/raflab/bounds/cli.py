@@ -8,7 +8,6 @@ Sample sizes use ``parse_range`` ('1,4,16' or '1:64:8', rounded values must be i
 
 from __future__ import annotations
 
-import pandas as pd
 import typer
 
 from raflab.core.cli import (
@@ -95,14 +94,12 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
 def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
         eps: str = typer.Option("0.1,0.5,1", "--eps", help="fact fractions in [0, 1]"), fmt: Format = FormatOpt):
     """Fact bits stored per parameter at the RAF storage capacity, beside Gardner's 2 bits per weight."""
-    from raflab.bounds.theory import check_capacity_model, raf_fact_bits_per_parameter
+    from raflab.bounds.theory import check_capacity_model, raf_fact_bits_table
     from raflab.raf.options import _check_model, check_model_options
 
     _check_model(model)
     check_capacity_model(model)
     check_model_options(ctx, model)
     options = _model_options(model, kappa, activation, kernel)
-    epss = parse_range(eps, "eps")
-    frames = [raf_fact_bits_per_parameter(_prior(options, k), epss).assign(**({"kappa": k} if k is not None else {}))
-              for k in options.get("kappa", [None])]
-    _emit(pd.concat(frames, ignore_index=True), fmt, f"fact bits per parameter at capacity: {model}")
+    priors = [(k, _prior(options, k)) for k in options.get("kappa", [None])]
+    _emit(raf_fact_bits_table(priors, parse_range(eps, "eps")), fmt, f"fact bits per parameter at capacity: {model}")

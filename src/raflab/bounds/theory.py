@@ -294,3 +294,11 @@ def sample_sizes(n) -> np.ndarray:
     """Training-set sizes as integers, checked (>= 1)."""
     check_sdpi_params(n=n)
     return np.asarray(n, dtype=float).astype(int)
+
+
+def raf_fact_bits_table(priors, eps_values) -> pd.DataFrame:
+    """:func:`raf_fact_bits_per_parameter` for each ``(kappa, prior)`` of ``priors``, one table; a
+    ``kappa`` column where kappa is given (not None)."""
+    frames = [raf_fact_bits_per_parameter(prior, eps_values).assign(**({"kappa": k} if k is not None else {}))
+              for k, prior in priors]
+    return pd.concat(frames, ignore_index=True)
