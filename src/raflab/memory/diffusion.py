@@ -21,8 +21,8 @@ Example
 >>> import numpy as np, torch
 >>> from raflab.memory.toy_data import ring_points
 >>> train = torch.as_tensor(ring_points(9, np.random.default_rng(0)))
->>> x = sample(ExactDenoiser(train), VESchedule(), 200, torch.Generator().manual_seed(0))
->>> classify_samples(x, train)["memorized"].mean() >= 0.99
+>>> x = sample(ExactDenoiser(train), VESchedule(), 200, torch.Generator().manual_seed(0), dim=2)
+>>> classify_samples(x, train)["memorized"].float().mean() >= 0.99
 tensor(True)
 """
 
