@@ -59,7 +59,7 @@ def _note(out) -> None:
 def capacity(xtol: float = typer.Option(1e-7, "--xtol", help="bisection tolerance on alpha (> 0)"),
              fmt: Format = FormatOpt):
     """alpha_c of the T = 0 Hopfield model: continuation in alpha, then bisection on existence of retrieval."""
-    from raflab.memory.experiments import capacity_records
+    from raflab.memory.hopfield_experiments import capacity_records
 
     _emit(pd.DataFrame(capacity_records(xtol)), fmt, "Hopfield capacity (AGS, T = 0)")
 
@@ -82,7 +82,7 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
              out: str = OutOpt):
     """Final overlap after asynchronous recall from the stored patterns, theory beside; --out draws both."""
     from raflab.memory.associative import simulate_hopfield
-    from raflab.memory.experiments import hopfield_theory_line
+    from raflab.memory.hopfield_experiments import hopfield_theory_line
 
     check_out_path(out)
     alphas = parse_range(alpha, "alpha")
@@ -104,7 +104,7 @@ def dense(n: str = typer.Option("100,1000,10000", "--n", help="neurons N (> 1)")
           error_rate: float = typer.Option(0.01, "--error-rate", help="the 'error_rate' criterion's spin-flip probability"),
           fmt: Format = FormatOpt):
     """Dense associative memory capacities: K for F(x) = x^n (three criteria) and exp(a N) for F = exp."""
-    from raflab.memory.experiments import dense_capacity_records
+    from raflab.memory.hopfield_experiments import dense_capacity_records
 
     rows = dense_capacity_records(parse_range(n, "n"), parse_range(degree, "degree"), parse_range(rho, "rho"),
                                   error_rate)
@@ -117,7 +117,7 @@ def ring(beta: str = BetaOpt,
          K: int = typer.Option(4096, "--K", help="equally spaced memories for the DenseAM check (0: theory only)"),
          fmt: Format = FormatOpt):
     """R*(beta): the minimum of the K -> infinity ring energy, beside the DenseAM fixed point on K points."""
-    from raflab.memory.experiments import ring_records
+    from raflab.memory.hopfield_experiments import ring_records
 
     _emit(ring_records(parse_range(beta, "beta"), K), fmt, "ring toy: minimum of E(R) = R^2 + 1 - log I0(2 beta R) / beta")
 

@@ -76,7 +76,7 @@ def plot_hopfield_overlap(theory: pd.DataFrame, simulation: pd.DataFrame | None 
     alpha_c, where the left panel cannot resolve theory from simulation. ``theory``: records of
     :func:`raflab.memory.hopfield_theory.retrieval_overlap`; ``simulation``: of
     :func:`raflab.memory.associative.simulate_hopfield` (one marker per N); ``alpha_c``: the capacity,
-    drawn as a vertical line when given (:func:`raflab.memory.experiments.hopfield_theory_line` gives
+    drawn as a vertical line when given (:func:`raflab.memory.hopfield_experiments.hopfield_theory_line` gives
     both the line and alpha_c).
     """
 
