@@ -20,7 +20,9 @@ import torch
 from _common import cap_blas_threads
 from scipy.special import softmax
 
-from raflab.memory.diffusion import TrainConfig, exact_denoiser, train_score_model, training_points
+from raflab.memory.diffusion import exact_denoiser
+from raflab.memory.diffusion_models import TrainConfig, train_score_model
+from raflab.memory.experiments import training_points
 
 
 def _rss_kib(field: str) -> int:

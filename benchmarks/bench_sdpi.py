@@ -64,7 +64,7 @@ def main() -> None:
         rec = measure_memorization(learner, d, n, sigma2, reps=pilot, mlp=mlp, device=args.device)
         per_train = (time.perf_counter() - t0) / pilot
         if learner == "sign-mean":
-            need = int(np.ceil(pilot * (rec["memorization_se"] / args.target_se) ** 2))
+            need = int(np.ceil(pilot * (rec["memorization_bits_stderr"] / args.target_se) ** 2))
             raw, ratio = "-", "-"
         else:
             need = reps_for(plugin_se_bits, k, args.target_se)
@@ -74,7 +74,7 @@ def main() -> None:
         t0 = time.perf_counter()
         rec = measure_memorization(learner, d, n, sigma2, reps=need, mlp=mlp, device=args.device, seed=1)
         elapsed = time.perf_counter() - t0
-        print(f"{learner:>10} {k:>4} {per_train:>9.2e} {need:>9} {elapsed:>9.2f} {rec['memorization_se']:>10.3f} "
+        print(f"{learner:>10} {k:>4} {per_train:>9.2e} {need:>9} {elapsed:>9.2f} {rec['memorization_bits_stderr']:>10.3f} "
               f"{rec['memorization_bits']:>8.2f} {raw:>14} {ratio:>6}")
 
 

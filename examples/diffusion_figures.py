@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from raflab.core.device import resolve_device
-from raflab.memory.diffusion import diffusion_phases
+from raflab.memory.experiments import diffusion_phases
 from raflab.memory.plots import plot_diffusion_phases
 
 FIGURES = {

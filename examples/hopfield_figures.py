@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from raflab.core.seeding import point_rng
+from raflab.core.summary import summarize
 from raflab.memory.associative import KINDS, attractor_counts, simulate_hopfield
 from raflab.memory.hopfield_theory import capacity_alpha_c, retrieval_overlap
 from raflab.memory.plots import plot_attractor_counts, plot_hopfield_overlap
+from raflab.memory.toy_data import ring_points
 
 
 def overlap_figure(out: Path, quick: bool) -> pd.DataFrame:
@@ -36,18 +38,12 @@ def overlap_figure(out: Path, quick: bool) -> pd.DataFrame:
 
 
 def attractor_figure(out: Path, quick: bool, beta: float = 20.0) -> pd.DataFrame:
-    from raflab.memory.toy_data import ring_points
-
     Ks = [2, 4, 9, 16, 32, 100, 1000] if quick else [2, 3, 4, 6, 9, 13, 18, 25, 32, 45, 64, 100, 180, 320, 560, 1000]
     seeds, starts = (2, 128) if quick else (5, 256)
-    rows = []
-    for K in Ks:
-        counts = [attractor_counts(ring_points(K, point_rng(s, K)), beta, n_starts=starts,
-                                   rng=point_rng(s, K, beta, 1)) for s in range(seeds)]
-        mean = pd.DataFrame(counts).mean()
-        rows.append({"K": K, "beta": beta, "seeds": seeds, **{f"n_{k}": mean[f"n_{k}"] for k in KINDS},
-                     **{f"fraction_{k}": mean[f"fraction_{k}"] for k in KINDS}})
-    df = pd.DataFrame(rows)
+    rows = [{"K": K, "beta": beta, "seed": s,
+             **attractor_counts(ring_points(K, point_rng(s, K)), beta, n_starts=starts, rng=point_rng(s, K, beta, 1))}
+            for K in Ks for s in range(seeds)]
+    df = summarize(pd.DataFrame(rows), ["K", "beta"], [f"{m}_{k}" for m in ("n", "fraction") for k in KINDS])
     plot_attractor_counts(df, out=out, title=f"ring (uniform random angles), β={beta:g}: kernel width "
                                              f"1/√(2β)={1 / np.sqrt(2 * beta):.2f}; {starts} starts, "
                                              f"mean over {seeds} data sets per K")

@@ -47,7 +47,7 @@ def main() -> None:
     big = sdpi_bound("gaussian", 1024, np.unique(np.geomspace(1, 1024, 21).round()), 0.25, sigma2=32.0)
     plot_sdpi_tradeoff(big, out=Path(args.out).with_name("sdpi_bound.png"),
                        title="Gaussian clustering, d=1024, σ²=32")
-    cols = ["learner", "n", "memorization_bits", "memorization_se", "exact_bits", "error", "lower_bound_bits"]
+    cols = ["learner", "n", "memorization_bits", "memorization_bits_stderr", "exact_bits", "error", "lower_bound_bits"]
     print(measured[cols].to_string(index=False))
     print(traced[cols + ["noise"]].to_string(index=False))
     print(f"figures written to {args.out} and {Path(args.out).with_name('sdpi_bound.png')}")

@@ -34,7 +34,7 @@ def test_measure_csv_and_figure(tmp_path):
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output[r.output.index("["):])
     assert len(rows) == 4 and out.exists()
-    assert all(abs(x["memorization_bits"] - x["exact_bits"]) < 4 * x["memorization_se"] + 0.05 for x in rows)
+    assert all(abs(x["memorization_bits"] - x["exact_bits"]) < 4 * x["memorization_bits_stderr"] + 0.05 for x in rows)
 
 
 def test_raf_fact_bits():

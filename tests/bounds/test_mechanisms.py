@@ -53,22 +53,22 @@ def test_estimator_recovers_the_gaussian_mechanism(d, n, noise):
     # exact: (d/2) log2(1 + sigma^2 / (n s^2)), s = noise sqrt(1 + sigma^2 / n)
     s2 = noise**2 * (1 + np.sqrt(d) / n)
     assert rec["exact_bits"] == pytest.approx(0.5 * d * np.log2(1 + np.sqrt(d) / (n * s2)))
-    assert abs(rec["memorization_bits"] - rec["exact_bits"]) < 3 * rec["memorization_se"]
-    assert rec["memorization_se"] < 0.02 * rec["exact_bits"]  # and the error bar is tight enough to mean it
+    assert abs(rec["memorization_bits"] - rec["exact_bits"]) < 3 * rec["memorization_bits_stderr"]
+    assert rec["memorization_bits_stderr"] < 0.02 * rec["exact_bits"]  # and the error bar is tight enough to mean it
 
 
 @pytest.mark.parametrize("d,n", [(16, 4), (24, 1)])
 def test_estimator_recovers_the_sign_of_the_mean(d, n):
     rec = measure_memorization("sign-mean", d, n, np.sqrt(d), reps=3000, thetas=2, seed=3)
-    assert abs(rec["memorization_bits"] - rec["exact_bits"]) < 3 * rec["memorization_se"] + 0.02
+    assert abs(rec["memorization_bits"] - rec["exact_bits"]) < 3 * rec["memorization_bits_stderr"] + 0.02
 
 
 def test_learners_above_chance_sit_at_or_above_the_bound():
     df = memorization_table(["noisy-mean", "mean", "sign-mean", "ridge", "logistic"], 12, [1, 4], np.sqrt(12),
                             reps=300, thetas=2, seed=5)
-    above = df[df["error"] + 2 * df["error_se"] < 0.5]
+    above = df[df["error"] + 2 * df["error_stderr"] < 0.5]
     assert len(above) == len(df)  # every learner here beats chance
-    assert np.all(above["memorization_bits"] + 3 * above["memorization_se"] >= above["lower_bound_bits"])
+    assert np.all(above["memorization_bits"] + 3 * above["memorization_bits_stderr"] >= above["lower_bound_bits"])
     # and not trivially: the bound is a sizeable fraction of what the best learners memorize
     assert (above["lower_bound_bits"] / above["memorization_bits"]).max() > 0.1
 
@@ -80,13 +80,13 @@ def test_mlp_small_is_accurate_and_above_the_bound():
 
     assert rec["error"] < 0.45
     bound = lower_bound_bits("gaussian", 4, np.sqrt(8), rec["error"])
-    assert rec["memorization_bits"] + 3 * rec["memorization_se"] >= bound
+    assert rec["memorization_bits"] + 3 * rec["memorization_bits_stderr"] >= bound
 
 
 @pytest.mark.slow
 def test_mlp_memorization_decreases_with_n():
     recs = [measure_memorization("mlp", 16, n, 4.0, reps=1000, device="auto", seed=9) for n in (1, 16)]
-    assert recs[0]["memorization_bits"] > recs[1]["memorization_bits"] + 3 * recs[0]["memorization_se"]
+    assert recs[0]["memorization_bits"] > recs[1]["memorization_bits"] + 3 * recs[0]["memorization_bits_stderr"]
     assert recs[1]["error"] < recs[0]["error"]
 
 

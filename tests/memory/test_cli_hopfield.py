@@ -36,8 +36,8 @@ def test_simulate_records_and_figure(tmp_path):
                   "--out", str(out)])
     assert [r["alpha"] for r in rows] == [0.05, 0.1]
     for r in rows:
-        assert {"alpha", "overlap", "overlap_stderr", "n", "seeds", "overlap_theory"} <= set(r)
-        assert r["n"] == 300 and r["seeds"] == 2 and r["overlap"] > 0.9
+        assert {"alpha", "overlap", "overlap_stderr", "n", "n_seeds", "overlap_theory"} <= set(r)
+        assert r["n"] == 300 and r["n_seeds"] == 2 and r["overlap"] > 0.9
     assert out.exists() and out.stat().st_size > 10_000
 
 

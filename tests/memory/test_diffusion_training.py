@@ -3,17 +3,9 @@
 import pytest
 import torch
 
-from raflab.memory.diffusion import (
-    SmallUNet,
-    TrainConfig,
-    VESchedule,
-    generate,
-    load_score_model,
-    phase_fractions,
-    schedule_for,
-    train_score_model,
-    training_points,
-)
+from raflab.memory.diffusion import VESchedule, phase_fractions, schedule_for
+from raflab.memory.diffusion_models import SmallUNet, TrainConfig, load_score_model, train_score_model
+from raflab.memory.experiments import generate, training_points
 
 
 def test_resume_from_checkpoint_equals_uninterrupted_run(tmp_path):

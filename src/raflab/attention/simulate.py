@@ -14,13 +14,21 @@ Example
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
-from raflab.attention.theory import activation
+from raflab.attention.theory import activation, theory_grid
 from raflab.attention.tokens import make_tokens
 from raflab.core.device import resolve_device
+from raflab.core.memory import FLOAT64, require_memory
+from raflab.core.progress import track_rows
 from raflab.core.seeding import point_rng
+from raflab.core.summary import summarize
+
+#: the measured errors of a Monte Carlo record (each with its ``_stderr`` over seeds)
+METRICS = ("memorization_error_attention", "memorization_error_ridge")
 
 
 def attention_kernel(X, f, wK, wQ):
@@ -76,13 +84,12 @@ def one_draw(p, n, gammas, f="tanh", snr=0.0, align=0.0, w_norm=1.0, rng=None, d
 def require_simulation_memory(p: int, n: int) -> None:
     """Refuse a draw whose arrays (tokens p x n, the n x n kernel and its eigenvectors, M p x n;
     float64) cannot fit in memory."""
-    from raflab.core.memory import FLOAT64, require_memory
-
     require_memory(FLOAT64 * (2 * p * n + 4 * n * n), f"attention Monte Carlo at p={p}, n={n}")
 
 
 def simulate(p, n, gammas, f="tanh", snr=0.0, align=0.0, seeds=10, seed=0, device="cpu", w_norm=1.0):
-    """Monte Carlo over seeds -> pandas DataFrame with means and standard errors per gamma."""
+    """Monte Carlo over seeds -> pandas DataFrame, one record per gamma: the mean of each of
+    :data:`METRICS`, its ``_stderr`` and ``n_seeds`` (:func:`raflab.core.summary.summarize`)."""
     if p < 2 or n < 2:
         raise ValueError("p and n must be >= 2")
     if seeds < 2:
@@ -90,19 +97,44 @@ def simulate(p, n, gammas, f="tanh", snr=0.0, align=0.0, seeds=10, seed=0, devic
     require_simulation_memory(p, n)
     dev = resolve_device(device)
     gammas = np.atleast_1d(np.asarray(gammas, float))
-    att, rr = [], []
+    name = activation(f).name
+    rows = []
     for s in range(seeds):
         a, r = one_draw(p, n, gammas, f, snr, align, w_norm, point_rng(seed + s, p, n, snr, align), dev)
-        att.append(a)
-        rr.append(r)
-    att, rr = np.array(att), np.array(rr)
-    name = activation(f).name
-    return pd.DataFrame(
-        dict(
-            c=p / n, gamma=gammas, f=name, snr=snr, align=align, p=p, n=n, seeds=seeds,
-            memorization_error_attention=att.mean(0),
-            memorization_error_attention_stderr=att.std(0, ddof=1) / np.sqrt(seeds),
-            memorization_error_ridge=rr.mean(0),
-            memorization_error_ridge_stderr=rr.std(0, ddof=1) / np.sqrt(seeds),
-        )
-    )
+        rows += [{"point": j, "c": p / n, "gamma": g, "f": name, "snr": snr, "align": align, "p": p, "n": n,
+                  "seed": seed + s, METRICS[0]: a[j], METRICS[1]: r[j]} for j, g in enumerate(gammas)]
+    df = summarize(pd.DataFrame(rows), ["point", "c", "gamma", "f", "snr", "align", "p", "n"], METRICS)
+    return df.drop(columns="point")
+
+
+def check_simulation(c, n: int, seeds: int) -> None:
+    """The sizes of a Monte Carlo over the ratios ``c`` with ``n`` tokens, before any work: n and seeds,
+    and the memory of the largest draw."""
+    if n < 2:
+        raise ValueError(f"n must be >= 2 (got {n})")
+    if seeds < 2:
+        raise ValueError(f"seeds must be >= 2 for a standard error (got {seeds})")
+    require_simulation_memory(max(2, round(float(np.max(c)) * n)), n)
+
+
+def simulate_grid(c, gamma, f="tanh", snr=0.0, align=0.0, n: int = 1000, seeds: int = 10, seed: int = 0,
+                  device: str = "cpu", progress: bool = False) -> pd.DataFrame:
+    """:func:`simulate` at every (c, snr, align) of the given values (p = max(2, round(c n))), all ``gamma``."""
+    check_simulation(c, n, seeds)
+    points = list(itertools.product(np.atleast_1d(c), np.atleast_1d(snr), np.atleast_1d(align)))
+    frames = [simulate(max(2, round(ci * n)), n, gamma, f, si, ai, seeds, seed, device)
+              for ci, si, ai in track_rows(points, f"attention Monte Carlo (n={n}, {seeds} seeds)", enabled=progress,
+                                           unit="points")]
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare(c, gamma, f="tanh", snr=0.0, align=0.0, n: int = 1000, seeds: int = 10, seed: int = 0,
+            device: str = "cpu", progress: bool = False):
+    """Theory at the simulated p (:func:`raflab.attention.theory.theory_grid`) beside the Monte Carlo
+    (:func:`simulate_grid`). Returns (merged records, theory records, Monte Carlo records); the merged
+    columns carry ``_theory`` and ``_mc`` suffixes."""
+    check_simulation(c, n, seeds)
+    th = pd.DataFrame(theory_grid(c, gamma, f, snr, align, n))
+    mc = simulate_grid(c, gamma, f, snr, align, n, seeds, seed, device, progress)
+    merged = th.merge(mc.drop(columns=["f"]), on=["c", "gamma", "snr", "align"], suffixes=("_theory", "_mc"))
+    return merged, th, mc

@@ -12,6 +12,7 @@ Example
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -19,6 +20,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import erf as _erf
 
+from raflab.core.checks import one_of
 from raflab.core.fixed_point import solve_fixed_point, warn_unconverged
 
 _NAMED = {
@@ -28,6 +30,8 @@ _NAMED = {
     # centring constant of relu for N(0,1): E max(xi, 0) = 1/sqrt(2 pi)
     "relu_centered": lambda t: np.maximum(t, 0.0) - 1.0 / np.sqrt(2.0 * np.pi),
 }
+#: the activations known by name (any callable is accepted too)
+ACTIVATIONS = tuple(_NAMED)
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,7 @@ def activation(f, order: int = 200) -> Activation:
     0.6057
     """
     if isinstance(f, str):
-        if f not in _NAMED:
-            raise ValueError(f"unknown f {f!r}; choose one of {sorted(_NAMED)} or pass a callable")
-        name, fun = f, _NAMED[f]
+        name, fun = one_of(f, ACTIVATIONS, "f", also="or pass a callable"), _NAMED[f]
     elif callable(f):
         name, fun = getattr(f, "__name__", "callable"), f
     else:
@@ -290,3 +292,13 @@ def attention_theory(c, gamma, f="tanh", snr=0.0, align=0.0, p=None, w_norm=1.0,
         )
         for i in range(cc.size)
     ]
+
+
+def theory_grid(c, gamma, f="tanh", snr=0.0, align=0.0, n=None) -> list[dict]:
+    """:func:`attention_theory` records over every (c, snr, align) of the given values (each a number or
+    a sequence), at all ``gamma``; with ``n``, at the finite size p = max(2, round(c n)) of a simulation."""
+    rows = []
+    for ci, si, ai in itertools.product(np.atleast_1d(c), np.atleast_1d(snr), np.atleast_1d(align)):
+        p = None if n is None else max(2, round(ci * n))
+        rows += attention_theory([ci], np.atleast_1d(gamma), f, si, ai, p=p)
+    return rows

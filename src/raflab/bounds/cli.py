@@ -8,11 +8,19 @@ Sample sizes use ``parse_range`` ('1,4,16' or '1:64:8', rounded values must be i
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import typer
 
-from raflab.core.cli import Format, FormatOpt, OutOpt, SeedOpt, _emit, device_option, user_errors
+from raflab.core.cli import (
+    Format,
+    FormatOpt,
+    OutOpt,
+    SeedOpt,
+    _emit,
+    check_out_path,
+    device_option,
+    reject_unused,
+    user_errors,
+)
 from raflab.core.ranges import parse_range
 from raflab.raf.options import ActivationOpt, KappaOpt, KernelOpt, ModelOpt, _model_options, _prior
 
@@ -27,41 +35,19 @@ SdpiNOpt = typer.Option("1,4,16,64", "--n", help="training-set sizes (integers >
 ErrorOpt = typer.Option(0.25, "--error", help="classification error of the learner, in [0, 1/2]")
 
 
-def _sizes(n: str) -> np.ndarray:
-    from raflab.bounds.theory import check_sdpi_params
-
-    values = parse_range(n, "n")
-    check_sdpi_params(n=values)
-    return values.astype(int)
-
-
-def _noise(instance: str, d: int, sigma2: float | None, r: float | None) -> dict:
-    from raflab.bounds.theory import check_sdpi_params
-
-    check_sdpi_params(instance=instance, d=d)
-    if instance == "gaussian":
-        sigma2 = float(np.sqrt(d)) if sigma2 is None else sigma2
-        check_sdpi_params(sigma2=sigma2)
-        return {"sigma2": sigma2}
-    r = float(d) ** -0.25 if r is None else r
-    check_sdpi_params(r=r)
-    return {"r": r}
-
-
 @sdpi_app.command()
 @user_errors
 def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
           n: str = SdpiNOpt, error: float = ErrorOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Lower bound (1 - tau)/rho * (1 - h2(error)) and the matching algorithm's memorization, per n."""
-    from raflab.bounds.theory import check_sdpi_params, sdpi_bound
-    from raflab.core.cli import check_out_path, reject_unused
+    from raflab.bounds.theory import check_sdpi_params, default_noise, sample_sizes, sdpi_bound
 
     check_out_path(out)
     check_sdpi_params(error=error)
     reject_unused(ctx, ("r",) if instance == "gaussian" else ("sigma2",) if instance == "boolean" else (),
                   f"to --instance {instance} ({'--sigma2' if instance == 'gaussian' else '--r'} is its noise)")
-    noise = _noise(instance, d, sigma2, r)
-    df = sdpi_bound(instance, d, _sizes(n), error, **noise)
+    noise = default_noise(instance, d, sigma2, r)
+    df = sdpi_bound(instance, d, sample_sizes(parse_range(n, "n")), error, **noise)
     if out is not None:
         from raflab.bounds.plots import plot_sdpi_tradeoff
 
@@ -84,24 +70,21 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
             seed: int = SeedOpt, device: str = device_option("where the mlp learner trains (the others run on the cpu)"),
             fmt: Format = FormatOpt, out: str = OutOpt):
     """Measured I(A(X_1..n); X_1..n | theta) and error of each learner, beside the lower bound at that error."""
-    from raflab.bounds.mechanisms import check_learner, memorization_table
-    from raflab.core.cli import check_out_path
+    from raflab.bounds.mechanisms import bound_at_median_error, check_learner, memorization_table
+    from raflab.bounds.theory import default_noise, sample_sizes
 
     check_out_path(out)
+    noise_params = default_noise(instance, d, sigma2, None)  # an unknown instance fails here with its own message
     if instance != "gaussian":
-        _noise(instance, d, sigma2, None)  # an unknown instance fails here with its own message
         raise ValueError(f"measure supports the gaussian instance only (got {instance!r})")
     learners = [check_learner(x.strip()) for x in learner.split(",")]
-    noise_params = _noise(instance, d, sigma2, None)
-    sizes = _sizes(n)
+    sizes = sample_sizes(parse_range(n, "n"))
     df = memorization_table(learners, d, sizes, noise_params["sigma2"], reps=reps, thetas=thetas, noise=noise,
                             quantum=quantum, lam=lam, seed=seed, device=device, progress=True)
     if out is not None:
         from raflab.bounds.plots import plot_sdpi_tradeoff
-        from raflab.bounds.theory import sdpi_bound
 
-        error = float(np.clip(df["error"].median(), 0.0, 0.5))
-        plot_sdpi_tradeoff(sdpi_bound("gaussian", d, sizes, error, sigma2=noise_params["sigma2"]), df, out=out)
+        plot_sdpi_tradeoff(bound_at_median_error(df, d, sizes, noise_params["sigma2"]), df, out=out)
         typer.echo(f"figure written to {out}", err=True)
     _emit(df, fmt, f"measured memorization: gaussian clustering, d={d}")
 
@@ -111,15 +94,12 @@ def measure(instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean
 def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
         eps: str = typer.Option("0.1,0.5,1", "--eps", help="fact fractions in [0, 1]"), fmt: Format = FormatOpt):
     """Fact bits stored per parameter at the RAF storage capacity, beside Gardner's 2 bits per weight."""
-    from raflab.bounds.theory import raf_fact_bits_per_parameter
+    from raflab.bounds.theory import check_capacity_model, raf_fact_bits_table
     from raflab.raf.options import _check_model, check_model_options
 
     _check_model(model)
-    if model == "bayes":
-        raise ValueError("--model bayes has no storage capacity (it is hinge ERM's); choose linear, rf or kernel")
+    check_capacity_model(model)
     check_model_options(ctx, model)
     options = _model_options(model, kappa, activation, kernel)
-    epss = parse_range(eps, "eps")
-    frames = [raf_fact_bits_per_parameter(_prior(options, k), epss).assign(**({"kappa": k} if k is not None else {}))
-              for k in options.get("kappa", [None])]
-    _emit(pd.concat(frames, ignore_index=True), fmt, f"fact bits per parameter at capacity: {model}")
+    priors = [(k, _prior(options, k)) for k in options.get("kappa", [None])]
+    _emit(raf_fact_bits_table(priors, parse_range(eps, "eps")), fmt, f"fact bits per parameter at capacity: {model}")

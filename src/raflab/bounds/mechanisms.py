@@ -28,18 +28,23 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+import itertools
+
 from raflab.bounds.information import binary_entropy_bits, gaussian_plugin_information, plugin_discrete_information
-from raflab.core.seeding import point_rng
+from raflab.bounds.theory import check_sdpi_params, gaussian_channel_bits_noisy_mean, lower_bound_bits, sdpi_bound
+from raflab.core.checks import one_of
+from raflab.core.device import resolve_device
+from raflab.core.memory import FLOAT64, require_memory
+from raflab.core.progress import track_rows
+from raflab.core.seeding import point_rng, stream_seeds, torch_generator
+from raflab.core.summary import mean_stderr
 
 LEARNERS = ("noisy-mean", "mean", "sign-mean", "ridge", "logistic", "mlp")
 ALIASES = {"gaussian-mechanism": "noisy-mean", "gaussian": "noisy-mean"}
 
 
 def check_learner(learner: str) -> str:
-    name = ALIASES.get(learner, learner)
-    if name not in LEARNERS:
-        raise ValueError(f"unknown learner {learner!r}; choose one of {', '.join(LEARNERS)}")
-    return name
+    return one_of(ALIASES.get(learner, learner), LEARNERS, "learner")
 
 
 def gaussian_clustering_sample(theta: np.ndarray, sigma2: float, shape: tuple, rng: np.random.Generator):
@@ -81,11 +86,9 @@ def fit_mlps(x: np.ndarray, y: np.ndarray, config: MLPConfig, device: str = "aut
     """
     import torch
 
-    from raflab.core.device import resolve_device
-
     dev = torch.device(resolve_device(device))
     R, n, d = x.shape
-    gen = torch.Generator().manual_seed(config.seed)
+    gen = torch_generator(stream_seeds(config.seed, ("init",))["init"])
     # the same initialization for every training set: the algorithm's own randomness is fixed
     init = [torch.randn(config.hidden, d, generator=gen) / np.sqrt(d), torch.zeros(config.hidden),
             torch.randn(config.hidden, generator=gen) / np.sqrt(config.hidden)]
@@ -149,8 +152,6 @@ def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int 
     exact_bits where the memorization given the drawn thetas is known in closed form (NaN otherwise),
     the estimator used.
     """
-    from raflab.bounds.theory import check_sdpi_params, gaussian_channel_bits_noisy_mean
-
     learner = check_learner(learner)
     check_sdpi_params(d=d, n=n, sigma2=sigma2)
     if reps < 2 or thetas < 1:
@@ -202,12 +203,13 @@ def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int 
         bits.append(b)
         bits_var.append(se * se)
         errors.append(err)
-    errors = np.concatenate(errors)
+    error, error_stderr = mean_stderr(np.concatenate(errors))
     return {"instance": "gaussian", "learner": learner, "d": int(d), "n": int(n), "sigma2": float(sigma2), "reps": reps,
             "thetas": thetas, "memorization_bits": float(np.mean(bits)),
-            "memorization_se": float(np.sqrt(np.sum(bits_var)) / thetas),
+            # the standard error of the mean over thetas from each theta's estimator variance (not over seeds)
+            "memorization_bits_stderr": float(np.sqrt(np.sum(bits_var)) / thetas),
             "exact_bits": float(np.mean(exact)) if exact else np.nan,
-            "error": float(errors.mean()), "error_se": float(errors.std(ddof=1) / np.sqrt(errors.size)),
+            "error": error, "error_stderr": error_stderr,
             # discrete: plug-in entropy + Miller-Madow; gaussian: log-det plug-in, Wishart-corrected
             "estimator": "discrete" if learner in ("mean", "sign-mean") else "gaussian"}
 
@@ -216,12 +218,6 @@ def memorization_table(learners, d: int, n_values, sigma2: float, progress: bool
     """Records of :func:`measure_memorization` for each learner and n, with the lower bound at each
     learner's measured error (``lower_bound_bits``) and at that error plus two standard errors.
     ``progress``: a bar on a terminal's stderr, one step per (learner, n)."""
-    import itertools
-
-    from raflab.bounds.theory import lower_bound_bits
-    from raflab.core.memory import FLOAT64, require_memory
-    from raflab.core.progress import track_rows
-
     reps, n_max = kwargs.get("reps", 2000), int(np.max(n_values))
     # the training sets (reps x n x d) with their labels, the released weights and their d x d covariance
     require_memory(FLOAT64 * (2 * reps * n_max * d + 2 * reps * d + 2 * d * d),
@@ -233,6 +229,13 @@ def memorization_table(learners, d: int, n_values, sigma2: float, progress: bool
         err = min(rec["error"], 0.5)
         rec["lower_bound_bits"] = float(lower_bound_bits("gaussian", n, sigma2, err))
         rec["lower_bound_bits_at_error_plus_2se"] = float(
-            lower_bound_bits("gaussian", n, sigma2, min(err + 2 * rec["error_se"], 0.5)))
+            lower_bound_bits("gaussian", n, sigma2, min(err + 2 * rec["error_stderr"], 0.5)))
         rows.append(rec)
     return pd.DataFrame(rows)
+
+
+def bound_at_median_error(measured: pd.DataFrame, d: int, n_values, sigma2: float) -> pd.DataFrame:
+    """The gaussian SDPI bound records (:func:`raflab.bounds.theory.sdpi_bound`) at the median measured
+    error (clipped to [0, 1/2]): the line drawn beside measured learners."""
+    error = float(np.clip(measured["error"].median(), 0.0, 0.5))
+    return sdpi_bound("gaussian", d, n_values, error, sigma2=sigma2)

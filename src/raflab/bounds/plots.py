@@ -37,7 +37,7 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
     if measured is not None:
         for learner, g in measured.groupby("learner", sort=False):
             g = g.sort_values("n")
-            ax.errorbar(_floats(g["n"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_se"]), fmt="o-",
+            ax.errorbar(_floats(g["n"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_bits_stderr"]), fmt="o-",
                         ms=4, color=color[learner],
                         label=f"{learner} (measured, error {g['error'].min():.2f}-{g['error'].max():.2f})")
             ax.plot(g["n"], g["lower_bound_bits"], ":", color=color[learner])
@@ -60,8 +60,8 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
         if traced is not None:
             for learner, g in traced.groupby("learner", sort=False):
                 g = g.sort_values("error")
-                ax.errorbar(1 - _floats(g["error"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_se"]),
-                            xerr=2 * _floats(g["error_se"]), fmt="o-", ms=4, color=color[learner], label=learner)
+                ax.errorbar(1 - _floats(g["error"]), _floats(g["memorization_bits"]), 2 * _floats(g["memorization_bits_stderr"]),
+                            xerr=2 * _floats(g["error_stderr"]), fmt="o-", ms=4, color=color[learner], label=learner)
         ax.set_yscale("log")
         ax.set_xlabel("accuracy on fresh data")
         ax.set_ylabel("excess memorization [bits]")

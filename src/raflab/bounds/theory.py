@@ -44,15 +44,19 @@ from scipy.special import ndtr, ndtri, xlog1py
 from scipy.stats import binom
 
 from raflab.bounds.information import binary_entropy_bits, fano_information_bits, gaussian_channel_information_bits
+from raflab.core.checks import choices_text, one_of
+from raflab.raf.theory.capacity import capacity_alpha, feature_constants
 
 INSTANCES = ("gaussian", "boolean")
+#: the RAF learners with a storage capacity (hinge ERM's); bayes has none
+CAPACITY_MODELS = ("linear", "rf", "kernel")
 LN2 = np.log(2.0)
 
 
 def check_sdpi_params(d=None, n=None, sigma2=None, error=None, r=None, instance=None) -> None:
     """One-line ValueError for each value outside its domain."""
-    if instance is not None and instance not in INSTANCES:
-        raise ValueError(f"unknown instance {instance!r}; choose one of {', '.join(INSTANCES)}")
+    if instance is not None:
+        one_of(instance, INSTANCES, "instance")
     if d is not None and not (np.all(np.asarray(d) >= 1) and np.all(np.asarray(d) == np.round(d))):
         raise ValueError(f"d must be an integer >= 1 (got {d})")
     if n is not None:
@@ -252,8 +256,6 @@ def raf_fact_bits_per_parameter(prior, eps_values) -> pd.DataFrame:
     (alpha_c = inf): per input dimension it stores unboundedly many fact bits, and per dual coefficient
     (one per sample, its parameters) exactly eps.
     """
-    from raflab.raf.theory.capacity import capacity_alpha, feature_constants
-
     G, _, kappa = feature_constants(prior)
     rows = []
     for eps in np.atleast_1d(eps_values):
@@ -266,3 +268,37 @@ def raf_fact_bits_per_parameter(prior, eps_values) -> pd.DataFrame:
                      "parameters": "dual coefficients (one per sample)" if interpolates else "weights",
                      "gardner_bits_per_weight": 2.0})
     return pd.DataFrame(rows)
+
+
+def check_capacity_model(model: str) -> str:
+    """``model`` when it is a RAF learner with a storage capacity (:data:`CAPACITY_MODELS`)."""
+    if model == "bayes":
+        raise ValueError(f"--model bayes has no storage capacity (it is hinge ERM's); use {choices_text(CAPACITY_MODELS)}")
+    return one_of(model, CAPACITY_MODELS, "model")
+
+
+def default_noise(instance: str, d: int, sigma2: float | None = None, r: float | None = None) -> dict:
+    """The noise parameter of ``instance``, checked: ``{"sigma2": ...}`` for gaussian (default sqrt(d): learnable
+    from O(1) samples) or ``{"r": ...}`` for boolean (default d^(-1/4))."""
+    check_sdpi_params(instance=instance, d=d)
+    if instance == "gaussian":
+        sigma2 = float(np.sqrt(d)) if sigma2 is None else sigma2
+        check_sdpi_params(sigma2=sigma2)
+        return {"sigma2": sigma2}
+    r = float(d) ** -0.25 if r is None else r
+    check_sdpi_params(r=r)
+    return {"r": r}
+
+
+def sample_sizes(n) -> np.ndarray:
+    """Training-set sizes as integers, checked (>= 1)."""
+    check_sdpi_params(n=n)
+    return np.asarray(n, dtype=float).astype(int)
+
+
+def raf_fact_bits_table(priors, eps_values) -> pd.DataFrame:
+    """:func:`raf_fact_bits_per_parameter` for each ``(kappa, prior)`` of ``priors``, one table; a
+    ``kappa`` column where kappa is given (not None)."""
+    frames = [raf_fact_bits_per_parameter(prior, eps_values).assign(**({"kappa": k} if k is not None else {}))
+              for k, prior in priors]
+    return pd.concat(frames, ignore_index=True)

@@ -64,11 +64,19 @@ import math
 import numpy as np
 import pandas as pd
 
+from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.memory import FLOAT64, require_memory
-from raflab.core.seeding import point_rng
+from raflab.core.progress import track_rows
+from raflab.core.seeding import point_rng, torch_generator
+from raflab.core.summary import summarize
+from raflab.memory.hopfield_theory import retrieval_overlap
 
 KINDS = ("stored", "spurious", "mean")
+#: the similarities of the dense AM, the array back ends, the binary dense AM's separation functions
+SIMILARITIES = ("distance", "dot")
+BACKENDS = ("auto", "torch")
+SEPARATIONS = ("polynomial", "exponential")
 
 
 def _torch():
@@ -80,8 +88,7 @@ def _torch():
 def _backend(device: str, backend: str) -> tuple[str, bool]:
     """(device, use torch): numpy arrays on the CPU, torch tensors on CUDA, unless ``backend``
     is ``"torch"`` (torch on either device: how the tests run the CUDA code on a CPU machine)."""
-    if backend not in ("auto", "torch"):
-        raise ValueError(f"unknown backend {backend!r}; choose auto or torch")
+    one_of(backend, BACKENDS, "backend")
     dev = resolve_device(device)
     return dev, dev == "cuda" or backend == "torch"
 
@@ -180,7 +187,7 @@ class HopfieldNetwork:
         """
         if self.torch_:
             torch, dev = _torch(), self.device_
-            gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**62)))
+            gen = torch_generator(int(rng.integers(2**62)), dev)
             uniform = lambda shape: torch.rand(shape, generator=gen, device=dev, dtype=self.dtype_)  # noqa: E731
             arange = lambda n: torch.arange(n, device=dev)  # noqa: E731
         else:
@@ -236,13 +243,12 @@ def simulate_hopfield(alphas, n: int = 1000, seeds: int = 5, seed: int = 0, star
 
     Each seed is one network (``point_rng(seed + s, alpha, n)``) recalled from ``starts`` of its
     stored patterns (all of them by default); the seed's overlap is the mean over its starts and
-    ``overlap_stderr`` is the standard error of those per-network means across seeds.
+    ``overlap_stderr`` is the standard error of those per-network means across seeds
+    (:func:`raflab.core.summary.summarize`).
 
-    Returns a DataFrame with alpha, n, P, seeds, starts, overlap, overlap_stderr, overlap_theory,
-    retrieval_theory (the retrieval solution exists at this alpha), flips (mean per start).
+    Returns a DataFrame with alpha, n, P, starts, overlap, flips (mean per start), overlap_stderr,
+    n_seeds, overlap_theory, retrieval_theory (the retrieval solution exists at this alpha).
     """
-    from raflab.memory.hopfield_theory import retrieval_overlap
-
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
     if np.any(alphas <= 0) or not np.all(np.isfinite(alphas)):
         raise ValueError(f"alpha must be > 0 (got {alphas.tolist()})")
@@ -257,23 +263,19 @@ def simulate_hopfield(alphas, n: int = 1000, seeds: int = 5, seed: int = 0, star
     device = resolve_device(device)
     theory = retrieval_overlap(alphas)
     rows = []
-    from raflab.core.progress import track_rows
-
     for k, alpha in track_rows(list(enumerate(alphas)), f"Hopfield recall (N={n}, {seeds} networks per load)",
                                enabled=progress, unit="loads"):
-        per_seed, flips = [], []
+        P = max(1, int(round(alpha * n)))
         for s in range(seeds):
             m, f = hopfield_overlap(n, float(alpha), point_rng(seed + s, alpha, n), starts, device)
-            per_seed.append(m.mean())
-            flips.append(f.mean())
-        P = max(1, int(round(alpha * n)))
-        per_seed = np.array(per_seed)
-        rows.append({"alpha": float(alpha), "n": n, "P": P, "seeds": seeds,
-                     "starts": P if starts is None else min(starts, P),
-                     "overlap": per_seed.mean(), "overlap_stderr": per_seed.std(ddof=1) / math.sqrt(seeds),
-                     "overlap_theory": float(theory["overlap"][k]),
-                     "retrieval_theory": bool(theory["retrieval"][k]), "flips": float(np.mean(flips))})
-    return pd.DataFrame(rows)
+            rows.append({"point": k, "alpha": float(alpha), "n": n, "P": P,
+                         "starts": P if starts is None else min(starts, P), "seed": seed + s,
+                         "overlap": float(m.mean()), "flips": float(f.mean())})
+    df = summarize(pd.DataFrame(rows), ["point", "alpha", "n", "P", "starts"], ["overlap", "flips"],
+                   stderr_of=["overlap"])
+    df["overlap_theory"] = [float(theory["overlap"][k]) for k in df["point"]]
+    df["retrieval_theory"] = [bool(theory["retrieval"][k]) for k in df["point"]]
+    return df.drop(columns="point")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -306,7 +308,7 @@ def dense_binary_flip_fraction(patterns, n: int | None = None, cues=None, target
             top = (S + np.abs(xi)).max()
             field = (np.exp(S + xi - top) - np.exp(S - xi - top)).sum(0)
         else:
-            raise ValueError(f"unknown separation {separation!r}; choose polynomial or exponential")
+            one_of(separation, SEPARATIONS, "separation")
         new = np.where(field > 0, 1.0, np.where(field < 0, -1.0, cues[c]))
         out[c] = np.mean(new != targets[c])
     return out
@@ -346,8 +348,7 @@ class DenseAM:
     def fit(self, patterns) -> "DenseAM":
         if not (isinstance(self.beta, (int, float)) and math.isfinite(self.beta) and self.beta > 0):
             raise ValueError(f"beta must be > 0 (got {self.beta})")
-        if self.similarity not in ("distance", "dot"):
-            raise ValueError(f"unknown similarity {self.similarity!r}; choose distance or dot")
+        one_of(self.similarity, SIMILARITIES, "similarity")
         X = np.asarray(patterns, dtype=float)
         if X.ndim != 2 or X.shape[0] < 1 or not np.all(np.isfinite(X)):
             raise ValueError(f"patterns must be a finite (K >= 1, d) array, got shape {X.shape}")

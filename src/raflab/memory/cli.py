@@ -18,7 +18,6 @@ training point) or generalized, see :func:`raflab.memory.diffusion.classify_samp
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import typer
 
@@ -51,20 +50,6 @@ NOpt = typer.Option(1000, "--n", help="neurons N (>= 2)")
 SeedsOpt = typer.Option(5, "--seeds", help="independent networks per load (>= 2)")
 
 
-def _positive(text: str, name: str) -> np.ndarray:
-    values = parse_range(text, name)
-    if np.any(values <= 0):
-        raise ValueError(f"{name} must be > 0 (got {text!r})")
-    return values
-
-
-def _Ks(text: str) -> list[int]:
-    values = parse_range(text, "K")
-    if np.any(values < 1) or np.any(values != np.round(values)):
-        raise ValueError(f"K must be integers >= 1 (got {text!r})")
-    return [int(v) for v in values]
-
-
 def _note(out) -> None:
     typer.echo(f"figure written to {out}", err=True)
 
@@ -74,14 +59,9 @@ def _note(out) -> None:
 def capacity(xtol: float = typer.Option(1e-7, "--xtol", help="bisection tolerance on alpha (> 0)"),
              fmt: Format = FormatOpt):
     """alpha_c of the T = 0 Hopfield model: continuation in alpha, then bisection on existence of retrieval."""
-    from raflab.memory.hopfield_theory import capacity_alpha_c
+    from raflab.memory.hopfield_experiments import capacity_records
 
-    if not xtol > 0:
-        raise ValueError(f"xtol must be > 0 (got {xtol:g})")
-    c = capacity_alpha_c(xtol=xtol)
-    _emit(pd.DataFrame([{"alpha_c": c["alpha_c"], "overlap_c": c["overlap_c"], "alpha_lo": c["bracket"][0],
-                         "alpha_hi": c["bracket"][1], "method": "continuation + bisection"}]),
-          fmt, "Hopfield capacity (AGS, T = 0)")
+    _emit(pd.DataFrame(capacity_records(xtol)), fmt, "Hopfield capacity (AGS, T = 0)")
 
 
 @hopfield_app.command()
@@ -90,7 +70,7 @@ def theory(alpha: str = AlphaOpt, fmt: Format = FormatOpt):
     """Retrieval overlap m(alpha) of the AGS equations (0 where retrieval does not exist)."""
     from raflab.memory.hopfield_theory import retrieval_overlap
 
-    _emit(pd.DataFrame(retrieval_overlap(_positive(alpha, "alpha"))), fmt, "Hopfield retrieval (AGS, T = 0)")
+    _emit(pd.DataFrame(retrieval_overlap(parse_range(alpha, "alpha"))), fmt, "Hopfield retrieval (AGS, T = 0)")
 
 
 @hopfield_app.command()
@@ -101,22 +81,17 @@ def simulate(alpha: str = typer.Option("0.05,0.1,0.2", "--alpha", help="loads P/
              device: str = device_option("where the recall dynamics run"), fmt: Format = FormatOpt,
              out: str = OutOpt):
     """Final overlap after asynchronous recall from the stored patterns, theory beside; --out draws both."""
-    from raflab.core.cli import check_out_path
     from raflab.memory.associative import simulate_hopfield
+    from raflab.memory.hopfield_experiments import hopfield_theory_line
 
     check_out_path(out)
-    alphas = _positive(alpha, "alpha")
-    if n < 2:
-        raise ValueError(f"n must be >= 2 (got {n})")
-    if starts < 0:
-        raise ValueError(f"starts must be >= 0 (got {starts})")
+    alphas = parse_range(alpha, "alpha")
     df = simulate_hopfield(alphas, n=n, seeds=seeds, seed=seed, starts=starts or None, device=device, progress=True)
     if out is not None:
-        from raflab.memory.hopfield_theory import retrieval_overlap
         from raflab.memory.plots import plot_hopfield_overlap
 
-        line = pd.DataFrame(retrieval_overlap(np.linspace(min(0.01, alphas.min()), max(0.2, alphas.max()), 400)))
-        plot_hopfield_overlap(line, df, out=out)
+        line, alpha_c = hopfield_theory_line(alphas)
+        plot_hopfield_overlap(line, df, out=out, alpha_c=alpha_c)
         _note(out)
     _emit(df, fmt, f"Hopfield simulation: N={n}, {seeds} networks per load")
 
@@ -129,26 +104,10 @@ def dense(n: str = typer.Option("100,1000,10000", "--n", help="neurons N (> 1)")
           error_rate: float = typer.Option(0.01, "--error-rate", help="the 'error_rate' criterion's spin-flip probability"),
           fmt: Format = FormatOpt):
     """Dense associative memory capacities: K for F(x) = x^n (three criteria) and exp(a N) for F = exp."""
-    from raflab.memory.hopfield_theory import dense_am_capacity_exponential, dense_am_capacity_polynomial
+    from raflab.memory.hopfield_experiments import dense_capacity_records
 
-    Ns, degrees, rhos = parse_range(n, "n"), parse_range(degree, "degree"), parse_range(rho, "rho")
-    if np.any(Ns < 2):
-        raise ValueError(f"n must be >= 2 (got {n!r})")
-    if np.any(degrees < 2) or np.any(degrees != np.round(degrees)):
-        raise ValueError(f"degree must be integers >= 2 (got {degree!r})")
-    rows = []
-    for d in degrees.astype(int):
-        for N in Ns:
-            rows.append({"separation": f"x^{d}", "N": int(N), "rho": 0.0,
-                         **{f"K_{c}": float(dense_am_capacity_polynomial(N, d, c, error_rate))
-                            for c in ("pattern", "all", "error_rate")}})
-    for r in rhos:
-        a_all = float(dense_am_capacity_exponential(r, "all"))
-        a_typ = float(dense_am_capacity_exponential(r, "typical"))
-        for N in Ns:
-            rows.append({"separation": "exp", "N": int(N), "rho": float(r), "K_pattern": float(np.exp(a_typ * N)),
-                         "K_all": float(np.exp(a_all * N)), "K_error_rate": np.nan,
-                         "exponent_all": a_all, "exponent_typical": a_typ})
+    rows = dense_capacity_records(parse_range(n, "n"), parse_range(degree, "degree"), parse_range(rho, "rho"),
+                                  error_rate)
     _emit(pd.DataFrame(rows), fmt, "dense associative memory capacities")
 
 
@@ -158,28 +117,9 @@ def ring(beta: str = BetaOpt,
          K: int = typer.Option(4096, "--K", help="equally spaced memories for the DenseAM check (0: theory only)"),
          fmt: Format = FormatOpt):
     """R*(beta): the minimum of the K -> infinity ring energy, beside the DenseAM fixed point on K points."""
-    from raflab.memory.associative import DenseAM
-    from raflab.memory.hopfield_theory import ring_energy, ring_radius
+    from raflab.memory.hopfield_experiments import ring_records
 
-    betas = _positive(beta, "beta")
-    if K < 0:
-        raise ValueError(f"K must be >= 1 (or 0 for theory only), got {K}")
-    from raflab.core.memory import FLOAT64, require_memory
-
-    require_memory(FLOAT64 * 8 * K, f"the ring of K={K:,} memories")
-    R = ring_radius(betas)
-    df = pd.DataFrame({"beta": betas, "R_star": R, "R_large_beta": 1.0 - 1.0 / (4.0 * betas),
-                       "energy_min": ring_energy(R, betas)})
-    if K > 0:
-        theta = 2.0 * np.pi * np.arange(K) / K
-        X = np.stack([np.cos(theta), np.sin(theta)], axis=1)
-        found = []
-        for b in betas:
-            x, ok, _ = DenseAM(float(b), device="cpu").fit(X).run([[0.5, 0.2]], tol=1e-13)
-            found.append(float(np.linalg.norm(x[0])) if ok[0] else np.nan)
-        df["K"] = K
-        df["R_dense_am"] = found
-    _emit(df, fmt, "ring toy: minimum of E(R) = R^2 + 1 - log I0(2 beta R) / beta")
+    _emit(ring_records(parse_range(beta, "beta"), K), fmt, "ring toy: minimum of E(R) = R^2 + 1 - log I0(2 beta R) / beta")
 
 
 @hopfield_app.command()
@@ -194,39 +134,11 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
                seed: int = SeedOpt, device: str = device_option("where the softmax updates run"),
                fmt: Format = FormatOpt, out: str = OutOpt):
     """Attractors of the dense AM by kind (stored / spurious / mean) against K."""
-    from raflab.core.cli import check_out_path
-    from raflab.core.seeding import point_rng
-    from raflab.memory.associative import KINDS, attractor_counts, require_attractor_memory
-    from raflab.memory.diffusion import DATASETS, DIMENSION, training_points
+    from raflab.memory.experiments import attractors_against_K
 
     check_out_path(out)
-    if data not in DATASETS:
-        raise ValueError(f"unknown data set {data!r}; choose one of {', '.join(DATASETS)}")
-    Ks = _Ks(K)
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0 (got {beta:g})")
-    if starts < 1 or seeds < 1:
-        raise ValueError(f"starts and seeds must be >= 1 (got {starts}, {seeds})")
-    if similarity not in ("distance", "dot"):
-        raise ValueError(f"unknown similarity {similarity!r}; choose distance or dot")
-    require_attractor_memory(max(Ks), DIMENSION.get(data, 3072), starts)
-    rows = []
-    from raflab.core.progress import track_rows
-
-    for k in track_rows(Ks, f"attractors ({data}, {starts} starts x {seeds} data set(s) per K)", unit="K"):
-        per_seed = []
-        for s in range(seeds):
-            points, _ = training_points(data, k, seed + s, data_dir)
-            per_seed.append(attractor_counts(points.double().numpy(), beta, n_starts=starts,
-                                             rng=point_rng(seed + s, k, beta, 1), similarity=similarity,
-                                             device=device))
-        mean = pd.DataFrame(per_seed).mean()
-        row = {"data": data, "K": k, "beta": beta, "seeds": seeds}
-        row.update({f"n_{kind}": float(mean[f"n_{kind}"]) for kind in KINDS})
-        row.update({f"fraction_{kind}": float(mean[f"fraction_{kind}"]) for kind in KINDS})
-        row.update({"starts": starts, "unconverged": float(mean["unconverged"]), "saddles": float(mean["saddles"])})
-        rows.append(row)
-    df = pd.DataFrame(rows)
+    df = attractors_against_K(data, parse_range(K, "K"), beta, starts, seeds, similarity, seed, device, data_dir,
+                              progress=True)
     if out is not None:
         from raflab.memory.plots import plot_attractor_counts
 
@@ -289,52 +201,12 @@ DevOpt = typer.Option("auto", "--device", help="auto | cpu | cuda: where network
 CheckpointOpt = typer.Option(..., "--checkpoint", help="checkpoint file (resumed when it exists)")
 
 
-def _Ks(text: str) -> list[int]:
-    values = parse_range(text, "K")
-    if np.any(values < 1) or np.any(values != np.round(values)):
-        raise ValueError(f"K must be integers >= 1, got {text!r}")
-    return [int(v) for v in values]
-
-
-def _schedule(kind: str, sigma_max: float | None, beta_max: float):
-    """A schedule object, or ``"ve"`` when sigma_max is to follow the data (set per training set)."""
-    from raflab.memory.diffusion import VESchedule, VPSchedule
-
-    if kind == "ve":
-        if sigma_max is None:
-            return "ve"
-        if not sigma_max > 0:
-            raise ValueError(f"sigma-max must be > 0, got {sigma_max:g}")
-        return VESchedule(sigma_max=sigma_max)
-    if kind == "vp":
-        if not beta_max > 0:
-            raise ValueError(f"beta-max must be > 0, got {beta_max:g}")
-        return VPSchedule(beta_max=beta_max)
-    raise ValueError(f"unknown schedule {kind!r}; choose ve or vp")
-
-
-def _check_schedule_options(ctx, schedule: str, sigma_max, width=None) -> None:
-    """--beta-max is vp's, --sigma-max is ve's; a network width is >= 1 (0 would fall back to the default)."""
+def _check_schedule_options(ctx, schedule: str, sigma_max) -> None:
+    """--beta-max is vp's, --sigma-max is ve's."""
     if schedule == "ve":
         reject_unused(ctx, ("beta_max",), "to --schedule ve, only to --schedule vp")
     elif schedule == "vp" and sigma_max is not None:
         raise ValueError("--sigma-max does not apply to --schedule vp, only to --schedule ve (vp's is --beta-max)")
-    if width is not None and width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
-
-
-def _check(data: str, steps: int, samples: int, sampler: str, sample_steps: int, net: str):
-    from raflab.memory.diffusion import DATASETS
-
-    if data not in DATASETS:
-        raise ValueError(f"unknown data set {data!r}; choose one of {', '.join(DATASETS)}")
-    for name, value in (("steps", steps), ("samples", samples), ("sample-steps", sample_steps)):
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
-    if sampler not in ("ddim", "em"):
-        raise ValueError(f"unknown sampler {sampler!r}; choose ddim or em")
-    if net not in ("auto", "mlp", "unet"):
-        raise ValueError(f"unknown network {net!r}; choose auto, mlp or unet")
 
 
 @diffusion_app.command()
@@ -345,33 +217,24 @@ def phases(ctx: typer.Context, data: str = DataOpt, data_dir: str = DataDirOpt, 
            sample_steps: int = SampleStepsOpt, net: str = NetOpt, width: int = WidthOpt, seed: int = SeedOpt,
            device: str = DevOpt, quiet: bool = QuietOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Memorized / spurious / generalized fractions of samples against K (same step budget per K)."""
-    from raflab.core.device import resolve_device
-    from raflab.memory.diffusion import diffusion_phases
+    from raflab.memory.diffusion import schedule_from_options
+    from raflab.memory.diffusion_models import resolve_net
+    from raflab.memory.experiments import POINT_DATASETS, diffusion_phases
 
-    _check(data, steps, samples, sampler, sample_steps, net)
-    _check_schedule_options(ctx, schedule, sigma_max, width)
+    _check_schedule_options(ctx, schedule, sigma_max)
     if exact:
         reject_unused(ctx, ("steps", "net", "width"), "with --exact (no network is trained)")
     check_out_path(out)
-    sched = _schedule(schedule, sigma_max, beta_max)
-    Ks = _Ks(K)
-    from raflab.memory.diffusion import require_phase_memory
-
-    require_phase_memory(data, max(Ks), samples)
-    dev = resolve_device(device)
-    if data not in ("ring", "mixture"):  # fail on a bad --data-dir before any training
-        from raflab.memory.diffusion import training_points
-
-        training_points(data, 1, seed, data_dir)
-    df = pd.DataFrame(diffusion_phases(data, Ks, steps, samples, exact, sched, sampler, sample_steps, seed, dev,
-                                       data_dir, net, width, quiet=quiet))
+    sched = schedule_from_options(schedule, sigma_max, beta_max)
+    df = pd.DataFrame(diffusion_phases(data, parse_range(K, "K"), steps, samples, exact, sched, sampler, sample_steps,
+                                       seed, device, data_dir, net, width, quiet=quiet))
     if out is not None:
         from raflab.memory.plots import plot_diffusion_phases
 
-        kind = net if net != "auto" else ("mlp" if data in ("ring", "mixture") else "unet")
-        how = "exact empirical score" if exact else f"trained {kind}, {steps} steps per K"
+        how = "exact empirical score" if exact else \
+            f"trained {resolve_net(net, images=data not in POINT_DATASETS)}, {steps} steps per K"
         plot_diffusion_phases(df, out=out, title=f"{data}: {how}, {samples} samples per K")
-        typer.echo(f"figure written to {out}", err=True)
+        _note(out)
     _emit(df, fmt, f"diffusion phases ({data})")
 
 
@@ -381,25 +244,11 @@ def train(data: str = DataOpt, data_dir: str = DataDirOpt, K: int = typer.Option
           steps: int = StepsOpt, checkpoint: str = CheckpointOpt, net: str = NetOpt, width: int = WidthOpt,
           sigma_max: float = SigmaMaxOpt, seed: int = SeedOpt, device: str = DevOpt, quiet: bool = QuietOpt, fmt: Format = FormatOpt):
     """Train one denoiser on K points; checkpoints every 1000 steps and resumes from --checkpoint."""
-    from raflab.core.device import resolve_device
-    from raflab.memory import diffusion as dm
-    from raflab.memory.diffusion import TrainConfig, train_score_model, training_points
+    from raflab.memory.experiments import train_denoiser
 
-    _check(data, steps, 2, "ddim", 1, net)
-    if width is not None and width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
     check_out_path(checkpoint, suffixes=None, option="--checkpoint")
-    if K < 1:
-        raise ValueError(f"K must be >= 1, got {K}")
-    dev = resolve_device(device)
-    points, shape = training_points(data, K, seed, data_dir)
-    kind = net if net != "auto" else ("unet" if shape is not None else "mlp")
-    if sigma_max is not None and not sigma_max > 0:
-        raise ValueError(f"sigma-max must be > 0, got {sigma_max:g}")
-    cfg = TrainConfig(net=kind, steps=steps, width=width or dm.default_width(kind), seed=seed, sigma_max=sigma_max)
-    _, record = train_score_model(points, cfg, device=dev, checkpoint=checkpoint, quiet=quiet, image_shape=shape,
-                                  meta={"data": data, "K": K, "seed": seed})
-    _emit(pd.DataFrame([{"data": data, **record, "checkpoint": checkpoint}]), fmt, "diffusion training")
+    record = train_denoiser(data, K, steps, checkpoint, net, width, sigma_max, seed, device, data_dir, quiet)
+    _emit(pd.DataFrame([record]), fmt, "diffusion training")
 
 
 @diffusion_app.command()
@@ -411,40 +260,22 @@ def sample(ctx: typer.Context, checkpoint: str = typer.Option(None, "--checkpoin
            sampler: str = SamplerOpt, sample_steps: int = SampleStepsOpt, seed: int = SeedOpt,
            device: str = DevOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Draw samples from a checkpoint (or the exact empirical score) and classify them."""
-    from raflab.core.device import resolve_device
-    from raflab.memory import diffusion as dm
+    from raflab.memory.diffusion import schedule_from_options
+    from raflab.memory.experiments import sample_denoiser
 
-    _check(data, 1, samples, sampler, sample_steps, "auto")
     if (checkpoint is None) == (not exact):
         raise ValueError("give either --checkpoint (a trained denoiser) or --exact")
     _check_schedule_options(ctx, schedule, sigma_max)
     if not exact:
         reject_unused(ctx, ("data", "data_dir", "K"), "with --checkpoint (the checkpoint holds its training points)")
     check_out_path(out)
-    if exact and K < 1:
-        raise ValueError(f"K must be >= 1, got {K}")
-    if exact:
-        dm.require_phase_memory(data, K, samples)
-    sched = _schedule(schedule, sigma_max, beta_max)
-    dev = resolve_device(device)
-    if exact:
-        points, shape = dm.training_points(data, K, seed, data_dir)
-        points = points.to(dev)
-        denoiser, steps, data_name = dm.ExactDenoiser(points), 0, data
-    else:
-        denoiser, points, state = dm.load_score_model(checkpoint, dev)
-        shape, steps, data_name = state["image_shape"], state["step"], state["meta"].get("data", "?")
-        if sched == "ve":  # start where the network's training noise range ends
-            sched = dm.VESchedule(sigma_max=state["config"]["sigma_max"] or dm.default_sigma_max(points))
-    x = dm.generate(denoiser, points, samples, dm.schedule_for(sched, points), seed, sample_steps, sampler, dev)
-    labels = dm.classify_samples(x, points)
-    record = {"data": data_name, "K": int(points.shape[0]),
-              **{f"{k}_fraction": float(labels[k].float().mean()) for k in ("memorized", "spurious", "generalized")},
-              "steps": steps, "samples": samples, "exact": exact}
+    sched = schedule_from_options(schedule, sigma_max, beta_max)
+    record, x, points, labels, shape = sample_denoiser(checkpoint, data, K, samples, sched, sampler, sample_steps, seed,
+                                                       device, data_dir)
     if out is not None:
         from raflab.memory.plots import plot_diffusion_samples
 
         plot_diffusion_samples(x.cpu(), points.cpu(), {k: v.cpu() for k, v in labels.items()}, shape, out=out,
-                               title=f"{data_name}, K={points.shape[0]}")
-        typer.echo(f"figure written to {out}", err=True)
+                               title=f"{record['data']}, K={record['K']}")
+        _note(out)
     _emit(pd.DataFrame([record]), fmt, "diffusion samples")

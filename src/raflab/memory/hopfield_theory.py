@@ -68,12 +68,16 @@ import math
 import numpy as np
 from scipy.special import erf, ive, ndtri
 
+from raflab.core.checks import one_of
 from raflab.core.fixed_point import solve_fixed_point
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # Below this overlap the monotone iteration has left the retrieval branch for good: at alpha_c
 # the retrieval overlap is still 0.967, and the m = 0 branch is the only other solution.
 _RETRIEVAL_M_MIN = 0.5
+#: the capacity criteria of the polynomial and of the exponential dense AM
+POLYNOMIAL_CRITERIA = ("pattern", "all", "error_rate")
+EXPONENTIAL_CRITERIA = ("all", "typical")
 
 
 def _check_alpha(alpha) -> np.ndarray:
@@ -296,6 +300,7 @@ def dense_am_capacity_polynomial(N, n: int, criterion: str = "pattern", error_ra
     72.38
     """
     n = _check_degree(n)
+    one_of(criterion, POLYNOMIAL_CRITERIA, "criterion")
     N = np.asarray(N, dtype=float)
     if np.any(N <= 1):
         raise ValueError("N must be > 1")
@@ -304,12 +309,10 @@ def dense_am_capacity_polynomial(N, n: int, criterion: str = "pattern", error_ra
         return N ** (n - 1) / (2.0 * dfac * np.log(N))
     if criterion == "all":
         return N ** (n - 1) / (2.0 * n * dfac * np.log(N))
-    if criterion == "error_rate":
-        if not 0 < error_rate < 0.5:
-            raise ValueError(f"error_rate must be in (0, 0.5) (got {error_rate})")
-        z = ndtri(1.0 - error_rate)
-        return N ** (n - 1) / (dfac * z**2)
-    raise ValueError(f"unknown criterion {criterion!r}; choose pattern, all or error_rate")
+    if not 0 < error_rate < 0.5:
+        raise ValueError(f"error_rate must be in (0, 0.5) (got {error_rate})")
+    z = ndtri(1.0 - error_rate)
+    return N ** (n - 1) / (dfac * z**2)
 
 
 def cramer_rate(x):
@@ -331,15 +334,12 @@ def dense_am_capacity_exponential(rho=0.0, criterion: str = "all"):
     >>> round(float(dense_am_capacity_exponential(0.0)), 4)  # ln(2) / 2
     0.3466
     """
+    one_of(criterion, EXPONENTIAL_CRITERIA, "criterion")
     rho = np.asarray(rho, dtype=float)
     if np.any((rho < 0) | (rho >= 0.5)):
         raise ValueError("rho must be in [0, 0.5)")
     rate = cramer_rate(1.0 - 2.0 * rho)
-    if criterion == "all":
-        return rate / 2.0
-    if criterion == "typical":
-        return rate
-    raise ValueError(f"unknown criterion {criterion!r}; choose all or typical")
+    return rate / 2.0 if criterion == "all" else rate
 
 
 # ----------------------------------------------------------------------------------------------

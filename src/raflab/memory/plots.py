@@ -14,6 +14,7 @@ from raflab.core.plotting import (
     _floats,
     apply_style,
 )
+from raflab.memory.associative import KINDS
 
 PHASE_LABELS = {"memorized_fraction": "memorized", "spurious_fraction": "spurious",
                 "generalized_fraction": "generalized"}
@@ -74,17 +75,15 @@ def plot_hopfield_overlap(theory: pd.DataFrame, simulation: pd.DataFrame | None 
     Left: m against alpha; right: the fraction of wrong spins (1 - m)/2 on a log scale below
     alpha_c, where the left panel cannot resolve theory from simulation. ``theory``: records of
     :func:`raflab.memory.hopfield_theory.retrieval_overlap`; ``simulation``: of
-    :func:`raflab.memory.associative.simulate_hopfield` (one marker per N).
+    :func:`raflab.memory.associative.simulate_hopfield` (one marker per N); ``alpha_c``: the capacity,
+    drawn as a vertical line when given (:func:`raflab.memory.hopfield_experiments.hopfield_theory_line` gives
+    both the line and alpha_c).
     """
 
     apply_style()
     fig, (ax, az) = plt.subplots(1, 2, figsize=(10, 3.8))
     th = theory.sort_values("alpha")
     ret = th[th["retrieval"]]
-    if alpha_c is None and len(ret) and (~th["retrieval"]).any():
-        from raflab.memory.hopfield_theory import capacity_alpha_c
-
-        alpha_c = capacity_alpha_c()["alpha_c"]
     ax.plot(ret["alpha"], ret["overlap"], "k-", label="AGS theory (retrieval branch)")
     ax.plot(th.loc[~th["retrieval"], "alpha"], th.loc[~th["retrieval"], "overlap"], "k:", lw=1)
     visible = ret[(1 - ret["overlap"]) / 2 > 1e-7]
@@ -98,7 +97,7 @@ def plot_hopfield_overlap(theory: pd.DataFrame, simulation: pd.DataFrame | None 
             g = g.sort_values("alpha")
             style = dict(fmt="os^D"[i % 4], ms=4, color=f"C{i}", capsize=2)
             ax.errorbar(_floats(g["alpha"]), _floats(g["overlap"]), 2 * _floats(g["overlap_stderr"]), **style,
-                        label=f"simulation N={N} ({int(g['seeds'].iloc[0])} networks, ±2 s.e.)")
+                        label=f"simulation N={N} ({int(g['n_seeds'].iloc[0])} networks, ±2 s.e.)")
             below = g[(g["overlap"] < 1) & (g["alpha"] <= (alpha_c or np.inf))]
             az.errorbar(_floats(below["alpha"]), (1 - _floats(below["overlap"])) / 2, _floats(below["overlap_stderr"]),
                         **style,
@@ -119,8 +118,6 @@ def plot_hopfield_overlap(theory: pd.DataFrame, simulation: pd.DataFrame | None 
 
 def plot_attractor_counts(records: pd.DataFrame, out=None, title: str | None = None):
     """Distinct attractors by kind against K (left) and the fraction of starts each kind attracts (right)."""
-    from raflab.memory.associative import KINDS
-
     apply_style()
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
     df = records.sort_values("K")
