@@ -45,6 +45,8 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
+from raflab.core.checks import one_of
+
 TASKS = ("vocabulary", "grammar")
 CONDITIONS = ("teaching", "self_practice")
 CHOICES = ("random", "adaptive")
@@ -115,24 +117,6 @@ class RobotParams:
         _unit(self.epsilon, "epsilon")
         if not self.suffix_lengths or min(self.suffix_lengths) < 1:
             raise ValueError("suffix lengths must be integers >= 1")
-
-
-def check_task(task: str) -> str:
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    return task
-
-
-def _check_choice(choice: str) -> str:
-    if choice not in CHOICES:
-        raise ValueError(f"unknown item choice {choice!r}; choose one of {', '.join(CHOICES)}")
-    return choice
-
-
-def _check_condition(condition: str) -> str:
-    if condition not in CONDITIONS:
-        raise ValueError(f"unknown condition {condition!r}; choose one of {', '.join(CONDITIONS)}")
-    return condition
 
 
 # ------------------------------------------------------------------------------------------- robots
@@ -258,7 +242,7 @@ class SimulatedTeacher:
         self.pretest = self.p.mean(axis=1)
         self.p_exposure = self.p.copy()
         self.feedback_accuracy = feedback_accuracy
-        self.choice = _check_choice(choice)
+        self.choice = one_of(choice, CHOICES, "item choice")
         self.learning = learning
         self.correction_gain = learning.correction_gain(task)
         self.flag = np.ones(known.shape, dtype=bool)  # never asked, or last judged wrong
@@ -386,9 +370,9 @@ def simulate_teaching(task: str, teacher_knowledge, condition: str = "teaching",
     All (level, seed) runs advance together as one batch of numpy arrays. Robot accuracies are
     evaluated at episode 0 and every ``eval_every`` episodes (default: 20 points) and at the end.
     """
-    check_task(task)
-    _check_condition(condition)
-    _check_choice(choice)
+    one_of(task, TASKS, "task")
+    one_of(condition, CONDITIONS, "condition")
+    one_of(choice, CHOICES, "item choice")
     robot = robot or RobotParams()
     learning = learning or TeacherLearning()
     levels = np.atleast_1d(np.asarray(teacher_knowledge, dtype=float))
@@ -516,10 +500,11 @@ def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, 
     there is no robot), teacher_pretest, teacher_retention_gain, teaching_gain, each gain and accuracy
     with its standard error over seeds. curves: the robot's learning curves (teaching condition).
     """
-    if isinstance(tasks, str):
-        tasks = [tasks]
+    tasks = [tasks] if isinstance(tasks, str) else list(dict.fromkeys(tasks))
+    if not tasks:
+        raise ValueError("no task given: vocabulary, grammar or both")
     for t in tasks:
-        check_task(t)
+        one_of(t, TASKS, "task")
     options = dict(episodes=episodes, seeds=seeds, seed=seed, feedback_accuracy=feedback_accuracy,
                    choice=choice, n_taught=n_taught, n_candidates=n_candidates, robot=robot, learning=learning,
                    eval_every=eval_every)

@@ -45,8 +45,10 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
-from raflab.agents.schema.data import SPLITS, Example, SchemaDataConfig, make_splits, tokenize, vocabulary
+from raflab.agents.schema.data import SPLITS, Example, SchemaDataConfig, seed_splits, tokenize, vocabulary
 from raflab.agents.schema.reward import WEIGHTS, parse_answer, set_metrics, total_reward
+from raflab.core import checkpoints
+from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 
 METHODS = ("sft", "grpo", "sft+grpo")
@@ -367,8 +369,7 @@ def train_schema_linker(encoded: dict[str, Encoded], method: str, cfg: SchemaTra
                         seed: int = 0, device: str = "auto", stages: bool = False):
     """Train one policy by ``method``; returns ``(policy, curves)`` or, with ``stages``, also the
     cold-start policy of ``sft+grpo`` (a copy taken before GRPO) as a third element."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    one_of(method, METHODS, "method")
     cfg = cfg or SchemaTrainConfig()
     tr = SchemaTrainer(encoded, cfg, seed=seed, device=device)
     cold = None
@@ -395,13 +396,12 @@ def run_schema_study(data_cfg: SchemaDataConfig | None = None, train_cfg: Schema
     train_cfg = train_cfg or SchemaTrainConfig()
     methods = list(methods)
     for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"unknown method {m!r}; choose one of {', '.join(METHODS)}")
+        one_of(m, METHODS, "method")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
     records, curves = [], []
     for s in range(seed, seed + seeds):
-        encoded = encode_splits(make_splits(data_cfg, np.random.default_rng(np.random.SeedSequence([s, 2506]))))
+        encoded = encode_splits(seed_splits(data_cfg, s))
         trained = {}
         todo = [m for m in methods if not (m == "sft" and "sft+grpo" in methods)]
         for m in todo:
@@ -448,9 +448,7 @@ def save_checkpoint(path, policy: SchemaPolicy, method: str, data_cfg: SchemaDat
 def load_checkpoint(path, device: str = "auto"):
     """``(policy, info)``: the policy on the device and the checkpoint's method, seed and configs."""
     dev = resolve_device(device)
-    from raflab.core.checkpoints import load_checkpoint
-
-    ck = load_checkpoint(path, what="raflab schema train --save", map_location=dev, weights_only=True,
+    ck = checkpoints.load_checkpoint(path, what="raflab schema train --save", map_location=dev, weights_only=True,
                          required=("state", "method", "seed", "data_config", "train_config"))
     tc = SchemaTrainConfig(**ck["train_config"])
     policy = SchemaPolicy(len(vocabulary()), tc.dim, tc.hidden).to(dev)
@@ -463,7 +461,7 @@ def evaluate_checkpoint(path, device: str = "auto") -> pd.DataFrame:
     """Regenerate the checkpoint's data (same config and seed) and evaluate it on every split."""
     policy, info = load_checkpoint(path, device)
     s = info["seed"]
-    encoded = encode_splits(make_splits(info["data_config"], np.random.default_rng(np.random.SeedSequence([s, 2506]))))
+    encoded = encode_splits(seed_splits(info["data_config"], s))
     dev = str(next(policy.parameters()).device)
     return pd.DataFrame([{"method": info["method"], "seed": s, "split": k, **evaluate(policy, v.to(dev))}
                          for k, v in encoded.items()])
