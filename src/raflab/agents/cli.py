@@ -155,12 +155,12 @@ def _parse_methods(text: str) -> list[str]:
     return methods
 
 
-COLUMNS = ["method", "split", "seeds", "tables_exact", "tables_filter", "columns_exact", "columns_filter",
-           "mean_reward", "tables_filter_se", "columns_filter_se", "columns_exact_se", "tables_recall",
+COLUMNS = ["method", "split", "n_seeds", "tables_exact", "tables_filter", "columns_exact", "columns_filter",
+           "mean_reward", "tables_filter_stderr", "columns_filter_stderr", "columns_exact_stderr", "tables_recall",
            "columns_recall", "items_predicted", "format_ok"]
 
 
-TABLE_COLUMNS = ["method", "split", "seeds", "tables_exact", "tables_filter", "columns_exact", "columns_filter",
+TABLE_COLUMNS = ["method", "split", "n_seeds", "tables_exact", "tables_filter", "columns_exact", "columns_filter",
                  "mean_reward"]  # standard errors and the rest: --format json / csv
 
 
@@ -188,7 +188,13 @@ def train(method: str = typer.Option("sft,sft+grpo", "--method",
             raise ValueError("--method eval needs --load CHECKPOINT")
         _eval(load, device, fmt)
         return
-    from raflab.agents.schema.linker import SchemaTrainConfig, run_schema_study, save_checkpoint, summarize
+    from raflab.agents.schema.linker import (
+        SchemaTrainConfig,
+        run_schema_study,
+        save_checkpoint,
+        summarize,
+        summarize_curves,
+    )
     from raflab.core.device import resolve_device
 
     dev = resolve_device(device)
@@ -201,12 +207,12 @@ def train(method: str = typer.Option("sft,sft+grpo", "--method",
         last = seed + seeds - 1
         save_checkpoint(save, policies[methods[-1]], methods[-1], dcfg, tcfg, last)
         typer.echo(f"policy ({methods[-1]}, seed {last}) saved to {save}", err=True)
+    table = summarize(records)
     if out is not None:
         from raflab.agents.plots import plot_schema_curves
 
-        plot_schema_curves(curves, records, out=out)
+        plot_schema_curves(summarize_curves(curves), table, out=out)
         typer.echo(f"figure written to {out}", err=True)
-    table = summarize(records)
     cols = TABLE_COLUMNS if fmt == Format.table else COLUMNS
     _emit(table[[c for c in cols if c in table.columns]], fmt,
           f"schema linking: {', '.join(methods)}; {seeds} seed(s), greedy decoding")

@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 
 from raflab.core.checks import one_of
+from raflab.core.progress import track_rows
+from raflab.core.summary import summarize
 
 TASKS = ("vocabulary", "grammar")
 CONDITIONS = ("teaching", "self_practice")
@@ -441,52 +443,54 @@ def simulate_teaching(task: str, teacher_knowledge, condition: str = "teaching",
                                  "n_taught": n_taught, "n_candidates": n_candidates})
 
 
-def _mean_se(x: np.ndarray, axis: int = 1):
-    n = x.shape[axis]
-    mean = x.mean(axis=axis)
-    se = x.std(axis=axis, ddof=1) / np.sqrt(n) if n > 1 else np.full(mean.shape, np.nan)
-    return mean, se
+#: the per-lesson measures that a record summarizes over seeds (the pre-test has no standard error: it is
+#: the knowledge draw, not an outcome)
+RECORD_METRICS = ("robot_accuracy_taught", "robot_accuracy_unseen", "teacher_pretest", "teacher_retention_gain",
+                  "teaching_gain")
+CURVE_METRICS = ("robot_accuracy_taught", "robot_accuracy_unseen")
+
+
+def _levels(run: TeachingRun) -> list[float]:
+    return [round(float(k), 12) for k in run.teacher_knowledge]
+
+
+def run_seed_records(run: TeachingRun) -> pd.DataFrame:
+    """One row per (knowledge level, seed): the final robot accuracies and the teacher's scores and gains."""
+    L, S = run.pretest.shape
+    s = run.settings
+    return pd.DataFrame({
+        "task": run.task, "condition": run.condition,
+        "teacher_knowledge": np.repeat(_levels(run), S),
+        "feedback_accuracy": s["feedback_accuracy"], "choice": s["choice"], "episodes": s["episodes"],
+        "chance": run.chance, "seed": np.tile(np.arange(S), L),
+        "robot_accuracy_taught": run.accuracy_taught[:, :, -1].ravel(),
+        "robot_accuracy_unseen": run.accuracy_unseen[:, :, -1].ravel(),
+        "teacher_pretest": run.pretest.ravel(), "teacher_retention_gain": run.retention_gain.ravel(),
+        "teaching_gain": run.teaching_gain.ravel()})
 
 
 def run_records(run: TeachingRun) -> pd.DataFrame:
     """One record per knowledge level: final robot accuracies and the teacher's gains, mean and
-    standard error over seeds."""
-    rows = []
-    s = run.settings
-    for i, k in enumerate(run.teacher_knowledge):
-        row = {"task": run.task, "condition": run.condition, "teacher_knowledge": round(float(k), 12),
-               "feedback_accuracy": s["feedback_accuracy"], "choice": s["choice"], "episodes": s["episodes"],
-               "n_seeds": s["seeds"], "chance": run.chance}
-        for name, arr in (("robot_accuracy_taught", run.accuracy_taught[i, :, -1]),
-                          ("robot_accuracy_unseen", run.accuracy_unseen[i, :, -1]),
-                          ("teacher_pretest", run.pretest[i]),
-                          ("teacher_retention_gain", run.retention_gain[i]),
-                          ("teaching_gain", run.teaching_gain[i])):
-            if np.all(np.isnan(arr)):
-                m, se = np.nan, np.nan
-            else:
-                m, se = _mean_se(arr[None, :])
-                m, se = float(m[0]), float(se[0])
-            row[name] = m
-            if name != "teacher_pretest":
-                row[f"{name}_stderr"] = se
-        rows.append(row)
-    return pd.DataFrame(rows)
+    standard error over seeds (:func:`raflab.core.summary.summarize`)."""
+    keys = ["task", "condition", "teacher_knowledge", "feedback_accuracy", "choice", "episodes", "chance"]
+    stderr_of = [m for m in RECORD_METRICS if m != "teacher_pretest"]
+    out = summarize(run_seed_records(run), keys, RECORD_METRICS, stderr_of=stderr_of)
+    measures = [c for m in RECORD_METRICS for c in (m, f"{m}_stderr") if c in out.columns]
+    return out[[*keys[:-1], "n_seeds", "chance", *measures]]
 
 
 def run_curves(run: TeachingRun) -> pd.DataFrame:
     """Learning curves of the robot (teaching condition): accuracy on taught and unseen items against
     the number of feedback events, mean and standard error over seeds, per knowledge level."""
-    rows = []
-    for i, k in enumerate(run.teacher_knowledge):
-        mt, st = _mean_se(run.accuracy_taught[i], axis=0)
-        mu, su = _mean_se(run.accuracy_unseen[i], axis=0)
-        for t, e in enumerate(run.eval_episodes):
-            rows.append({"task": run.task, "teacher_knowledge": round(float(k), 12), "episode": int(e),
-                         "robot_accuracy_taught": mt[t], "robot_accuracy_taught_stderr": st[t],
-                         "robot_accuracy_unseen": mu[t], "robot_accuracy_unseen_stderr": su[t],
-                         "chance": run.chance})
-    return pd.DataFrame(rows)
+    L, S, T = run.accuracy_taught.shape
+    per_seed = pd.DataFrame({
+        "task": run.task, "teacher_knowledge": np.repeat(_levels(run), S * T),
+        "episode": np.tile(run.eval_episodes.astype(int), L * S), "chance": run.chance,
+        "seed": np.tile(np.repeat(np.arange(S), T), L),
+        "robot_accuracy_taught": run.accuracy_taught.ravel(), "robot_accuracy_unseen": run.accuracy_unseen.ravel()})
+    out = summarize(per_seed, ["task", "teacher_knowledge", "episode", "chance"], CURVE_METRICS)
+    measures = [c for m in CURVE_METRICS for c in (m, f"{m}_stderr")]
+    return out[["task", "teacher_knowledge", "episode", *measures, "chance", "n_seeds"]]
 
 
 def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, episodes: int = 400,
@@ -509,8 +513,6 @@ def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, 
                    choice=choice, n_taught=n_taught, n_candidates=n_candidates, robot=robot, learning=learning,
                    eval_every=eval_every)
     records, curves = [], []
-    from raflab.core.progress import track_rows
-
     for task, condition in track_rows([(t, c) for t in tasks for c in CONDITIONS], "teaching lessons",
                                       enabled=progress, unit="runs"):
         run = simulate_teaching(task, teacher_knowledge, condition, **options)

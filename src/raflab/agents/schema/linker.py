@@ -35,7 +35,6 @@ predicts nothing.
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +49,7 @@ from raflab.agents.schema.reward import WEIGHTS, parse_answer, set_metrics, tota
 from raflab.core import checkpoints
 from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
+from raflab.core.summary import summarize as summarize_seeds
 
 METHODS = ("sft", "grpo", "sft+grpo")
 LAYOUTS = ("full", "no_think", "think_only", "one_line")
@@ -422,20 +422,28 @@ def run_schema_study(data_cfg: SchemaDataConfig | None = None, train_cfg: Schema
     return (*out, trained) if keep else out
 
 
-def summarize(records: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard error over seeds per (method, split)."""
-    rows = []
+def _in_split_order(df: pd.DataFrame, keys) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(SPLITS)}
-    for (m, split), g in records.groupby(["method", "split"], sort=False):
-        row = {"method": m, "split": split, "seeds": len(g)}
-        for k in METRICS:
-            row[k] = float(g[k].mean())
-        for k in ("tables_filter", "columns_filter", "columns_exact"):
-            row[f"{k}_se"] = float(g[k].std(ddof=1) / math.sqrt(len(g))) if len(g) > 1 else float("nan")
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    return out.sort_values(["method", "split"], key=lambda c: c.map(order) if c.name == "split" else c,
-                           kind="stable").reset_index(drop=True)
+    return df.sort_values(keys, key=lambda c: c.map(order) if c.name == "split" else c,
+                          kind="stable").reset_index(drop=True)
+
+
+def summarize(records: pd.DataFrame) -> pd.DataFrame:
+    """One record per (method, split): the mean over seeds of each of ``METRICS``, its
+    ``<metric>_stderr`` and ``n_seeds`` (:func:`raflab.core.summary.summarize`)."""
+    return _in_split_order(summarize_seeds(records, ["method", "split"], METRICS), ["method", "split"])
+
+
+#: what the training curves record besides ``METRICS`` (NaN where a phase does not measure it)
+CURVE_METRICS = ("train_reward", "loss", "kl", *METRICS)
+
+
+def summarize_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """The curves over seeds: one record per (method, split, step, phase) with the mean of each measure,
+    its ``<measure>_stderr`` and ``n_seeds``, in (method, split, step) order: what
+    :func:`raflab.agents.plots.plot_schema_curves` draws."""
+    out = summarize_seeds(curves, ["method", "split", "step", "phase"], CURVE_METRICS)
+    return out.sort_values(["method", "split", "step"], kind="stable").reset_index(drop=True)
 
 
 def save_checkpoint(path, policy: SchemaPolicy, method: str, data_cfg: SchemaDataConfig,
@@ -469,5 +477,5 @@ def evaluate_checkpoint(path, device: str = "auto") -> pd.DataFrame:
 
 __all__ = ["METHODS", "LAYOUTS", "METRICS", "WEIGHTS", "SchemaTrainConfig", "SchemaPolicy", "SchemaTrainer",
            "Encoded", "encode", "encode_splits", "render", "group_advantages", "decision_logp", "grpo_loss", "evaluate",
-           "train_schema_linker", "run_schema_study", "summarize", "save_checkpoint", "load_checkpoint",
+           "train_schema_linker", "run_schema_study", "summarize", "summarize_curves", "save_checkpoint", "load_checkpoint",
            "evaluate_checkpoint"]
