@@ -129,8 +129,6 @@ def generate(split: str = typer.Option("train", "--split", help="train | unseen_
              out: str = typer.Option(None, "--out", help="write the questions of the split(s) as JSONL here"),
              fmt: Format = FormatOpt):
     """Synthetic databases and questions with their gold tables and columns."""
-    import pandas as pd
-
     from raflab.agents.schema import data
 
     if n < 0:
@@ -140,9 +138,8 @@ def generate(split: str = typer.Option("train", "--split", help="train | unseen_
     if out is not None:
         data.write_jsonl(examples, out)
         typer.echo(f"{len(examples)} questions written to {out}", err=True)
-    shown = examples if n == 0 else examples[:n]
-    df = pd.DataFrame([{k: v for k, v in e.record().items() if k != "template"} for e in shown])
-    _emit(df, fmt, f"schema linking data ({split}, seed {seed})")
+    _emit(data.question_records(examples if n == 0 else examples[:n]), fmt,
+          f"schema linking data ({split}, seed {seed})")
 
 
 def _parse_methods(text: str) -> list[str]:
@@ -188,25 +185,15 @@ def train(method: str = typer.Option("sft,sft+grpo", "--method",
             raise ValueError("--method eval needs --load CHECKPOINT")
         _eval(load, device, fmt)
         return
-    from raflab.agents.schema.linker import (
-        SchemaTrainConfig,
-        run_schema_study,
-        save_checkpoint,
-        summarize,
-        summarize_curves,
-    )
-    from raflab.core.device import resolve_device
+    from raflab.agents.schema.linker import SchemaTrainConfig, run_schema_study, summarize, summarize_curves
 
-    dev = resolve_device(device)
     given = {"sft_steps": sft_steps, "grpo_steps": grpo_steps, "group_size": group_size, "beta": beta}
     tcfg = SchemaTrainConfig(**{k: v for k, v in given.items() if v is not None})
     dcfg = _data_config(train_dbs, test_dbs, questions, synonym_prob)
-    records, curves, policies = run_schema_study(dcfg, tcfg, methods=methods, seeds=seeds, seed=seed, device=dev,
-                                                 keep=True)
+    records, curves = run_schema_study(dcfg, tcfg, methods=methods, seeds=seeds, seed=seed, device=device,
+                                       save=save)
     if save is not None:
-        last = seed + seeds - 1
-        save_checkpoint(save, policies[methods[-1]], methods[-1], dcfg, tcfg, last)
-        typer.echo(f"policy ({methods[-1]}, seed {last}) saved to {save}", err=True)
+        typer.echo(f"policy ({methods[-1]}, last seed) saved to {save}", err=True)
     table = summarize(records)
     if out is not None:
         from raflab.agents.plots import plot_schema_curves

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from raflab.core.checks import one_of
@@ -316,6 +317,11 @@ def questions(cfg: SchemaDataConfig, split: str = "all", seed: int = 0) -> list[
     one_of(split, SPLIT_CHOICES, "split")
     splits = seed_splits(cfg, seed)
     return [e for s in (SPLITS if split == "all" else (split,)) for e in splits[s]]
+
+
+def question_records(examples: list[Example]) -> pd.DataFrame:
+    """One record per question (its split, database, text, tables, gold items), without the template."""
+    return pd.DataFrame([{k: v for k, v in e.record().items() if k != "template"} for e in examples])
 
 
 def write_jsonl(examples: list[Example], path) -> None:

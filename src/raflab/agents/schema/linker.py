@@ -387,11 +387,12 @@ def train_schema_linker(encoded: dict[str, Encoded], method: str, cfg: SchemaTra
 
 def run_schema_study(data_cfg: SchemaDataConfig | None = None, train_cfg: SchemaTrainConfig | None = None,
                      methods=("sft", "sft+grpo"), seeds: int = 3, seed: int = 0, device: str = "auto",
-                     keep: bool = False):
+                     keep: bool = False, save=None):
     """Every method on every seed (each seed draws its own data); returns ``(records, curves)``:
     one record per (method, seed, split) with ``METRICS``. When both ``sft`` and ``sft+grpo`` are asked,
     the ``sft`` policy is the cold start of ``sft+grpo`` (identical by construction), trained once.
-    With ``keep``, a third element: ``{method: policy}`` of the last seed."""
+    With ``keep``, a third element: ``{method: policy}`` of the last seed. With ``save`` (a path), the
+    last seed's policy of the last method is saved there (:func:`save_checkpoint`)."""
     data_cfg = data_cfg or SchemaDataConfig()
     train_cfg = train_cfg or SchemaTrainConfig()
     methods = list(methods)
@@ -399,6 +400,7 @@ def run_schema_study(data_cfg: SchemaDataConfig | None = None, train_cfg: Schema
         one_of(m, METHODS, "method")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    device = resolve_device(device)
     records, curves = [], []
     for s in range(seed, seed + seeds):
         encoded = encode_splits(seed_splits(data_cfg, s))
@@ -418,6 +420,8 @@ def run_schema_study(data_cfg: SchemaDataConfig | None = None, train_cfg: Schema
                 dev = next(trained[m].parameters()).device
                 records.append({"method": m, "seed": s, "split": split,
                                 **evaluate(trained[m], enc.to(str(dev)))})
+    if save is not None:
+        save_checkpoint(save, trained[methods[-1]], methods[-1], data_cfg, train_cfg, seed + seeds - 1)
     out = (pd.DataFrame(records), pd.concat(curves, ignore_index=True))
     return (*out, trained) if keep else out
 
@@ -477,5 +481,5 @@ def evaluate_checkpoint(path, device: str = "auto") -> pd.DataFrame:
 
 __all__ = ["METHODS", "LAYOUTS", "METRICS", "WEIGHTS", "SchemaTrainConfig", "SchemaPolicy", "SchemaTrainer",
            "Encoded", "encode", "encode_splits", "render", "group_advantages", "decision_logp", "grpo_loss", "evaluate",
-           "train_schema_linker", "run_schema_study", "summarize", "summarize_curves", "save_checkpoint", "load_checkpoint",
-           "evaluate_checkpoint"]
+           "train_schema_linker", "run_schema_study", "summarize", "summarize_curves", "save_checkpoint",
+           "load_checkpoint", "evaluate_checkpoint"]
