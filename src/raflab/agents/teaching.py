@@ -47,6 +47,7 @@ import pandas as pd
 
 from raflab.core.checks import one_of
 from raflab.core.progress import track_rows
+from raflab.core.seeding import point_rng
 from raflab.core.summary import summarize
 
 TASKS = ("vocabulary", "grammar")
@@ -313,13 +314,20 @@ _TASK_ID = {"vocabulary": 1, "grammar": 2}
 _COND_ID = {"teaching": 1, "self_practice": 2}
 
 
+def _stream(seed: int, *ids: int) -> np.random.Generator:
+    """The numpy stream of ``seed`` for the quantity named by the integers ``ids`` (task, part or condition):
+    ``point_rng`` quantizes its keys by 1e9, so ``k * 1e-9`` is the key ``k`` itself, the stream
+    ``SeedSequence([seed, *ids])`` that these lessons have always been drawn from."""
+    return point_rng(seed, *(k * 1e-9 for k in ids))
+
+
 def _setup(task: str, n_items: int, n_taught: int, n_candidates: int, seeds: int, seed: int):
     """What a seed fixes, shared by both conditions and every knowledge level (common random numbers):
     the lesson (taught items), the teacher's knowledge draw (known iff u < teacher_knowledge: nested
     across levels) and, for vocabulary, the slot of each word's right translation among its candidates
     (which distractors fill the other slots does not matter to a table: see candidate_translations)."""
     def stream(part):  # one stream per quantity: lesson i of seed is the same whatever `seeds` is
-        return np.random.default_rng([seed, _TASK_ID[task], part])
+        return _stream(seed, _TASK_ID[task], part)
 
     order = stream(0).random((seeds, n_items)).argsort(axis=1)
     taught, unseen = order[:, :n_taught], order[:, n_taught:]
@@ -337,7 +345,7 @@ def candidate_translations(seed: int = 0, n_candidates: int = 4) -> pd.DataFrame
     if not 2 <= n_candidates <= n:
         raise ValueError(f"candidates must be between 2 and {n} (got {n_candidates})")
     *_, correct = _setup("vocabulary", n, 1, n_candidates, 1, seed)
-    rng = np.random.default_rng([seed, _TASK_ID["vocabulary"], 2])
+    rng = _stream(seed, _TASK_ID["vocabulary"], 2)
     english = nouns["english"].to_numpy()
     rows = []
     for w in range(n):
@@ -397,7 +405,7 @@ def simulate_teaching(task: str, teacher_knowledge, condition: str = "teaching",
     taught_mask = np.zeros((B, n_items), dtype=bool)
     taught_mask[runs[:, None], taught_b] = True
 
-    rng = np.random.default_rng([seed, _TASK_ID[task], _COND_ID[condition], 1])
+    rng = _stream(seed, _TASK_ID[task], _COND_ID[condition], 1)
     teaching = condition == "teaching"
     if task == "vocabulary":
         chance = 1.0 / n_candidates

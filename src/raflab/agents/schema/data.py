@@ -40,10 +40,16 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from raflab.core.checks import one_of
+from raflab.core.seeding import point_rng, stream_seeds
 
 SPLITS = ("train", "unseen_paraphrase", "unseen_schema")
 #: what ``split=`` of :func:`questions` accepts: one split, or every split
 SPLIT_CHOICES = (*SPLITS, "all")
+#: the key of a seed's data stream, ``point_rng(seed, DATA_KEY)``: seeding quantizes keys by 1e9, so this is
+#: the integer 2506 that the schema data have always been drawn with (``SeedSequence([seed, 2506])``)
+DATA_KEY = 2506e-9
+#: the other streams of one seed of a training run, each its own integer (:func:`train_seeds`)
+TRAIN_STREAMS = ("weights", "batches", "sampling")
 
 # Entity concepts: surface forms (the first is the canonical one). No form is shared between entities.
 ENTITIES: dict[str, tuple[str, ...]] = {
@@ -309,7 +315,13 @@ def make_splits(cfg: SchemaDataConfig, rng: np.random.Generator) -> dict[str, li
 
 def seed_splits(cfg: SchemaDataConfig, seed: int) -> dict[str, list[Example]]:
     """The splits that seed ``seed`` of a schema-linking run draws (training, evaluation, ``generate``)."""
-    return make_splits(cfg, np.random.default_rng(np.random.SeedSequence([int(seed), 2506])))
+    return make_splits(cfg, point_rng(seed, DATA_KEY))
+
+
+def train_seeds(seed: int) -> dict[str, int]:
+    """``{stream: integer}`` for the initial weights, the SFT / GRPO batch order and the GRPO samples of
+    seed ``seed``: independent of each other and of the data stream (no integer seeds two streams)."""
+    return stream_seeds(seed, TRAIN_STREAMS)
 
 
 def questions(cfg: SchemaDataConfig, split: str = "all", seed: int = 0) -> list[Example]:

@@ -44,11 +44,12 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
-from raflab.agents.schema.data import SPLITS, Example, SchemaDataConfig, seed_splits, tokenize, vocabulary
+from raflab.agents.schema.data import SPLITS, Example, SchemaDataConfig, seed_splits, tokenize, train_seeds, vocabulary
 from raflab.agents.schema.reward import WEIGHTS, parse_answer, set_metrics, total_reward
 from raflab.core import checkpoints
 from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
+from raflab.core.seeding import torch_generator
 from raflab.core.summary import summarize as summarize_seeds
 
 METHODS = ("sft", "grpo", "sft+grpo")
@@ -285,10 +286,13 @@ class SchemaTrainer:
         self.enc = {k: v.to(self.device) for k, v in encoded.items()}
         if "train" not in self.enc:
             raise ValueError("the encoded splits need a 'train' split")
-        torch.manual_seed(seed)
-        self.rng = np.random.default_rng(np.random.SeedSequence([int(seed), 11]))
-        self.gen = torch.Generator(device=self.device).manual_seed(int(seed) + 1)
-        self.policy = SchemaPolicy(int(self._vocab_size()), cfg.dim, cfg.hidden).to(self.device)
+        seeds = train_seeds(seed)
+        self.rng = np.random.default_rng(seeds["batches"])
+        self.gen = torch_generator(seeds["sampling"], self.device)
+        with torch.random.fork_rng(devices=[]):  # the initial weights, without touching the global stream
+            torch.manual_seed(seeds["weights"])
+            self.policy = SchemaPolicy(int(self._vocab_size()), cfg.dim, cfg.hidden)
+        self.policy = self.policy.to(self.device)
         self.opt = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
         self.eval_idx = {k: self.rng.permutation(len(v))[:cfg.eval_size] for k, v in self.enc.items()}
         self.curves: list[dict] = []
