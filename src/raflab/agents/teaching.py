@@ -45,7 +45,7 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
-from raflab.core.checks import one_of
+from raflab.core.checks import in_range, one_of
 from raflab.core.progress import track_rows
 from raflab.core.seeding import point_rng
 from raflab.core.summary import summarize
@@ -115,8 +115,7 @@ class RobotParams:
     word_feature: bool = True
 
     def __post_init__(self):
-        if not 0 < self.learning_rate <= 1:
-            raise ValueError(f"learning rate must be in (0, 1] (got {self.learning_rate:g})")
+        in_range(self.learning_rate, "learning rate", 0, 1, low_open=True)
         _unit(self.epsilon, "epsilon")
         if not self.suffix_lengths or min(self.suffix_lengths) < 1:
             raise ValueError("suffix lengths must be integers >= 1")
