@@ -156,7 +156,7 @@ def test_study_records_and_summary(small):
     assert np.allclose(a["mean_reward"], b["mean_reward"])
     s = summarize(records)
     assert list(s["split"][:3]) == ["train", "unseen_paraphrase", "unseen_schema"]
-    assert (s["seeds"] == 2).all() and s["columns_filter_se"].notna().all()
+    assert (s["n_seeds"] == 2).all() and s["columns_filter_stderr"].notna().all()
 
 
 def test_checkpoint_roundtrip(tmp_path, small):

@@ -84,15 +84,19 @@ def plot_teaching_gain(records: pd.DataFrame, out=None, title: str | None = None
 def plot_schema_curves(curves: pd.DataFrame, records: pd.DataFrame | None = None, out=None,
                        title: str | None = None):
     """Training reward (GRPO samples; greedy reward on the training split during SFT) and filter accuracy
-    of tables and columns on each split against the step, mean over seeds; with ``records``, a last
-    panel of the final filter accuracies per method and split (bars: mean, error bars: s.e. over seeds)."""
+    of tables and columns on each split against the step; with ``records``, a last panel of the final
+    filter accuracies per method and split (bars: mean, error bars: one standard error).
 
+    ``curves`` are means over seeds per (method, split, step)
+    (:func:`raflab.agents.schema.linker.summarize_curves`); ``records`` one record per (method, split)
+    with ``<metric>_stderr`` columns (:func:`raflab.agents.schema.linker.summarize`). Nothing is
+    averaged here."""
     apply_style()
     n = 4 if records is not None else 3
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4))
     colors = {"sft": "C0", "grpo": "C3", "sft+grpo": "C2"}
     styles = {"train": "-", "unseen_paraphrase": "--", "unseen_schema": ":"}
-    mean = curves.groupby(["method", "split", "step"], sort=True).mean(numeric_only=True).reset_index()
+    mean = curves
     # sft under the others, thick and pale: over the SFT phase sft+grpo retraces it exactly
     width = {"sft": dict(lw=4.0, alpha=0.45)}
     for m, g in mean[mean["split"] == "train"].groupby("method"):
@@ -118,10 +122,9 @@ def plot_schema_curves(curves: pd.DataFrame, records: pd.DataFrame | None = None
         x = np.arange(len(splits))
         k = 0
         for m in methods:
+            g = records[records["method"] == m].set_index("split").reindex(splits)
             for key, hatch in (("tables_filter", None), ("columns_filter", "//")):
-                g = records[records["method"] == m].groupby("split")[key]
-                mu = [g.mean().get(s, np.nan) for s in splits]
-                se = [g.std(ddof=1).get(s, np.nan) / np.sqrt(g.count().get(s, 1)) for s in splits]
+                mu, se = _floats(g[key]), _floats(g[f"{key}_stderr"], missing=0)
                 ax.bar(x + (k - (2 * len(methods) - 1) / 2) * width, mu, width, yerr=se, color=colors.get(m, "k"),
                        hatch=hatch, alpha=0.85, label=f"{m} {key.split('_')[0]}")
                 k += 1

@@ -45,6 +45,11 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
+from raflab.core.checks import in_range, one_of
+from raflab.core.progress import track_rows
+from raflab.core.seeding import point_rng
+from raflab.core.summary import summarize
+
 TASKS = ("vocabulary", "grammar")
 CONDITIONS = ("teaching", "self_practice")
 CHOICES = ("random", "adaptive")
@@ -110,29 +115,10 @@ class RobotParams:
     word_feature: bool = True
 
     def __post_init__(self):
-        if not 0 < self.learning_rate <= 1:
-            raise ValueError(f"learning rate must be in (0, 1] (got {self.learning_rate:g})")
+        in_range(self.learning_rate, "learning rate", 0, 1, low_open=True)
         _unit(self.epsilon, "epsilon")
         if not self.suffix_lengths or min(self.suffix_lengths) < 1:
             raise ValueError("suffix lengths must be integers >= 1")
-
-
-def check_task(task: str) -> str:
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    return task
-
-
-def _check_choice(choice: str) -> str:
-    if choice not in CHOICES:
-        raise ValueError(f"unknown item choice {choice!r}; choose one of {', '.join(CHOICES)}")
-    return choice
-
-
-def _check_condition(condition: str) -> str:
-    if condition not in CONDITIONS:
-        raise ValueError(f"unknown condition {condition!r}; choose one of {', '.join(CONDITIONS)}")
-    return condition
 
 
 # ------------------------------------------------------------------------------------------- robots
@@ -258,7 +244,7 @@ class SimulatedTeacher:
         self.pretest = self.p.mean(axis=1)
         self.p_exposure = self.p.copy()
         self.feedback_accuracy = feedback_accuracy
-        self.choice = _check_choice(choice)
+        self.choice = one_of(choice, CHOICES, "item choice")
         self.learning = learning
         self.correction_gain = learning.correction_gain(task)
         self.flag = np.ones(known.shape, dtype=bool)  # never asked, or last judged wrong
@@ -327,13 +313,20 @@ _TASK_ID = {"vocabulary": 1, "grammar": 2}
 _COND_ID = {"teaching": 1, "self_practice": 2}
 
 
+def _stream(seed: int, *ids: int) -> np.random.Generator:
+    """The numpy stream of ``seed`` for the quantity named by the integers ``ids`` (task, part or condition):
+    ``point_rng`` quantizes its keys by 1e9, so ``k * 1e-9`` is the key ``k`` itself, the stream
+    ``SeedSequence([seed, *ids])`` that these lessons have always been drawn from."""
+    return point_rng(seed, *(k * 1e-9 for k in ids))
+
+
 def _setup(task: str, n_items: int, n_taught: int, n_candidates: int, seeds: int, seed: int):
     """What a seed fixes, shared by both conditions and every knowledge level (common random numbers):
     the lesson (taught items), the teacher's knowledge draw (known iff u < teacher_knowledge: nested
     across levels) and, for vocabulary, the slot of each word's right translation among its candidates
     (which distractors fill the other slots does not matter to a table: see candidate_translations)."""
     def stream(part):  # one stream per quantity: lesson i of seed is the same whatever `seeds` is
-        return np.random.default_rng([seed, _TASK_ID[task], part])
+        return _stream(seed, _TASK_ID[task], part)
 
     order = stream(0).random((seeds, n_items)).argsort(axis=1)
     taught, unseen = order[:, :n_taught], order[:, n_taught:]
@@ -351,7 +344,7 @@ def candidate_translations(seed: int = 0, n_candidates: int = 4) -> pd.DataFrame
     if not 2 <= n_candidates <= n:
         raise ValueError(f"candidates must be between 2 and {n} (got {n_candidates})")
     *_, correct = _setup("vocabulary", n, 1, n_candidates, 1, seed)
-    rng = np.random.default_rng([seed, _TASK_ID["vocabulary"], 2])
+    rng = _stream(seed, _TASK_ID["vocabulary"], 2)
     english = nouns["english"].to_numpy()
     rows = []
     for w in range(n):
@@ -386,9 +379,9 @@ def simulate_teaching(task: str, teacher_knowledge, condition: str = "teaching",
     All (level, seed) runs advance together as one batch of numpy arrays. Robot accuracies are
     evaluated at episode 0 and every ``eval_every`` episodes (default: 20 points) and at the end.
     """
-    check_task(task)
-    _check_condition(condition)
-    _check_choice(choice)
+    one_of(task, TASKS, "task")
+    one_of(condition, CONDITIONS, "condition")
+    one_of(choice, CHOICES, "item choice")
     robot = robot or RobotParams()
     learning = learning or TeacherLearning()
     levels = np.atleast_1d(np.asarray(teacher_knowledge, dtype=float))
@@ -411,7 +404,7 @@ def simulate_teaching(task: str, teacher_knowledge, condition: str = "teaching",
     taught_mask = np.zeros((B, n_items), dtype=bool)
     taught_mask[runs[:, None], taught_b] = True
 
-    rng = np.random.default_rng([seed, _TASK_ID[task], _COND_ID[condition], 1])
+    rng = _stream(seed, _TASK_ID[task], _COND_ID[condition], 1)
     teaching = condition == "teaching"
     if task == "vocabulary":
         chance = 1.0 / n_candidates
@@ -457,52 +450,54 @@ def simulate_teaching(task: str, teacher_knowledge, condition: str = "teaching",
                                  "n_taught": n_taught, "n_candidates": n_candidates})
 
 
-def _mean_se(x: np.ndarray, axis: int = 1):
-    n = x.shape[axis]
-    mean = x.mean(axis=axis)
-    se = x.std(axis=axis, ddof=1) / np.sqrt(n) if n > 1 else np.full(mean.shape, np.nan)
-    return mean, se
+#: the per-lesson measures that a record summarizes over seeds (the pre-test has no standard error: it is
+#: the knowledge draw, not an outcome)
+RECORD_METRICS = ("robot_accuracy_taught", "robot_accuracy_unseen", "teacher_pretest", "teacher_retention_gain",
+                  "teaching_gain")
+CURVE_METRICS = ("robot_accuracy_taught", "robot_accuracy_unseen")
+
+
+def _levels(run: TeachingRun) -> list[float]:
+    return [round(float(k), 12) for k in run.teacher_knowledge]
+
+
+def run_seed_records(run: TeachingRun) -> pd.DataFrame:
+    """One row per (knowledge level, seed): the final robot accuracies and the teacher's scores and gains."""
+    L, S = run.pretest.shape
+    s = run.settings
+    return pd.DataFrame({
+        "task": run.task, "condition": run.condition,
+        "teacher_knowledge": np.repeat(_levels(run), S),
+        "feedback_accuracy": s["feedback_accuracy"], "choice": s["choice"], "episodes": s["episodes"],
+        "chance": run.chance, "seed": np.tile(np.arange(S), L),
+        "robot_accuracy_taught": run.accuracy_taught[:, :, -1].ravel(),
+        "robot_accuracy_unseen": run.accuracy_unseen[:, :, -1].ravel(),
+        "teacher_pretest": run.pretest.ravel(), "teacher_retention_gain": run.retention_gain.ravel(),
+        "teaching_gain": run.teaching_gain.ravel()})
 
 
 def run_records(run: TeachingRun) -> pd.DataFrame:
     """One record per knowledge level: final robot accuracies and the teacher's gains, mean and
-    standard error over seeds."""
-    rows = []
-    s = run.settings
-    for i, k in enumerate(run.teacher_knowledge):
-        row = {"task": run.task, "condition": run.condition, "teacher_knowledge": round(float(k), 12),
-               "feedback_accuracy": s["feedback_accuracy"], "choice": s["choice"], "episodes": s["episodes"],
-               "n_seeds": s["seeds"], "chance": run.chance}
-        for name, arr in (("robot_accuracy_taught", run.accuracy_taught[i, :, -1]),
-                          ("robot_accuracy_unseen", run.accuracy_unseen[i, :, -1]),
-                          ("teacher_pretest", run.pretest[i]),
-                          ("teacher_retention_gain", run.retention_gain[i]),
-                          ("teaching_gain", run.teaching_gain[i])):
-            if np.all(np.isnan(arr)):
-                m, se = np.nan, np.nan
-            else:
-                m, se = _mean_se(arr[None, :])
-                m, se = float(m[0]), float(se[0])
-            row[name] = m
-            if name != "teacher_pretest":
-                row[f"{name}_stderr"] = se
-        rows.append(row)
-    return pd.DataFrame(rows)
+    standard error over seeds (:func:`raflab.core.summary.summarize`)."""
+    keys = ["task", "condition", "teacher_knowledge", "feedback_accuracy", "choice", "episodes", "chance"]
+    stderr_of = [m for m in RECORD_METRICS if m != "teacher_pretest"]
+    out = summarize(run_seed_records(run), keys, RECORD_METRICS, stderr_of=stderr_of)
+    measures = [c for m in RECORD_METRICS for c in (m, f"{m}_stderr") if c in out.columns]
+    return out[[*keys[:-1], "n_seeds", "chance", *measures]]
 
 
 def run_curves(run: TeachingRun) -> pd.DataFrame:
     """Learning curves of the robot (teaching condition): accuracy on taught and unseen items against
     the number of feedback events, mean and standard error over seeds, per knowledge level."""
-    rows = []
-    for i, k in enumerate(run.teacher_knowledge):
-        mt, st = _mean_se(run.accuracy_taught[i], axis=0)
-        mu, su = _mean_se(run.accuracy_unseen[i], axis=0)
-        for t, e in enumerate(run.eval_episodes):
-            rows.append({"task": run.task, "teacher_knowledge": round(float(k), 12), "episode": int(e),
-                         "robot_accuracy_taught": mt[t], "robot_accuracy_taught_stderr": st[t],
-                         "robot_accuracy_unseen": mu[t], "robot_accuracy_unseen_stderr": su[t],
-                         "chance": run.chance})
-    return pd.DataFrame(rows)
+    L, S, T = run.accuracy_taught.shape
+    per_seed = pd.DataFrame({
+        "task": run.task, "teacher_knowledge": np.repeat(_levels(run), S * T),
+        "episode": np.tile(run.eval_episodes.astype(int), L * S), "chance": run.chance,
+        "seed": np.tile(np.repeat(np.arange(S), T), L),
+        "robot_accuracy_taught": run.accuracy_taught.ravel(), "robot_accuracy_unseen": run.accuracy_unseen.ravel()})
+    out = summarize(per_seed, ["task", "teacher_knowledge", "episode", "chance"], CURVE_METRICS)
+    measures = [c for m in CURVE_METRICS for c in (m, f"{m}_stderr")]
+    return out[["task", "teacher_knowledge", "episode", *measures, "chance", "n_seeds"]]
 
 
 def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, episodes: int = 400,
@@ -516,16 +511,15 @@ def teaching_experiment(tasks=TASKS, teacher_knowledge=(0.3, 0.5, 0.7, 0.9), *, 
     there is no robot), teacher_pretest, teacher_retention_gain, teaching_gain, each gain and accuracy
     with its standard error over seeds. curves: the robot's learning curves (teaching condition).
     """
-    if isinstance(tasks, str):
-        tasks = [tasks]
+    tasks = [tasks] if isinstance(tasks, str) else list(dict.fromkeys(tasks))
+    if not tasks:
+        raise ValueError("no task given: vocabulary, grammar or both")
     for t in tasks:
-        check_task(t)
+        one_of(t, TASKS, "task")
     options = dict(episodes=episodes, seeds=seeds, seed=seed, feedback_accuracy=feedback_accuracy,
                    choice=choice, n_taught=n_taught, n_candidates=n_candidates, robot=robot, learning=learning,
                    eval_every=eval_every)
     records, curves = [], []
-    from raflab.core.progress import track_rows
-
     for task, condition in track_rows([(t, c) for t in tasks for c in CONDITIONS], "teaching lessons",
                                       enabled=progress, unit="runs"):
         run = simulate_teaching(task, teacher_knowledge, condition, **options)

@@ -14,7 +14,9 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from raflab.core.checks import describe_validation_error
+from raflab.core.checks import describe_validation_error, load_callable
+from raflab.core.fixed_point import ConvergenceWarning
+from raflab.core.output import write_records
 
 
 class Format(str, Enum):
@@ -37,8 +39,6 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from raflab.core.fixed_point import ConvergenceWarning
-
         if takes_columns:
             _COLUMNS.set(kwargs.pop("columns", None))
         with warnings.catch_warnings(record=True) as caught:
@@ -127,8 +127,6 @@ _flags_without_type()
 
 def _activation(text: str):
     """A named activation, or ``package.module:function`` imported for a user-supplied one."""
-    from raflab.core.checks import load_callable
-
     return load_callable(text, "activation")
 
 
@@ -279,6 +277,4 @@ class OneLineErrors(TyperGroup):
 
 def _emit(df, fmt: Format, title: str, main: list[str] | None = None) -> None:
     """Print records; ``main``: the fields the table shows first (json / csv: every field, unchanged)."""
-    from raflab.core.output import write_records
-
     write_records(df, fmt.value, title=title, columns=_COLUMNS.get(), main=main)

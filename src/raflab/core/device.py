@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from raflab.core.checks import one_of
+
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -15,8 +17,7 @@ def cuda_available() -> bool:
 
 def resolve_device(device: str = "auto") -> str:
     """``'cpu'`` or ``'cuda'``: auto picks CUDA when present; asking for CUDA without it is an error."""
-    if device not in DEVICES:
-        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    one_of(device, DEVICES, "device")
     if device == "auto":
         return "cuda" if cuda_available() else "cpu"
     if device == "cuda" and not cuda_available():

@@ -24,7 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from raflab.core.checks import one_of
+
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+IMAGE_SPLITS = ("train", "test")
 _IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -33,8 +36,7 @@ _CIFAR_FILES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": 
 
 
 def _check_split(split: str) -> None:
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be train or test, got {split!r}")
+    one_of(split, IMAGE_SPLITS, "split")
 
 
 def _find(data_dir: Path, names: tuple[str, ...], subdirs: tuple[str, ...], dataset: str) -> list[Path]:
@@ -113,8 +115,7 @@ def load_images(name: str, data_dir: str | Path | None = None, split: str = "tra
     split : str
         ``train`` or ``test`` (``digits`` has a single split and ignores it).
     """
-    if name not in IMAGE_DATASETS:
-        raise ValueError(f"unknown image data set {name!r}; choose one of {', '.join(IMAGE_DATASETS)}")
+    one_of(name, IMAGE_DATASETS, "image data set")
     if name == "digits":
         return load_digits_images()
     if data_dir is None:

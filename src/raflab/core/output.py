@@ -12,6 +12,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from raflab.core.checks import one_of
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -40,6 +42,7 @@ def write_records(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None =
     :func:`table_layout`; ``main``: the fields to show first, when present); ``columns="all"``
     (or a list / comma string of names) prints those columns instead, at whatever width they need.
     """
+    one_of(fmt, FORMATS, "format")
     stream = stream or sys.stdout
     if fmt == "json":
         json.dump(to_records(df), stream, indent=1)
@@ -48,8 +51,6 @@ def write_records(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None =
         df.to_csv(stream, index=False)
     elif fmt == "table":
         _write_table(df, stream, title, columns, width, main)
-    else:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
 # --- the terminal table ------------------------------------------------------------------------

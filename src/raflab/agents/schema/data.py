@@ -31,12 +31,25 @@ Example
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from raflab.core.checks import one_of
+from raflab.core.seeding import point_rng, stream_seeds
+
 SPLITS = ("train", "unseen_paraphrase", "unseen_schema")
+#: what ``split=`` of :func:`questions` accepts: one split, or every split
+SPLIT_CHOICES = (*SPLITS, "all")
+#: the key of a seed's data stream, ``point_rng(seed, DATA_KEY)``: seeding quantizes keys by 1e9, so this is
+#: the integer 2506 that the schema data have always been drawn with (``SeedSequence([seed, 2506])``)
+DATA_KEY = 2506e-9
+#: the other streams of one seed of a training run, each its own integer (:func:`train_seeds`)
+TRAIN_STREAMS = ("weights", "batches", "sampling")
 
 # Entity concepts: surface forms (the first is the canonical one). No form is shared between entities.
 ENTITIES: dict[str, tuple[str, ...]] = {
@@ -298,6 +311,38 @@ def make_splits(cfg: SchemaDataConfig, rng: np.random.Generator) -> dict[str, li
             out["unseen_schema"].append(make_question(db, TRAIN_TEMPLATES_ONE, TRAIN_TEMPLATES_TWO,
                                                       "unseen_schema", cfg, rng))
     return out
+
+
+def seed_splits(cfg: SchemaDataConfig, seed: int) -> dict[str, list[Example]]:
+    """The splits that seed ``seed`` of a schema-linking run draws (training, evaluation, ``generate``)."""
+    return make_splits(cfg, point_rng(seed, DATA_KEY))
+
+
+def train_seeds(seed: int) -> dict[str, int]:
+    """``{stream: integer}`` for the initial weights, the SFT / GRPO batch order and the GRPO samples of
+    seed ``seed``: independent of each other and of the data stream (no integer seeds two streams)."""
+    return stream_seeds(seed, TRAIN_STREAMS)
+
+
+def questions(cfg: SchemaDataConfig, split: str = "all", seed: int = 0) -> list[Example]:
+    """The questions of one of :data:`SPLIT_CHOICES` (``"all"``: every split, in order) drawn for ``seed``."""
+    one_of(split, SPLIT_CHOICES, "split")
+    splits = seed_splits(cfg, seed)
+    return [e for s in (SPLITS if split == "all" else (split,)) for e in splits[s]]
+
+
+def question_records(examples: list[Example]) -> pd.DataFrame:
+    """One record per question (its split, database, text, tables, gold items), without the template."""
+    return pd.DataFrame([{k: v for k, v in e.record().items() if k != "template"} for e in examples])
+
+
+def write_jsonl(examples: list[Example], path) -> None:
+    """One JSON line per question: its record, the schema as ``CREATE TABLE`` text and the gold answer."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        for e in examples:
+            f.write(json.dumps({**e.record(), "schema": e.db.schema_text(), "answer": e.gold_answer()}) + "\n")
 
 
 def vocabulary() -> list[str]:

@@ -35,7 +35,6 @@ predicts nothing.
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +44,13 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
-from raflab.agents.schema.data import SPLITS, Example, SchemaDataConfig, make_splits, tokenize, vocabulary
+from raflab.agents.schema.data import SPLITS, Example, SchemaDataConfig, seed_splits, tokenize, train_seeds, vocabulary
 from raflab.agents.schema.reward import WEIGHTS, parse_answer, set_metrics, total_reward
+from raflab.core import checkpoints
+from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
+from raflab.core.seeding import torch_generator
+from raflab.core.summary import summarize as summarize_seeds
 
 METHODS = ("sft", "grpo", "sft+grpo")
 LAYOUTS = ("full", "no_think", "think_only", "one_line")
@@ -283,10 +286,13 @@ class SchemaTrainer:
         self.enc = {k: v.to(self.device) for k, v in encoded.items()}
         if "train" not in self.enc:
             raise ValueError("the encoded splits need a 'train' split")
-        torch.manual_seed(seed)
-        self.rng = np.random.default_rng(np.random.SeedSequence([int(seed), 11]))
-        self.gen = torch.Generator(device=self.device).manual_seed(int(seed) + 1)
-        self.policy = SchemaPolicy(int(self._vocab_size()), cfg.dim, cfg.hidden).to(self.device)
+        seeds = train_seeds(seed)
+        self.rng = np.random.default_rng(seeds["batches"])
+        self.gen = torch_generator(seeds["sampling"], self.device)
+        with torch.random.fork_rng(devices=[]):  # the initial weights, without touching the global stream
+            torch.manual_seed(seeds["weights"])
+            self.policy = SchemaPolicy(int(self._vocab_size()), cfg.dim, cfg.hidden)
+        self.policy = self.policy.to(self.device)
         self.opt = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
         self.eval_idx = {k: self.rng.permutation(len(v))[:cfg.eval_size] for k, v in self.enc.items()}
         self.curves: list[dict] = []
@@ -367,8 +373,7 @@ def train_schema_linker(encoded: dict[str, Encoded], method: str, cfg: SchemaTra
                         seed: int = 0, device: str = "auto", stages: bool = False):
     """Train one policy by ``method``; returns ``(policy, curves)`` or, with ``stages``, also the
     cold-start policy of ``sft+grpo`` (a copy taken before GRPO) as a third element."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    one_of(method, METHODS, "method")
     cfg = cfg or SchemaTrainConfig()
     tr = SchemaTrainer(encoded, cfg, seed=seed, device=device)
     cold = None
@@ -386,22 +391,23 @@ def train_schema_linker(encoded: dict[str, Encoded], method: str, cfg: SchemaTra
 
 def run_schema_study(data_cfg: SchemaDataConfig | None = None, train_cfg: SchemaTrainConfig | None = None,
                      methods=("sft", "sft+grpo"), seeds: int = 3, seed: int = 0, device: str = "auto",
-                     keep: bool = False):
+                     keep: bool = False, save=None):
     """Every method on every seed (each seed draws its own data); returns ``(records, curves)``:
     one record per (method, seed, split) with ``METRICS``. When both ``sft`` and ``sft+grpo`` are asked,
     the ``sft`` policy is the cold start of ``sft+grpo`` (identical by construction), trained once.
-    With ``keep``, a third element: ``{method: policy}`` of the last seed."""
+    With ``keep``, a third element: ``{method: policy}`` of the last seed. With ``save`` (a path), the
+    last seed's policy of the last method is saved there (:func:`save_checkpoint`)."""
     data_cfg = data_cfg or SchemaDataConfig()
     train_cfg = train_cfg or SchemaTrainConfig()
     methods = list(methods)
     for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"unknown method {m!r}; choose one of {', '.join(METHODS)}")
+        one_of(m, METHODS, "method")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
+    device = resolve_device(device)
     records, curves = [], []
     for s in range(seed, seed + seeds):
-        encoded = encode_splits(make_splits(data_cfg, np.random.default_rng(np.random.SeedSequence([s, 2506]))))
+        encoded = encode_splits(seed_splits(data_cfg, s))
         trained = {}
         todo = [m for m in methods if not (m == "sft" and "sft+grpo" in methods)]
         for m in todo:
@@ -418,24 +424,34 @@ def run_schema_study(data_cfg: SchemaDataConfig | None = None, train_cfg: Schema
                 dev = next(trained[m].parameters()).device
                 records.append({"method": m, "seed": s, "split": split,
                                 **evaluate(trained[m], enc.to(str(dev)))})
+    if save is not None:
+        save_checkpoint(save, trained[methods[-1]], methods[-1], data_cfg, train_cfg, seed + seeds - 1)
     out = (pd.DataFrame(records), pd.concat(curves, ignore_index=True))
     return (*out, trained) if keep else out
 
 
-def summarize(records: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard error over seeds per (method, split)."""
-    rows = []
+def _in_split_order(df: pd.DataFrame, keys) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(SPLITS)}
-    for (m, split), g in records.groupby(["method", "split"], sort=False):
-        row = {"method": m, "split": split, "seeds": len(g)}
-        for k in METRICS:
-            row[k] = float(g[k].mean())
-        for k in ("tables_filter", "columns_filter", "columns_exact"):
-            row[f"{k}_se"] = float(g[k].std(ddof=1) / math.sqrt(len(g))) if len(g) > 1 else float("nan")
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    return out.sort_values(["method", "split"], key=lambda c: c.map(order) if c.name == "split" else c,
-                           kind="stable").reset_index(drop=True)
+    return df.sort_values(keys, key=lambda c: c.map(order) if c.name == "split" else c,
+                          kind="stable").reset_index(drop=True)
+
+
+def summarize(records: pd.DataFrame) -> pd.DataFrame:
+    """One record per (method, split): the mean over seeds of each of ``METRICS``, its
+    ``<metric>_stderr`` and ``n_seeds`` (:func:`raflab.core.summary.summarize`)."""
+    return _in_split_order(summarize_seeds(records, ["method", "split"], METRICS), ["method", "split"])
+
+
+#: what the training curves record besides ``METRICS`` (NaN where a phase does not measure it)
+CURVE_METRICS = ("train_reward", "loss", "kl", *METRICS)
+
+
+def summarize_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """The curves over seeds: one record per (method, split, step, phase) with the mean of each measure,
+    its ``<measure>_stderr`` and ``n_seeds``, in (method, split, step) order: what
+    :func:`raflab.agents.plots.plot_schema_curves` draws."""
+    out = summarize_seeds(curves, ["method", "split", "step", "phase"], CURVE_METRICS)
+    return out.sort_values(["method", "split", "step"], kind="stable").reset_index(drop=True)
 
 
 def save_checkpoint(path, policy: SchemaPolicy, method: str, data_cfg: SchemaDataConfig,
@@ -448,9 +464,7 @@ def save_checkpoint(path, policy: SchemaPolicy, method: str, data_cfg: SchemaDat
 def load_checkpoint(path, device: str = "auto"):
     """``(policy, info)``: the policy on the device and the checkpoint's method, seed and configs."""
     dev = resolve_device(device)
-    from raflab.core.checkpoints import load_checkpoint
-
-    ck = load_checkpoint(path, what="raflab schema train --save", map_location=dev, weights_only=True,
+    ck = checkpoints.load_checkpoint(path, what="raflab schema train --save", map_location=dev, weights_only=True,
                          required=("state", "method", "seed", "data_config", "train_config"))
     tc = SchemaTrainConfig(**ck["train_config"])
     policy = SchemaPolicy(len(vocabulary()), tc.dim, tc.hidden).to(dev)
@@ -463,7 +477,7 @@ def evaluate_checkpoint(path, device: str = "auto") -> pd.DataFrame:
     """Regenerate the checkpoint's data (same config and seed) and evaluate it on every split."""
     policy, info = load_checkpoint(path, device)
     s = info["seed"]
-    encoded = encode_splits(make_splits(info["data_config"], np.random.default_rng(np.random.SeedSequence([s, 2506]))))
+    encoded = encode_splits(seed_splits(info["data_config"], s))
     dev = str(next(policy.parameters()).device)
     return pd.DataFrame([{"method": info["method"], "seed": s, "split": k, **evaluate(policy, v.to(dev))}
                          for k, v in encoded.items()])
@@ -471,5 +485,5 @@ def evaluate_checkpoint(path, device: str = "auto") -> pd.DataFrame:
 
 __all__ = ["METHODS", "LAYOUTS", "METRICS", "WEIGHTS", "SchemaTrainConfig", "SchemaPolicy", "SchemaTrainer",
            "Encoded", "encode", "encode_splits", "render", "group_advantages", "decision_logp", "grpo_loss", "evaluate",
-           "train_schema_linker", "run_schema_study", "summarize", "save_checkpoint", "load_checkpoint",
-           "evaluate_checkpoint"]
+           "train_schema_linker", "run_schema_study", "summarize", "summarize_curves", "save_checkpoint",
+           "load_checkpoint", "evaluate_checkpoint"]
