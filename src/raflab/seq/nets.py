@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 
 IGNORE_INDEX = -100
@@ -93,10 +94,8 @@ class NetConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.mixer not in MIXERS:
-            raise ValueError(f"unknown mixer {self.mixer!r}; choose one of {', '.join(MIXERS)}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        one_of(self.mixer, MIXERS, "mixer")
+        one_of(self.activation, ACTIVATIONS, "activation")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
         if not self.mlp_ratio >= 0:

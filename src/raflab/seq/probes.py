@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from raflab.core.checks import one_of
 from raflab.core.seeding import point_rng
 from raflab.seq.nets import selective_scan
 
@@ -93,8 +94,7 @@ class DiagonalSSM(nn.Module):
 
 def make_probe_layer(model: str, n_in: int, n_out: int, channels: int, d_state: int, seed: int) -> DiagonalSSM:
     """A seeded layer (the global RNG untouched); ``model`` is ``"s4d"`` or ``"s6"``."""
-    if model not in MODELS:
-        raise ValueError(f"unknown probe model {model!r}; choose one of {', '.join(MODELS)}")
+    one_of(model, MODELS, "probe model")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return DiagonalSSM(n_in, n_out, channels, d_state, selective=model == "s6")
