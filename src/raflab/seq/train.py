@@ -6,8 +6,10 @@ AdamW, linear warm-up then cosine decay to ``min_lr``, gradient clipping, an eva
 ``eval_every`` steps, an early stop when a target metric is reached, and checkpoints that resume
 exactly (model, optimizer, the batch sampler's random state and the history all saved).
 
-Reproducible on the CPU: the batches come from a ``torch.Generator`` seeded by ``config.seed``,
-the initial weights from :func:`raflab.seq.nets.make_model`'s seed; nothing seeds globally.
+Reproducible on the CPU: ``config.seed`` is the run's seed; the batches come from a ``torch.Generator``
+seeded by its ``"batches"`` stream, and :func:`raflab.seq.nets.make_model` draws the initial weights
+from its ``"weights"`` stream (:func:`raflab.seq.nets.run_stream_seed`, from
+:func:`raflab.core.seeding.stream_seeds`): one integer never seeds both; nothing seeds globally.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from raflab.core.checkpoints import load_checkpoint
 from raflab.core.device import resolve_device
+from raflab.core.progress import rows_progress
+from raflab.core.seeding import torch_generator
 from raflab.seq import metrics
+from raflab.seq.nets import run_stream_seed
 
 
 class TrainConfig(BaseModel):
@@ -116,8 +122,6 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
     -------
     TrainResult
     """
-    from raflab.core.progress import rows_progress
-
     config = config or TrainConfig()
     device = resolve_device(config.device)
     model.to(device)
@@ -133,13 +137,12 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=config.lr, betas=(config.beta1, config.beta2))
-    sampler = torch.Generator().manual_seed(config.seed)  # on the CPU: the same batches on any device
+    # on the CPU: the same batches on any device
+    sampler = torch_generator(run_stream_seed(config.seed, "batches"))
     history: list[dict] = []
     step = 0
     checkpoint = Path(config.checkpoint) if config.checkpoint else None
     if checkpoint is not None and checkpoint.exists():
-        from raflab.core.checkpoints import load_checkpoint
-
         state = load_checkpoint(checkpoint, what="raflab seq train", map_location=device,
                                 required=CHECKPOINT_KEYS)
         model.load_state_dict(state["model"])
