@@ -44,8 +44,9 @@ IGNORE_INDEX = -100
 MIXERS = ("attention", "s4d", "mamba")
 ACTIVATIONS = ("relu", "gelu", "rrelu", "softmax")
 #: the torch streams of one training run, each seeded by its own integer derived from the run's seed
-#: (:func:`raflab.core.seeding.stream_seeds`): the initial weights and the order of the batches
-RUN_STREAMS = ("weights", "batches")
+#: (:func:`raflab.core.seeding.stream_seeds`): the initial weights, the order of the batches and the
+#: noise of training mode (dropout, RReLU's slopes)
+RUN_STREAMS = ("weights", "batches", "noise")
 
 
 def run_stream_seed(seed: int, stream: str) -> int:
