@@ -111,12 +111,9 @@ def _noise_devices(device: torch.device) -> list[int]:
 
 @contextmanager
 def training_noise(seed: int, device, state: dict | None = None):
-    """Dropout and RReLU draw from the global generators (the CPU's and the GPU's the model is on):
-    inside this block they are seeded by ``seed`` (a run's ``"noise"`` stream), or set to ``state``
-    (:func:`noise_state` of a checkpoint); outside it they are as they were.
-
-    Other accelerators than CUDA (e.g. MPS) keep their own global generator unseeded.
-    """
+    """Dropout and RReLU draw from the global generators (the CPU's and, on ``cuda``, the GPU's the
+    model is on): inside this block they are seeded by ``seed`` (a run's ``"noise"`` stream), or set to
+    ``state`` (:func:`noise_state` of a checkpoint); outside it they are as they were."""
     cuda = _noise_devices(torch.device(device))
     with torch.random.fork_rng(devices=cuda, device_type="cuda"):
         torch.random.default_generator.manual_seed(int(seed))
