@@ -124,8 +124,10 @@ def test_name_tie_narrows_the_gap_in_a_reduced_run():
     """Reduced run (16 personas, width 16, one seed): tying each caption's visual token to the name
     embedding it stands for (``name_tie``) raises the target-modality accuracy and narrows the gap in
     both directions, with the source accuracy kept."""
+    # 600 fact-training steps: the tied run learns its source modality (>= 0.9) in every seed tried (8
+    # of 8); at 300 steps it was still short of 0.9 in 6 seeds of 8, so that passing was up to the seed
     base = dict(n_personas=16, widths=[16], bridge_fractions=[0.0], pretrain_steps=60, align_steps=200,
-                steps=300, eval_every=300, train_views=4, test_views=2, unlearn_steps=0, device="cpu")
+                steps=600, eval_every=600, train_views=4, test_views=2, unlearn_steps=0, device="cpu")
     gap0, target0, source0 = _mean_gap_and_target(CrossModalConfig(**base))
     gap1, target1, source1 = _mean_gap_and_target(CrossModalConfig(**base, name_tie=1.0))
     shown = {"gap": (gap0.to_dict(), gap1.to_dict()), "target": (target0.to_dict(), target1.to_dict()),

@@ -58,8 +58,10 @@ def test_lti_error_bound_closed_form():
     assert P.lti_error_bound(400, 0.125) == pytest.approx(1 - 0.125 / 1.875, abs=0.01)
 
 
+# 300 steps (memory_probe's default): the S6 fit has converged from any initialisation. At 100-120
+# steps it had not in ~30-50% of them (the seed's initial weights decided whether these passed).
 def test_trained_s6_recalls_across_the_gap_where_s4d_does_not():
-    frame = P.memory_probe(length=12, examples=128, steps=100, lr=2e-2)
+    frame = P.memory_probe(length=12, examples=128, steps=300, lr=2e-2)
     err = frame.groupby("model")["heldout_error"].first()
     assert err["s6"] < 0.15
     assert err["s4d"] > 0.8  # filler noise of the target's variance: a time-invariant map cannot gate it
@@ -68,7 +70,7 @@ def test_trained_s6_recalls_across_the_gap_where_s4d_does_not():
 
 
 def test_trained_s6_fits_the_piecewise_constant_target_at_the_smallest_state():
-    frame = P.haar_probe(d_states=(1,), length=16, examples=128, steps=120).set_index("model")
+    frame = P.haar_probe(d_states=(1,), length=16, examples=128, steps=300).set_index("model")
     bound = frame["lti_bound"].iloc[0]
     assert frame.loc["s4d", "heldout_error"] > bound - 0.05  # no time-invariant map does better
     assert frame.loc["s6", "heldout_error"] < 0.5 * bound

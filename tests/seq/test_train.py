@@ -8,6 +8,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from raflab.seq.nets import RUN_STREAMS, run_stream_seed
 from raflab.seq.train import TrainConfig, evaluate_split, learning_rate, train_model
 
 torch.set_num_threads(1)
@@ -66,6 +67,41 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path):
     assert resumed.steps == 60
     assert torch.equal(resumed.model.table.weight.detach(), full)
     assert list(resumed.history["step"]) == [20, 40, 60]
+
+
+class NoisyBigram(Bigram):
+    """A Bigram with dropout: training draws from the global generator."""
+
+    def forward(self, idx, targets=None):
+        logits = torch.nn.functional.dropout(self.table(idx), 0.3, self.training)
+        loss = None if targets is None else torch.nn.functional.cross_entropy(
+            logits.transpose(1, 2), targets, ignore_index=-100)
+        return logits, loss
+
+
+def test_training_noise_comes_from_the_seed_and_leaves_the_global_generator_alone(tmp_path):
+    """Dropout draws from the run's "noise" stream: the same seed trains the same weights, whatever the
+    global generator holds, which training leaves as it was; a resumed run is exact with the noise."""
+    data, _ = _permutation_data()
+    cfg = dict(steps=60, lr=0.05, batch_size=8, eval_every=20, seed=3, device="cpu")
+    before = torch.get_rng_state()
+    full = train_model(NoisyBigram(12), data, TrainConfig(**cfg)).model.table.weight.detach().clone()
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.rand(7)  # the global generator moves on; the run does not depend on it
+    again = train_model(NoisyBigram(12), data, TrainConfig(**cfg)).model.table.weight.detach()
+    assert torch.equal(full, again)
+    partial = TrainConfig(**{**cfg, "checkpoint": str(tmp_path / "crash.pt")})
+    _interrupted_training(NoisyBigram(12), data, partial, stop_after=40)
+    resumed = train_model(NoisyBigram(12), data, partial)
+    assert resumed.steps == 60 and torch.equal(resumed.model.table.weight.detach(), full)
+
+
+def test_one_run_seed_gives_each_stream_its_own_seed():
+    seeds = [run_stream_seed(0, name) for name in RUN_STREAMS]
+    assert len(set(seeds)) == len(RUN_STREAMS) and 0 not in seeds
+    assert run_stream_seed(0, "weights") != run_stream_seed(1, "weights")
+    with pytest.raises(ValueError, match="unknown stream 'data'"):
+        run_stream_seed(0, "data")
 
 
 def _interrupted_training(model, data, config, stop_after):

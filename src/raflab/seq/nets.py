@@ -36,11 +36,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
+from raflab.core.seeding import stream_seeds
 
 IGNORE_INDEX = -100
 MIXERS = ("attention", "s4d", "mamba")
 ACTIVATIONS = ("relu", "gelu", "rrelu", "softmax")
+#: the torch streams of one training run, each seeded by its own integer derived from the run's seed
+#: (:func:`raflab.core.seeding.stream_seeds`): the initial weights, the order of the batches and the
+#: noise of training mode (dropout, RReLU's slopes)
+RUN_STREAMS = ("weights", "batches", "noise")
+
+
+def run_stream_seed(seed: int, stream: str) -> int:
+    """The seed of ``stream`` (one of :data:`RUN_STREAMS`) in the run seeded ``seed``: the run's one
+    integer never seeds two streams, so the weights and the batch order are independent draws.
+
+    >>> run_stream_seed(0, "weights") != run_stream_seed(0, "batches")
+    True
+    """
+    return stream_seeds(seed, RUN_STREAMS)[one_of(stream, RUN_STREAMS, "stream")]
 
 
 @dataclass
@@ -93,10 +109,8 @@ class NetConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.mixer not in MIXERS:
-            raise ValueError(f"unknown mixer {self.mixer!r}; choose one of {', '.join(MIXERS)}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        one_of(self.mixer, MIXERS, "mixer")
+        one_of(self.activation, ACTIVATIONS, "activation")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
         if not self.mlp_ratio >= 0:
@@ -412,10 +426,13 @@ class SequenceModel(nn.Module):
 
 
 def make_model(config: NetConfig, seed: int = 0, device: str = "cpu") -> SequenceModel:
-    """A freshly initialized model; the same seed gives the same weights (the global RNG is untouched)."""
+    """A freshly initialized model; the same seed gives the same weights (the global RNG is untouched).
+
+    ``seed`` is the run's seed: the weights come from its ``"weights"`` stream (:func:`run_stream_seed`).
+    """
     device = resolve_device(device)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(run_stream_seed(seed, "weights"))
         model = SequenceModel(config)
     return model.to(device)
 

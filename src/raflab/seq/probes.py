@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from raflab.core.checks import one_of
 from raflab.core.seeding import point_rng
-from raflab.seq.nets import selective_scan
+from raflab.seq.nets import run_stream_seed, selective_scan
 
 MODELS = ("s4d", "s6")
 
@@ -93,10 +95,9 @@ class DiagonalSSM(nn.Module):
 
 def make_probe_layer(model: str, n_in: int, n_out: int, channels: int, d_state: int, seed: int) -> DiagonalSSM:
     """A seeded layer (the global RNG untouched); ``model`` is ``"s4d"`` or ``"s6"``."""
-    if model not in MODELS:
-        raise ValueError(f"unknown probe model {model!r}; choose one of {', '.join(MODELS)}")
+    one_of(model, MODELS, "probe model")
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(run_stream_seed(seed, "weights"))
         return DiagonalSSM(n_in, n_out, channels, d_state, selective=model == "s6")
 
 
@@ -168,8 +169,6 @@ def haar_probe(d_states=(1, 2, 4, 8), models=MODELS, seeds=(0,), channels: int =
     DataFrame, one row per run: model, d_state, state_size (channels x d_state), seed, train_error and
     heldout_error (normalized mean squared errors), lti_bound (:func:`lti_error_bound`), params, wall_s.
     """
-    import time
-
     rows = []
     for seed in seeds:
         x_train, y_train = haar_data(examples, length, segment_p, point_rng(seed, 1))

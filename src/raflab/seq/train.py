@@ -6,14 +6,19 @@ AdamW, linear warm-up then cosine decay to ``min_lr``, gradient clipping, an eva
 ``eval_every`` steps, an early stop when a target metric is reached, and checkpoints that resume
 exactly (model, optimizer, the batch sampler's random state and the history all saved).
 
-Reproducible on the CPU: the batches come from a ``torch.Generator`` seeded by ``config.seed``,
-the initial weights from :func:`raflab.seq.nets.make_model`'s seed; nothing seeds globally.
+Reproducible on the CPU: ``config.seed`` is the run's seed; the batches come from a ``torch.Generator``
+seeded by its ``"batches"`` stream, the noise of training mode (dropout, RReLU) from its ``"noise"``
+stream, and :func:`raflab.seq.nets.make_model` draws the initial weights from its ``"weights"`` stream
+(:func:`raflab.seq.nets.run_stream_seed`, from :func:`raflab.core.seeding.stream_seeds`): one integer
+never seeds two streams. The global generators that dropout draws from are seeded only while the loop
+runs and restored afterwards (:func:`training_noise`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,8 +28,12 @@ import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from raflab.core.checkpoints import load_checkpoint
 from raflab.core.device import resolve_device
+from raflab.core.progress import rows_progress
+from raflab.core.seeding import torch_generator
 from raflab.seq import metrics
+from raflab.seq.nets import run_stream_seed
 
 
 class TrainConfig(BaseModel):
@@ -89,8 +98,42 @@ def _as_tensors(data: dict, device: str) -> dict[str, torch.Tensor]:
     return out
 
 
-#: what a training checkpoint holds (written at every evaluation)
+#: what a training checkpoint holds (written at every evaluation); it also holds "noise" (the state of
+#: the training noise, :func:`training_noise`), which a checkpoint written before it was kept may lack
 CHECKPOINT_KEYS = ("model", "optimizer", "sampler", "history", "step")
+
+
+def _noise_devices(device: torch.device) -> list[int]:
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+@contextmanager
+def training_noise(seed: int, device, state: dict | None = None):
+    """Dropout and RReLU draw from the global generators (the CPU's and, on ``cuda``, the GPU's the
+    model is on): inside this block they are seeded by ``seed`` (a run's ``"noise"`` stream), or set to
+    ``state`` (:func:`noise_state` of a checkpoint); outside it they are as they were."""
+    cuda = _noise_devices(torch.device(device))
+    with torch.random.fork_rng(devices=cuda, device_type="cuda"):
+        torch.random.default_generator.manual_seed(int(seed))
+        for index in cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(int(seed))
+        if state is not None:
+            torch.set_rng_state(state["cpu"].cpu())
+            for index in cuda:
+                torch.cuda.set_rng_state(state["cuda"].cpu(), index)
+        yield
+
+
+def noise_state(device) -> dict:
+    """The state of the generators :func:`training_noise` seeds, for a checkpoint."""
+    cuda = _noise_devices(torch.device(device))
+    state = {"cpu": torch.get_rng_state()}
+    if cuda:
+        state["cuda"] = torch.cuda.get_rng_state(cuda[0])
+    return state
 
 
 def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None = None,
@@ -116,8 +159,6 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
     -------
     TrainResult
     """
-    from raflab.core.progress import rows_progress
-
     config = config or TrainConfig()
     device = resolve_device(config.device)
     model.to(device)
@@ -133,19 +174,20 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=config.lr, betas=(config.beta1, config.beta2))
-    sampler = torch.Generator().manual_seed(config.seed)  # on the CPU: the same batches on any device
+    # on the CPU: the same batches on any device
+    sampler = torch_generator(run_stream_seed(config.seed, "batches"))
     history: list[dict] = []
     step = 0
+    resumed_noise = None
     checkpoint = Path(config.checkpoint) if config.checkpoint else None
     if checkpoint is not None and checkpoint.exists():
-        from raflab.core.checkpoints import load_checkpoint
-
         state = load_checkpoint(checkpoint, what="raflab seq train", map_location=device,
                                 required=CHECKPOINT_KEYS)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])
         history, step = state["history"], state["step"]
+        resumed_noise = state.get("noise")
 
     def run_evaluation(loss_sum: float, loss_count: int) -> dict:
         row = {"step": step, "lr": learning_rate(max(step - 1, 0), config),
@@ -161,8 +203,8 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
             tmp = checkpoint.with_suffix(checkpoint.suffix + ".tmp")
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "sampler": sampler.get_state(), "history": history, "step": step,
-                        "config": config.model_dump()}, tmp)
+                        "sampler": sampler.get_state(), "noise": noise_state(device), "history": history,
+                        "step": step, "config": config.model_dump()}, tmp)
             tmp.replace(checkpoint)  # atomic: a crash mid-write leaves the previous checkpoint
         return row
 
@@ -174,7 +216,8 @@ def train_model(model: torch.nn.Module, data: dict, config: TrainConfig | None =
     model.train()
     loss_sum, loss_count = 0.0, 0
     done = bool(history) and reached(history[-1])
-    with rows_progress("training", config.steps, enabled=config.progress, unit="steps") as advance:
+    with (training_noise(run_stream_seed(config.seed, "noise"), device, resumed_noise),
+          rows_progress("training", config.steps, enabled=config.progress, unit="steps") as advance):
         advance(step)
         while step < config.steps and not done:
             for group in optimizer.param_groups:
@@ -250,4 +293,4 @@ def config_record(config: TrainConfig) -> dict:
 
 
 __all__ = ["TrainConfig", "TrainResult", "train_model", "learning_rate", "sequence_outputs", "evaluate_split",
-           "config_record"]
+           "config_record", "training_noise", "noise_state"]

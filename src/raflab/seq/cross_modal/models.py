@@ -45,6 +45,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from raflab.seq.nets import run_stream_seed
+
 __all__ = ["JointConfig", "JointModel", "make_joint_model", "count_parameters", "joint_parameter_count",
            "predict_answers"]
 
@@ -151,9 +153,14 @@ class JointModel(nn.Module):
 
 
 def make_joint_model(config: JointConfig, seed: int = 0, device: str = "cpu") -> JointModel:
-    """A freshly initialised model; the weights depend on ``seed`` only (the global RNG is untouched)."""
+    """A freshly initialised model; the weights depend on ``seed`` only (the global RNG is untouched).
+
+    ``seed`` is the run's seed: the weights come from its ``"weights"`` stream
+    (:func:`raflab.seq.nets.run_stream_seed`), the batches of :func:`raflab.seq.train.train_model`
+    from its ``"batches"`` one.
+    """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(run_stream_seed(seed, "weights"))
         model = JointModel(config)
     return model.to(device)
 

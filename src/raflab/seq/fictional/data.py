@@ -52,6 +52,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from raflab.core.checks import one_of
+
 #: the paper's five web styles and documents per style and event (15 per event)
 PAPER_DOCS_PER_STYLE = {"news": 5, "social": 3, "corporate": 3, "blog": 2, "encyclopedia": 2}
 STYLES = tuple(PAPER_DOCS_PER_STYLE)
@@ -192,9 +194,8 @@ class FictionalConfig(BaseModel):
     @field_validator("docs_per_style")
     @classmethod
     def _styles(cls, value):
-        unknown = [s for s in value if s not in STYLES]
-        if unknown:
-            raise ValueError(f"unknown style {unknown[0]!r}; choose from {', '.join(STYLES)}")
+        for style in value:
+            one_of(style, STYLES, "style")
         if not value or any(int(n) < 1 for n in value.values()):
             raise ValueError("docs_per_style needs at least one style, each with >= 1 document")
         return {s: int(value[s]) for s in STYLES if s in value}
@@ -388,8 +389,7 @@ def split_corpus(corpus: FictionalCorpus, split: str, rng: np.random.Generator,
     out with all their fictions. ``document``: ``heldout_per_style`` fictions per style and event held
     out (a style needs more fictions than that). ``style``: every fiction of ``heldout_style`` held out.
     """
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    one_of(split, SPLITS, "split")
     events = corpus.event_ids
     fictions = corpus.fictions.sort_values("fiction_id")
     if split == "event":
@@ -411,8 +411,7 @@ def split_corpus(corpus: FictionalCorpus, split: str, rng: np.random.Generator,
             held[group.index[rng.permutation(len(group))[:heldout_per_style]]] = True
         out = set()
     else:
-        if heldout_style not in corpus.styles:
-            raise ValueError(f"unknown style {heldout_style!r}; this corpus has {', '.join(corpus.styles)}")
+        one_of(heldout_style, corpus.styles, "style", also="(the styles of this corpus)")
         if len(corpus.styles) < 2:
             raise ValueError("the style split needs at least two styles")
         held = fictions["style"] == heldout_style

@@ -1,0 +1,82 @@
+"""Build a sequence task by name: :data:`TASKS` and :func:`make_task`."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import ValidationError
+
+from raflab.core.checks import describe_validation_error, one_of
+from raflab.seq.tasks.chars import arithmetic_and_facts_task, arithmetic_task, facts_task
+from raflab.seq.tasks.graphs import kg_triplet_task, kg_walk_task, random_kg, umls_graph
+from raflab.seq.tasks.mqar import MQARConfig, mqar_task
+from raflab.seq.tasks.random_strings import random_strings_task
+from raflab.seq.tasks.tokens import SequenceTask
+
+TASKS = ("arithmetic", "facts", "both", "mqar", "kg", "walks", "random")
+KG_GRAPHS = ("random", "umls")  # a procedural graph (random_kg) or UMLS read from pykeen's files
+
+
+def _kg_graph(graph: str, rng, num_entities, num_relations, num_triplets, umls_dir):
+    if one_of(graph, KG_GRAPHS, "graph") == "random":
+        return random_kg(num_entities, num_relations, num_triplets, rng), None, None
+    return umls_graph(umls_dir)
+
+
+def make_task(name: str, rng: np.random.Generator | None = None, **options) -> SequenceTask:
+    """Build a task by name (one of ``TASKS``) with its options.
+
+    - ``arithmetic``, ``facts``, ``both``: ``layout`` ('stream' or 'lines').
+    - ``mqar``: the fields of :class:`MQARConfig`.
+    - ``kg``: ``graph`` ('random' or 'umls'), ``num_entities``, ``num_relations``, ``num_triplets``
+      (random graph), ``umls_dir``.
+    - ``walks``: the ``kg`` options and ``num_walks``, ``min_edges``, ``max_edges``.
+    - ``random``: ``num_strings``, ``length``, ``vocab_size``, ``num_heldout``.
+
+    Examples
+    --------
+    >>> make_task("mqar", np.random.default_rng(0), num_examples=8, num_heldout=0).train.inputs.shape
+    (8, 64)
+    """
+    one_of(name, TASKS, "task")
+    char_tasks = {"arithmetic": arithmetic_task, "facts": facts_task, "both": arithmetic_and_facts_task}
+    if name in char_tasks:
+        unknown = sorted(set(options) - {"layout"})
+        if unknown:
+            raise ValueError(f"task {name!r} takes only the option layout, got {', '.join(unknown)}")
+        return char_tasks[name](**options)
+    if rng is None:
+        raise ValueError(f"task {name!r} is random: pass rng (a numpy Generator)")
+    kg_defaults = {"graph": "random", "num_entities": 100, "num_relations": 10, "num_triplets": 500,
+                   "umls_dir": None}
+    allowed = {
+        "mqar": set(MQARConfig.model_fields),
+        "kg": set(kg_defaults),
+        "walks": set(kg_defaults) | {"num_walks", "min_edges", "max_edges"},
+        "random": {"num_strings", "length", "vocab_size", "num_heldout"},
+    }[name]
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} for task {name!r}; "
+                         f"choose from {', '.join(sorted(allowed))}")
+    if name == "mqar":
+        try:
+            config = MQARConfig(**options)
+        except ValidationError as err:
+            raise ValueError(describe_validation_error(err)) from None
+        return mqar_task(config, rng)
+    if name == "random":
+        opts = {"num_strings": 1000, "length": 64, "vocab_size": 256, "num_heldout": 0, **options}
+        return random_strings_task(rng=rng, **opts)
+    kg = {k: options.pop(k, v) for k, v in kg_defaults.items()}
+    triplets, entities, relations = _kg_graph(kg["graph"], rng, kg["num_entities"], kg["num_relations"],
+                                              kg["num_triplets"], kg["umls_dir"])
+    if kg["graph"] == "umls":
+        # sizes from the names: keeping one tail per pair may drop the largest id
+        sizes = {"num_entities": len(entities), "num_relations": len(relations)}
+    else:
+        sizes = {"num_entities": kg["num_entities"], "num_relations": kg["num_relations"]}
+    graph = {"entity_names": entities, "relation_names": relations, **sizes}
+    if name == "kg":
+        return kg_triplet_task(triplets, rng=rng, **graph)
+    walk_opts = {"num_walks": 100, "min_edges": 3, "max_edges": 5, **options}
+    return kg_walk_task(triplets, rng=rng, **walk_opts, **graph)
