@@ -50,7 +50,8 @@ from scipy.spatial.distance import pdist
 
 from raflab.core.images import load_images
 from raflab.core.seeding import point_rng
-from raflab.raf.config import check_raf_params
+from raflab.core.checks import one_of
+from raflab.raf.config import FACT_COUNTS, check_raf_params
 from raflab.raf.experiments.simulate import fit_path
 from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learners.erm import NotSeparableError
@@ -349,14 +350,12 @@ def realdata_experiment(
     """
     kernels = (kernel,) if isinstance(kernel, str) else tuple(kernel)
     for k in kernels:
-        if k not in REALDATA_KERNELS:
-            raise ValueError(f"unknown kernel {k!r} for the real-data experiment; choose rbf or linear")
+        one_of(k, REALDATA_KERNELS, "kernel", also="(the real-data experiment's learners)")
     alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
     check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss)
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
-    if fact_count not in ("exact", "bernoulli"):
-        raise ValueError(f"fact_count must be exact or bernoulli (got {fact_count!r})")
+    one_of(fact_count, FACT_COUNTS, "fact_count")
     if max_test is not None and max_test < 1:
         raise ValueError(f"max_test must be >= 1 (got {max_test})")
     if not 0 < test_fraction < 1:

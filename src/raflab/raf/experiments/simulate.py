@@ -15,7 +15,8 @@ import pandas as pd
 from raflab.core.device import resolve_device
 from raflab.core.seeding import point_rng
 from raflab.raf.activations import get_activation
-from raflab.raf.config import RAFConfig, check_raf_params
+from raflab.core.checks import one_of
+from raflab.raf.config import MODELS, RAFConfig, check_raf_params
 from raflab.raf.data import RAFSample, sample_raf, sample_rule_test_set
 from raflab.raf.learners.erm import LinearERM, NotSeparableError, ridge_path
 from raflab.raf.learners.random_features import random_feature_matrix, random_features
@@ -92,7 +93,7 @@ def scores_fit_metrics(sample: RAFSample, train_scores, test_scores, test_teache
 def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, activation, kernel,
                kernel_params, n_test, device="cpu") -> list[dict]:
     """Metrics of every lam on one (alpha, eps, seed) data set, for any model."""
-    if model == "linear":
+    if one_of(model, MODELS, "model") == "linear":
         return [linear_fit_metrics(sample, coef, loss) for coef in fit_lam_path(sample, loss, lams)]
     if model == "bayes":
         return [bayes_fit_metrics(sample)]
@@ -105,18 +106,16 @@ def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, ac
         root_p = np.sqrt(Phi.shape[1])
         return [scores_fit_metrics(sample, Phi @ c / root_p, Phi_test @ c / root_p, field, loss)
                 for c in fit_path(Phi, sample.y, loss, lams)]
-    if model == "kernel":
-        from raflab.raf.kernel_functions import get_kernel
-        from raflab.raf.learners.kernel_erm import kernel_features
+    from raflab.raf.kernel_functions import get_kernel
+    from raflab.raf.learners.kernel_erm import kernel_features
 
-        # one kernel matrix and one eigendecomposition serve the whole lam path (as KernelERM fits
-        # them: LinearERM on Z = U sqrt(S) sqrt(r), f(x) = k(x, X) U S^{-1/2} w)
-        k = get_kernel(kernel, **(kernel_params or {}))
-        Z, U, S = kernel_features(k.matrix(sample.X))
-        to_test = k.matrix(X_test, sample.X) @ (U / np.sqrt(S))
-        return [scores_fit_metrics(sample, U @ (np.sqrt(S) * w), to_test @ w, field, loss)
-                for w in fit_path(Z, sample.y, loss, lams)]
-    raise ValueError(f"unknown model {model!r}; choose one of linear, rf, kernel")
+    # kernel: one kernel matrix and one eigendecomposition serve the whole lam path (as KernelERM
+    # fits them: LinearERM on Z = U sqrt(S) sqrt(r), f(x) = k(x, X) U S^{-1/2} w)
+    k = get_kernel(kernel, **(kernel_params or {}))
+    Z, U, S = kernel_features(k.matrix(sample.X))
+    to_test = k.matrix(X_test, sample.X) @ (U / np.sqrt(S))
+    return [scores_fit_metrics(sample, U @ (np.sqrt(S) * w), to_test @ w, field, loss)
+            for w in fit_path(Z, sample.y, loss, lams)]
 
 
 def simulate_erm(

@@ -24,7 +24,8 @@ from scipy.special import ndtr
 
 from raflab.core.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
 from raflab.core.quadrature import gaussian_nodes
-from raflab.raf.config import check_raf_params
+from raflab.core.checks import one_of
+from raflab.raf.config import ERM_MODELS, check_raf_params
 from raflab.raf.losses import Loss, get_loss
 from raflab.raf.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
 from raflab.raf.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
@@ -225,19 +226,17 @@ def _continue_failed(solve, alpha_lines: np.ndarray, out: FixedPointResult) -> N
 def make_prior(model: str = "linear", kappa: float = 1.0, activation="relu", kernel="arccos",
                **kernel_params):
     """The prior step of a learner: ``linear``, ``rf`` (activation, kappa) or ``kernel``."""
-    if model == "linear":
+    if one_of(model, ERM_MODELS, "model") == "linear":
         return RidgePrior()
     if model == "rf":
         from raflab.raf.activations import gaussian_moments
 
         moments = gaussian_moments(activation)
         return RandomFeaturesPrior(kappa, moments.mu1, moments.mu_star)
-    if model == "kernel":
-        from raflab.raf.kernel_functions import get_kernel
+    from raflab.raf.kernel_functions import get_kernel
 
-        moments = get_kernel(kernel, **kernel_params).moments()
-        return KernelPrior(moments.mu1, moments.mu_star)
-    raise ValueError(f"unknown model {model!r}; choose one of linear, rf, kernel")
+    moments = get_kernel(kernel, **kernel_params).moments()
+    return KernelPrior(moments.mu1, moments.mu_star)
 
 
 def erm_theory(
