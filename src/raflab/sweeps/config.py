@@ -38,6 +38,7 @@ from raflab.core import memory as memory_check
 from raflab.core.ranges import parse_range
 from raflab.core.checks import describe_validation_error
 from raflab.raf.config import check_raf_params
+from raflab.raf.learner_spec import MODEL_IGNORED_AXES
 
 NUMERIC_AXES = ("alpha", "eps", "lam", "kappa", "d")
 TEXT_AXES = ("model", "loss", "activation", "kernel")
@@ -51,9 +52,8 @@ PLAN_BYTES_PER_ROW = 1000
 #: a grid is refused when planning it would take more than this share of the available memory
 PLAN_MEMORY_SHARE = 0.5
 
-#: the axes each model ignores (canonical_point drops them; grid_size does not count them)
-MODEL_IGNORED_AXES = {"linear": ("kappa", "activation", "kernel"), "rf": ("kernel",),
-                      "kernel": ("kappa", "activation"), "bayes": ("kappa", "activation", "kernel", "loss", "lam")}
+# the axes each model ignores (canonical_point drops them; grid_size does not count them):
+# raflab.raf.learner_spec.MODEL_IGNORED_AXES
 
 
 def _raw_count(value) -> int:

@@ -14,10 +14,9 @@ import pandas as pd
 
 from raflab.core.device import resolve_device
 from raflab.core.seeding import point_rng
-from raflab.raf.activations import get_activation
-from raflab.core.checks import one_of
-from raflab.raf.config import MODELS, RAFConfig, check_raf_params
+from raflab.raf.config import RAFConfig, check_raf_params
 from raflab.raf.data import RAFSample, sample_raf, sample_rule_test_set
+from raflab.raf.learner_spec import LearnerSpec, learner_spec
 from raflab.raf.learners.erm import LinearERM, NotSeparableError, ridge_path
 from raflab.raf.learners.random_features import random_feature_matrix, random_features
 from raflab.raf.losses import get_loss
@@ -90,10 +89,11 @@ def scores_fit_metrics(sample: RAFSample, train_scores, test_scores, test_teache
     }
 
 
-def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, activation, kernel,
-               kernel_params, n_test, device="cpu") -> list[dict]:
-    """Metrics of every lam on one (alpha, eps, seed) data set, for any model."""
-    if one_of(model, MODELS, "model") == "linear":
+def _fit_point(learner: LearnerSpec, sample: RAFSample, loss: str, lams, rng, *, kappa, n_test,
+               device="cpu") -> list[dict]:
+    """Metrics of every lam on one (alpha, eps, seed) data set, for any learner (one ``kappa`` for rf)."""
+    model = learner.model
+    if model == "linear":
         return [linear_fit_metrics(sample, coef, loss) for coef in fit_lam_path(sample, loss, lams)]
     if model == "bayes":
         return [bayes_fit_metrics(sample)]
@@ -101,8 +101,8 @@ def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, ac
     field = X_test @ sample.teacher / np.sqrt(sample.X.shape[1])
     if model == "rf":
         F = random_feature_matrix(max(1, int(round(kappa * sample.X.shape[1]))), sample.X.shape[1], rng)
-        Phi = random_features(sample.X, F, activation, device=device)
-        Phi_test = random_features(X_test, F, activation, device=device)
+        Phi = random_features(sample.X, F, learner.activation, device=device)
+        Phi_test = random_features(X_test, F, learner.activation, device=device)
         root_p = np.sqrt(Phi.shape[1])
         return [scores_fit_metrics(sample, Phi @ c / root_p, Phi_test @ c / root_p, field, loss)
                 for c in fit_path(Phi, sample.y, loss, lams)]
@@ -111,7 +111,7 @@ def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, ac
 
     # kernel: one kernel matrix and one eigendecomposition serve the whole lam path (as KernelERM
     # fits them: LinearERM on Z = U sqrt(S) sqrt(r), f(x) = k(x, X) U S^{-1/2} w)
-    k = get_kernel(kernel, **(kernel_params or {}))
+    k = get_kernel(learner.kernel, **learner.kernel_params)
     Z, U, S = kernel_features(k.matrix(sample.X))
     to_test = k.matrix(X_test, sample.X) @ (U / np.sqrt(S))
     return [scores_fit_metrics(sample, U @ (np.sqrt(S) * w), to_test @ w, field, loss)
@@ -137,6 +137,7 @@ def simulate_erm(
     device: str = "auto",
     progress: bool = False,
     raw: bool = False,
+    learner: LearnerSpec | None = None,
 ) -> pd.DataFrame:
     """Fit ERM on RAF data over the grid alpha x eps x lam (x kappa), ``seeds`` draws per point.
 
@@ -145,9 +146,12 @@ def simulate_erm(
 
     Parameters
     ----------
-    model : {'linear', 'rf', 'kernel'}
+    model : {'linear', 'rf', 'kernel', 'bayes'}
         As in :func:`raflab.raf.theory.erm_theory`; ``kappa`` and ``activation`` for rf, ``kernel`` and
         ``kernel_params`` for kernels.
+    learner : LearnerSpec, optional
+        The learner as one validated object (:mod:`raflab.raf.learner_spec`), instead of ``model``,
+        ``kappa``, ``activation``, ``kernel`` and ``kernel_params``.
     n_test : int
         Size of the rule test set of nonlinear learners (the linear learner's generalization error
         is exact, from its angle to the teacher).
@@ -167,18 +171,11 @@ def simulate_erm(
         For hinge with lam = 0 (max-margin) on data that no hyperplane separates. (Logistic at
         lam = 0 then returns the maximum-likelihood fit instead.)
     """
-    alpha, eps, lam, kappas = (np.atleast_1d(np.asarray(v, dtype=float)).ravel()
-                               for v in (alpha, eps, lam, kappa))
-    check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss, d=d, model=model)
-    if model == "rf":
-        check_raf_params(kappa=kappas)
-        get_activation(activation)
-    else:
-        kappas = kappas[:1]
-    if model == "kernel":
-        from raflab.raf.kernel_functions import get_kernel
-
-        get_kernel(kernel, **(kernel_params or {}))
+    alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
+    check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss, d=d)
+    learner = learner_spec(model if learner is None else learner, kappa, activation, kernel, kernel_params or {})
+    model = learner.model
+    kappas = np.atleast_1d(np.asarray(learner.kappa, dtype=float)).ravel() if model == "rf" else np.ones(1)
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
     if seed < 0:
@@ -192,15 +189,14 @@ def simulate_erm(
         from raflab.core.progress import track_rows
 
         jobs = track_rows(jobs, f"fitting {model} {loss} (d={d})", unit="fits")
-    extra = _model_columns(model, activation, kernel)
+    extra = _model_columns(model, learner.activation, learner.kernel)
     rows = []
     for k, e, a, s in jobs:
         config = RAFConfig(d=d, alpha=a, eps=e, loss=loss, fact_count=fact_count)
         rng = point_rng(seed + s, d, a, e)
         sample = sample_raf(config, rng)
         try:
-            metrics = _fit_point(model, sample, loss, lam, rng, kappa=k, activation=activation,
-                                 kernel=kernel, kernel_params=kernel_params, n_test=n_test, device=device)
+            metrics = _fit_point(learner, sample, loss, lam, rng, kappa=k, n_test=n_test, device=device)
         except NotSeparableError as exc:
             raise NotSeparableError(f"{exc} (alpha={a:g}, eps={e:g}, d={d}, seed {seed + s})") from None
         if model == "bayes":  # one estimator per data set: no loss, no lam path

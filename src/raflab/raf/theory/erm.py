@@ -26,6 +26,7 @@ from raflab.core.fixed_point import FixedPointResult, solve_fixed_point, warn_un
 from raflab.core.quadrature import gaussian_nodes
 from raflab.core.checks import one_of
 from raflab.raf.config import ERM_MODELS, check_raf_params
+from raflab.raf.learner_spec import LearnerSpec, learner_spec
 from raflab.raf.losses import Loss, get_loss
 from raflab.raf.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
 from raflab.raf.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
@@ -255,6 +256,7 @@ def erm_theory(
     damping: float = 1.0,
     warm_start: bool = True,
     nodes_per_piece: int = 10,
+    learner: LearnerSpec | None = None,
 ) -> pd.DataFrame:
     """Asymptotic errors of ERM on the RAF model over the grid alpha x eps x lam (x kappa for rf).
 
@@ -276,6 +278,9 @@ def erm_theory(
         Random-feature activation (``raflab.raf.activations``), ``model='rf'`` only.
     kernel : str or callable, kernel_params : dict
         Kernel (``raflab.raf.kernel_functions``) and its parameters, ``model='kernel'`` only.
+    learner : LearnerSpec, optional
+        The learner as one validated object (:mod:`raflab.raf.learner_spec`), instead of ``model``,
+        ``kappa``, ``activation``, ``kernel`` and ``kernel_params``.
     tol : float
         Relative fixed-point residual at which a point counts as converged.
     warm_start : bool
@@ -304,32 +309,32 @@ def erm_theory(
     """
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a number > 0 (got {tol:g})")
-    _require_grid_memory(alpha, eps, lam, kappa if model == "rf" else 1.0)
+    learner = learner_spec(model if learner is None else learner, kappa, activation, kernel, kernel_params or {})
+    model = learner.model
+    _require_grid_memory(alpha, eps, lam, learner.kappa if model == "rf" else 1.0)
     if model == "bayes":  # the baseline every learner is measured against; loss and lam do not enter
         from raflab.raf.theory.bayes import bayes_optimal_theory
 
         check_raf_params(lam=lam)
         return bayes_optimal_theory(alpha, eps, tol=min(tol, 1e-10), max_iter=max_iter)
     loss = get_loss(loss)
-    alpha, eps, lam, kappas = (np.atleast_1d(np.asarray(v, dtype=float)).ravel()
-                               for v in (alpha, eps, lam, kappa))
-    check_raf_params(alpha=alpha, eps=eps, lam=lam, model=model)
+    alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
+    check_raf_params(alpha=alpha, eps=eps, lam=lam)
     if model == "rf":
-        check_raf_params(kappa=kappas)
         frames = []
-        for k in kappas:
-            prior = make_prior("rf", kappa=k, activation=activation)
+        for k in np.atleast_1d(np.asarray(learner.kappa, dtype=float)).ravel():
+            prior = make_prior("rf", kappa=k, activation=learner.activation)
             df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
                                   nodes_per_piece)
             df.insert(5, "kappa", k)
-            df.insert(6, "activation", _label(activation))
+            df.insert(6, "activation", _label(learner.activation))
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
-    prior = make_prior(model, kernel=kernel, **(kernel_params or {}))
+    prior = make_prior(model, kernel=learner.kernel, **learner.kernel_params)
     df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
                           nodes_per_piece)
     if model == "kernel":
-        df.insert(5, "kernel", _label(kernel))
+        df.insert(5, "kernel", _label(learner.kernel))
     return df
 
 
