@@ -35,9 +35,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from raflab.core import memory as memory_check
+from raflab.core.checks import describe_validation_error, load_callable
 from raflab.core.ranges import parse_range
-from raflab.core.checks import describe_validation_error
+from raflab.raf.activations import get_activation
 from raflab.raf.config import check_raf_params
+from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learner_spec import MODEL_IGNORED_AXES
 
 NUMERIC_AXES = ("alpha", "eps", "lam", "kappa", "d")
@@ -169,9 +171,6 @@ class SweepGrid(BaseModel):
             for v in values:
                 check_raf_params(**{info.field_name: v})
         elif info.field_name == "activation":
-            from raflab.core.checks import load_callable
-            from raflab.raf.activations import get_activation
-
             for v in values:
                 get_activation(load_callable(v))
         return values
@@ -224,8 +223,6 @@ class SweepConfig(BaseModel):
                 raise ValueError("combine: zip needs the listed axes to have one length "
                                  f"(got {', '.join(f'{k}={n}' for k, n in lengths.items())})")
         if "kernel" in self.grid.model:
-            from raflab.raf.kernel_functions import get_kernel
-
             for name in self.grid.kernel:
                 get_kernel(name, **self.options.kernel_params)
         return self

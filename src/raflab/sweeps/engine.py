@@ -19,7 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import raflab
+from raflab.core.progress import rows_progress
+from raflab.raf.experiments.simulate import simulate_erm
 from raflab.raf.learner_spec import LearnerSpec, learner_spec
+from raflab.raf.theory.erm import erm_theory
 from raflab.sweeps.backends import open_backend
 from raflab.sweeps.config import SIMULATION_KEYS, THEORY_KEYS, SweepConfig, WorkUnit, point_key
 from raflab.sweeps.store import ResultStore, SweepRunningError, clean_value
@@ -65,8 +68,6 @@ def _row(unit: WorkUnit, point: dict, status: str, error: str | None, metrics: d
 
 
 def _theory_rows(unit: WorkUnit, points: tuple, options: dict) -> list[dict]:
-    from raflab.raf.theory.erm import erm_theory
-
     first = points[0]
     alphas = sorted({p["alpha"] for p in points})
     eps = list(dict.fromkeys(p["eps"] for p in points))
@@ -81,8 +82,6 @@ def _theory_rows(unit: WorkUnit, points: tuple, options: dict) -> list[dict]:
 
 
 def _simulation_rows(unit: WorkUnit, options: dict) -> list[dict]:
-    from raflab.raf.experiments.simulate import simulate_erm
-
     p = unit.points[0]
     lams = [q.get("lam", 0.0) for q in unit.points]  # (the Bayes-optimal learner has no lam)
     df = simulate_erm(p.get("loss", "square"), p["alpha"], p["eps"], lams, d=p["d"], seeds=1, seed=unit.seed,
@@ -169,8 +168,6 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
         or a store another sweep is running on (:class:`~raflab.sweeps.store.SweepRunningError`,
         at once).
     """
-    from raflab.core.progress import rows_progress
-
     result_store = ResultStore(store or config.store)
     pause_after = _pause_after()
     units = config.units()

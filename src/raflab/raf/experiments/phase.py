@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from raflab.core.progress import track_rows
 from raflab.raf.experiments.simulate import simulate_erm
 from raflab.raf.learner_spec import LearnerSpec, as_options
 from raflab.raf.learners.erm import NotSeparableError
@@ -71,8 +72,6 @@ def phase_spot_checks(loss: str, points: pd.DataFrame, *, model_options: Learner
     """
     model_options = as_options(model_options)
     rows = []
-    from raflab.core.progress import track_rows
-
     for _, p in track_rows(points.iterrows(), f"spot checks (d={d})", total=len(points), enabled=progress,
                            unit="points"):
         opts = dict(model_options)

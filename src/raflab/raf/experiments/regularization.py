@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 
+from raflab.core.progress import track_rows
 from raflab.raf.config import check_raf_params
 from raflab.raf.learner_spec import LearnerSpec, as_options
 from raflab.raf.theory.erm import erm_theory
@@ -47,8 +48,6 @@ def optimal_lambda(loss: str, alpha, eps, *, model_options: LearnerSpec | dict |
     scan = scan[scan["converged"].astype(bool)]
     keys = [k for k in ("kappa", "eps", "alpha") if k in scan.columns]
     rows = []
-    from raflab.core.progress import track_rows
-
     for key, part in track_rows(list(scan.groupby(keys, sort=True)), "optimal lam", enabled=progress,
                                 unit="points"):
         best = part.loc[part["gen_error"].idxmin()]

@@ -13,14 +13,21 @@ import numpy as np
 import pandas as pd
 
 from raflab.core.device import resolve_device
+from raflab.core.memory import BYTES_PER_RECORD, FLOAT64, require_memory
+from raflab.core.progress import track_rows
 from raflab.core.seeding import point_rng
+from raflab.core.summary import summarize
 from raflab.raf.config import RAFConfig, check_raf_params
 from raflab.raf.data import RAFSample, sample_raf, sample_rule_test_set
+from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learner_spec import LearnerSpec, learner_spec
+from raflab.raf.learners.bayes import gamp_perceptron
 from raflab.raf.learners.erm import LinearERM, NotSeparableError, ridge_path
+from raflab.raf.learners.kernel_erm import kernel_features
 from raflab.raf.learners.random_features import random_feature_matrix, random_features
 from raflab.raf.losses import get_loss
 from raflab.raf.metrics import error_rate, generalization_error_from_overlaps, raf_training_errors
+from raflab.raf.theory.erm import _label
 
 #: per-seed quantities averaged into a record; the errors also get a ``_stderr`` column
 MEASURED = ("gen_error", "rule_train_error", "fact_memorization_error", "train_loss", "m", "q")
@@ -49,8 +56,6 @@ def linear_fit_metrics(sample: RAFSample, coef: np.ndarray, loss: str) -> dict[s
 def bayes_fit_metrics(sample: RAFSample) -> dict[str, float]:
     """The rule's generalization error (and overlaps) of the GAMP posterior mean; the training
     errors of the Bayes-optimal estimator are not part of its theory (NaN), nor is a loss."""
-    from raflab.raf.learners.bayes import gamp_perceptron
-
     d = sample.X.shape[1]
     eps = sample.n_facts / len(sample.y)
     coef = gamp_perceptron(sample.X, sample.y, eps).coef if eps < 1 else np.zeros(d)
@@ -106,9 +111,6 @@ def _fit_point(learner: LearnerSpec, sample: RAFSample, loss: str, lams, rng, *,
         root_p = np.sqrt(Phi.shape[1])
         return [scores_fit_metrics(sample, Phi @ c / root_p, Phi_test @ c / root_p, field, loss)
                 for c in fit_path(Phi, sample.y, loss, lams)]
-    from raflab.raf.kernel_functions import get_kernel
-    from raflab.raf.learners.kernel_erm import kernel_features
-
     # kernel: one kernel matrix and one eigendecomposition serve the whole lam path (as KernelERM
     # fits them: LinearERM on Z = U sqrt(S) sqrt(r), f(x) = k(x, X) U S^{-1/2} w)
     k = get_kernel(learner.kernel, **learner.kernel_params)
@@ -186,8 +188,6 @@ def simulate_erm(
     device = resolve_device(device) if model == "rf" else "cpu"
     jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
     if progress:
-        from raflab.core.progress import track_rows
-
         jobs = track_rows(jobs, f"fitting {model} {loss} (d={d})", unit="fits")
     extra = _model_columns(model, learner.activation, learner.kernel)
     rows = []
@@ -217,8 +217,6 @@ def simulate_erm(
 def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: int, records: int = 1) -> None:
     """Refuse a fit whose arrays (float64, at the largest alpha and kappa), with the per-seed records
     of the whole grid, cannot fit in memory."""
-    from raflab.core.memory import BYTES_PER_RECORD, FLOAT64, require_memory
-
     n = max(1, int(round(alpha * d)))
     if model == "rf":  # F (p x d), features of the training and test sets, their SVD, the test inputs
         p = max(1, int(round(kappa * d)))
@@ -241,8 +239,6 @@ def simulate_linear_erm(loss: str, alpha, eps=0.0, lam=0.0, **options) -> pd.Dat
 
 
 def _model_columns(model: str, activation, kernel) -> dict:
-    from raflab.raf.theory.erm import _label
-
     if model == "rf":
         return {"activation": _label(activation)}
     if model == "kernel":
@@ -258,14 +254,8 @@ def summarize_seeds(per_seed: pd.DataFrame, d: int | None = None) -> pd.DataFram
     """
     keys = [k for k in ("model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel", "d")
             if k in per_seed.columns and per_seed[k].notna().any()]
-    measured = [k for k in MEASURED if k in per_seed.columns]
-    g = per_seed.groupby(keys, sort=False, dropna=False)
-    out = g[measured].mean()
+    out = summarize(per_seed, keys, MEASURED, stderr_of=STDERR_OF)
     if d is not None:
-        out.insert(0, "d", d)
-    out["n_seeds"] = g.size()
-    sem = g[[k for k in STDERR_OF if k in measured]].sem(ddof=1)
-    for k in sem.columns:
-        out[f"{k}_stderr"] = sem[k]
+        out.insert(len(keys), "d", d)
     order = [k for k in ("kappa", "d", "eps", "lam", "alpha") if k in keys]
-    return out.reset_index().sort_values(order, ignore_index=True)
+    return out.sort_values(order, ignore_index=True)

@@ -22,13 +22,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from raflab.core.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
-from raflab.core.quadrature import gaussian_nodes
 from raflab.core.checks import one_of
+from raflab.core.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
+from raflab.core.memory import BYTES_PER_RECORD, require_memory
+from raflab.core.quadrature import gaussian_nodes
+from raflab.raf.activations import gaussian_moments
 from raflab.raf.config import ERM_MODELS, check_raf_params
+from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learner_spec import LearnerSpec, learner_spec
 from raflab.raf.losses import Loss, get_loss
 from raflab.raf.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
+from raflab.raf.theory.bayes import bayes_optimal_theory
 from raflab.raf.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -230,12 +234,8 @@ def make_prior(model: str = "linear", kappa: float = 1.0, activation="relu", ker
     if one_of(model, ERM_MODELS, "model") == "linear":
         return RidgePrior()
     if model == "rf":
-        from raflab.raf.activations import gaussian_moments
-
         moments = gaussian_moments(activation)
         return RandomFeaturesPrior(kappa, moments.mu1, moments.mu_star)
-    from raflab.raf.kernel_functions import get_kernel
-
     moments = get_kernel(kernel, **kernel_params).moments()
     return KernelPrior(moments.mu1, moments.mu_star)
 
@@ -313,8 +313,6 @@ def erm_theory(
     model = learner.model
     _require_grid_memory(alpha, eps, lam, learner.kappa if model == "rf" else 1.0)
     if model == "bayes":  # the baseline every learner is measured against; loss and lam do not enter
-        from raflab.raf.theory.bayes import bayes_optimal_theory
-
         check_raf_params(lam=lam)
         return bayes_optimal_theory(alpha, eps, tol=min(tol, 1e-10), max_iter=max_iter)
     loss = get_loss(loss)
@@ -339,8 +337,6 @@ def erm_theory(
 
 
 def _require_grid_memory(*axes) -> None:
-    from raflab.core.memory import BYTES_PER_RECORD, require_memory
-
     points = int(np.prod([np.size(a) for a in axes], dtype=float))
     require_memory(points * BYTES_PER_RECORD, f"a theory grid of {points:,} points")
 
