@@ -14,6 +14,8 @@ from raflab.raf.losses import LOSSES
 ERM_MODELS = ("linear", "rf", "kernel")
 #: every RAF learner; bayes: the Bayes-optimal estimator (no loss, no lam)
 MODELS = (*ERM_MODELS, "bayes")
+#: the losses' names (:data:`raflab.raf.losses.LOSSES`)
+LOSS_NAMES = tuple(LOSSES)
 #: how the facts are drawn: exactly round(eps n) of them, or i.i.d. Bernoulli(eps) membership
 FACT_COUNTS = ("exact", "bernoulli")
 
@@ -33,9 +35,9 @@ class RAFConfig(BaseModel):
     alpha: float = Field(2.0, gt=0, allow_inf_nan=False, description="samples per dimension n/d")
     eps: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, description="fraction of facts")
     lam: float = Field(0.0, ge=0, allow_inf_nan=False, description="ridge penalty (0: the lam->0+ limit)")
-    loss: Literal["square", "hinge", "logistic"] = "square"
+    loss: Literal[LOSS_NAMES] = "square"
     model: Literal["linear"] = "linear"
-    fact_count: Literal["exact", "bernoulli"] = Field(
+    fact_count: Literal[FACT_COUNTS] = Field(
         "exact", description="exactly round(eps*n) facts, or i.i.d. Bernoulli(eps) membership"
     )
     n_test: int = Field(10_000, ge=1, description="size of the rule-labelled test set")

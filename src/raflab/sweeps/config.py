@@ -36,9 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from raflab.core import memory as memory_check
 from raflab.core.checks import describe_validation_error, load_callable
+from raflab.core.device import DEVICES
 from raflab.core.ranges import parse_range
 from raflab.raf.activations import get_activation
-from raflab.raf.config import check_raf_params
+from raflab.raf.config import FACT_COUNTS, check_raf_params
 from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learner_spec import MODEL_IGNORED_AXES
 
@@ -185,11 +186,11 @@ class SweepOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kernel_params: dict[str, float] = Field(default_factory=dict, description="kernel parameters")
-    fact_count: Literal["exact", "bernoulli"] = "exact"
+    fact_count: Literal[FACT_COUNTS] = "exact"
     n_test: int = Field(20_000, ge=1, description="rule test set of nonlinear learners")
     tol: float = Field(1e-10, gt=0, lt=1, description="fixed-point tolerance")
     max_iter: int = Field(20_000, ge=1)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal[DEVICES] = "auto"
 
 
 class SweepConfig(BaseModel):

@@ -35,6 +35,10 @@ class GallerySettings:
     data: str = "digits"  # real-data figure
     data_dir: str | None = None
 
+    def __post_init__(self):
+        if self.d < 2 or self.seeds < 1:
+            raise ValueError(f"need d >= 2 and seeds >= 1 (got d={self.d}, seeds={self.seeds})")
+
 
 def _close(fig):
     import matplotlib.pyplot as plt

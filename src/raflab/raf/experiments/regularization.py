@@ -37,8 +37,10 @@ def optimal_lambda(loss: str, alpha, eps, *, model_options: LearnerSpec | dict |
     >>> float(best.lam[0]) > 0
     True
     """
-    if not (0 < lam_min < lam_max) or scan_points < 3:
-        raise ValueError(f"need 0 < lam_min < lam_max and scan_points >= 3 (got {lam_min}, {lam_max}, {scan_points})")
+    if not (np.isfinite(lam_min) and np.isfinite(lam_max) and 0 < lam_min < lam_max):
+        raise ValueError(f"need 0 < lam_min < lam_max, both finite (got lam_min={lam_min:g}, lam_max={lam_max:g})")
+    if scan_points < 3:
+        raise ValueError(f"scan_points must be >= 3 (got {scan_points})")
     model_options = as_options(model_options)
     alpha, eps = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps))
     check_raf_params(alpha=alpha, eps=eps)
