@@ -23,7 +23,6 @@ from raflab.core.cli import (
     user_errors,
 )
 from raflab.core.ranges import MAX_POINTS, parse_range
-from raflab.raf.learner_spec import learner_options
 from raflab.raf.options import (
     ActivationOpt,
     AlphaOpt,
@@ -38,6 +37,7 @@ from raflab.raf.options import (
     ModelOpt,
     _describe,
     _grid,
+    _model_options,
     _prior,
     check_model_options,
 )
@@ -54,7 +54,7 @@ def theory(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alpha
     check_model_options(ctx, model)
     from raflab.raf.theory import erm_theory
 
-    options = learner_options(model, kappa, activation, kernel)
+    options = _model_options(model, kappa, activation, kernel)
     df = erm_theory(loss, *_grid(alpha, eps, lam), tol=tol, **options)
     _emit(df, format, f"RAF theory: {_describe(options, loss)}")
 
@@ -69,7 +69,7 @@ def simulate(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alp
     check_model_options(ctx, model)
     from raflab.raf.experiments.simulate import simulate_erm
 
-    options = learner_options(model, kappa, activation, kernel)
+    options = _model_options(model, kappa, activation, kernel)
     df = simulate_erm(loss, *_grid(alpha, eps, lam), d=d, seeds=seeds, seed=seed, fact_count=fact_count,
                       device=device, progress=sys.stderr.isatty(), **options)
     _emit(df, format, f"RAF simulation: {_describe(options, loss)}, d={d}")
@@ -95,7 +95,7 @@ def compare(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alph
     from raflab.raf.experiments.simulate import simulate_erm
     from raflab.raf.theory import erm_theory
 
-    options = learner_options(model, kappa, activation, kernel)
+    options = _model_options(model, kappa, activation, kernel)
     alphas, epss, lams = _grid(alpha, eps, lam)
     sim = simulate_erm(loss, alphas, epss, lams, d=d, seeds=seeds, seed=seed, fact_count=fact_count,
                        device=device, progress=sys.stderr.isatty(), **options)
@@ -128,7 +128,7 @@ def capacity(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, a
     if model == "bayes":
         raise ValueError("--model bayes has no storage capacity (it is hinge ERM's); choose linear, rf or kernel")
     check_model_options(ctx, model)
-    options = learner_options(model, kappa, activation, kernel)
+    options = _model_options(model, kappa, activation, kernel)
     epss = parse_range(eps, "eps")
     alphas = parse_range(alpha, "alpha") if alpha is not None else np.empty(0)
     rows = []
@@ -181,7 +181,7 @@ def phase(ctx: typer.Context, model: str = ModelOpt, loss: str = typer.Option("h
             raise ValueError(f"{name} must be one of alpha, eps, lam{', kappa' if model == 'rf' else ''} (got {axis!r})")
     if x == y:
         raise ValueError("--x and --y must differ")
-    options = learner_options(model, kappa, activation, kernel)
+    options = _model_options(model, kappa, activation, kernel)
     grid = {"alpha": parse_range(alpha, "alpha"), "eps": parse_range(eps, "eps"), "lam": parse_range(lam, "lam")}
     if model == "rf":
         grid["kappa"] = options.pop("kappa")
@@ -256,7 +256,7 @@ def optimal_lam(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, 
 
     from raflab.raf.experiments.regularization import optimal_lambda, pareto_front
 
-    options = learner_options(model, kappa, activation, kernel)
+    options = _model_options(model, kappa, activation, kernel)
     alphas, epss = parse_range(alpha, "alpha"), parse_range(eps, "eps")
     if out is not None and (alphas.size != 1 or (model == "rf" and len(options["kappa"]) != 1)):
         raise ValueError("the Pareto figure (--out) needs a single --alpha (and --kappa)")
@@ -289,7 +289,7 @@ def rates(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt,
         raise ValueError(f"points must be <= {MAX_POINTS:,} (got {points})")
     from raflab.raf.theory.rates import learning_rates
 
-    options = learner_options(model, kappa, activation, kernel)
+    options = _model_options(model, kappa, activation, kernel)
     if model == "rf" and len(options["kappa"]) != 1:
         raise ValueError("rates takes a single --kappa")
     if model == "rf":

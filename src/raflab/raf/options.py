@@ -8,9 +8,9 @@ import typer
 
 from raflab.core.cli import reject_unused
 from raflab.core.ranges import parse_range
-from raflab.raf.config import check_raf_params
-from raflab.raf.learner_spec import MODEL_IGNORED_AXES, MODEL_PARAMS, learner_options
-from raflab.raf.theory.erm import make_prior
+
+# The RAF library (scipy, pydantic models) is imported when a command runs, inside the functions
+# below that the commands' bodies call: ``raflab --help`` and the other systems' commands stay fast.
 
 # Options shared by the RAF commands: one definition each, so every command reads the same way.
 ModelOpt = typer.Option("linear", "--model",
@@ -57,6 +57,8 @@ def _grid(alpha: str, eps: str, lam: str):
 def _check_model(model: str, loss: str | None = None) -> None:
     """The library's check of a model and a loss (kept for ``raflab sdpi raf``; the RAF commands
     leave it to :func:`raflab.raf.learner_spec.learner_spec` and the theory)."""
+    from raflab.raf.config import check_raf_params
+
     check_raf_params(model=model, loss=loss)
 
 
@@ -64,6 +66,8 @@ def check_model_options(ctx, model: str, *, loss: bool = True, lam: bool = True)
     """Reject RAF learner options that the chosen ``--model`` does not use (they would be silently
     ignored): what :data:`~raflab.raf.learner_spec.MODEL_IGNORED_AXES` says the model ignores
     (--kappa and --activation are rf's, --kernel is kernel's, bayes has no loss and no lam)."""
+    from raflab.raf.learner_spec import MODEL_IGNORED_AXES, MODEL_PARAMS
+
     ignored = MODEL_IGNORED_AXES.get(model, ())
     for owner, names in MODEL_PARAMS.items():
         names = tuple(n for n in names if n in ignored)
@@ -74,9 +78,12 @@ def check_model_options(ctx, model: str, *, loss: bool = True, lam: bool = True)
                   f"to --model {model} (the Bayes-optimal estimator has no loss and no lam)")
 
 
-#: the learner's keyword arguments of the theory and simulation APIs, from the options' text: the
-#: one builder (:func:`raflab.raf.learner_spec.learner_options`), also under its former name
-_model_options = learner_options
+def _model_options(model: str, kappa: str, activation: str, kernel: str) -> dict:
+    """The learner's keyword arguments of the theory and simulation APIs, from the options' text, by
+    the one builder (:func:`raflab.raf.learner_spec.learner_options`, which the sweeps use too)."""
+    from raflab.raf.learner_spec import learner_options
+
+    return learner_options(model, kappa, activation, kernel)
 
 
 def _describe(options: dict, loss: str | None = None) -> str:
@@ -89,6 +96,8 @@ def _describe(options: dict, loss: str | None = None) -> str:
 
 def _prior(options: dict, kappa=None):
     """The theory's prior for the chosen learner (one kappa for rf)."""
+    from raflab.raf.theory.erm import make_prior
+
     if options["model"] == "rf":
         return make_prior("rf", kappa=float(kappa), activation=options["activation"])
     if options["model"] == "kernel":
