@@ -60,6 +60,20 @@ def test_the_sweeps_use_the_same_table_and_builder():
     assert config.MODEL_IGNORED_AXES is MODEL_IGNORED_AXES
     assert MODEL_IGNORED_AXES["bayes"] == ("kappa", "activation", "kernel", "loss", "lam")
     point = {"model": "kernel", "kernel": "polynomial"}
-    assert engine._learner(point, {"kernel_params": {"degree": 2}}) == learner_spec("kernel", kernel="polynomial:degree=2")
+    by_engine = engine._learner(point, {"kernel_params": {"degree": 2}})
+    assert by_engine == learner_spec("kernel", kernel="polynomial:degree=2")
     assert engine._learner({"model": "rf", "kappa": 2.0, "activation": "erf"}, {"kernel_params": {}}) == \
         learner_spec("rf", kappa=2.0, activation="erf")
+
+
+def test_the_prior_of_a_spec_is_the_prior_of_its_keywords():
+    from raflab.raf.theory.erm import learner_prior, make_prior
+
+    rf = learner_prior(learner_spec("rf", kappa="1,3", activation="tanh"), 3.0)
+    assert vars(rf) == vars(make_prior("rf", kappa=3.0, activation="tanh"))
+    assert vars(learner_prior({"model": "rf", "kappa": 2.0})) == vars(make_prior("rf", kappa=2.0))
+    kernel = learner_prior(learner_spec("kernel", kernel="polynomial:degree=2"))
+    assert vars(kernel) == vars(make_prior("kernel", kernel="polynomial", degree=2))
+    assert type(learner_prior(LearnerSpec())) is type(make_prior("linear"))
+    with pytest.raises(ValueError, match="one kappa"):
+        learner_prior(learner_spec("rf", kappa=[1.0, 2.0]))

@@ -28,8 +28,8 @@ MODEL_PARAMS = {"linear": (), "rf": ("kappa", "activation"), "kernel": ("kernel"
 LEARNER_PARAMS = ("kappa", "activation", "kernel")
 #: what each model ignores: the learner parameters of the other models and, for the Bayes-optimal
 #: estimator, the loss and lam (a sweep drops them from its points; the command line refuses them)
-MODEL_IGNORED_AXES = {model: tuple(p for p in LEARNER_PARAMS if p not in used) + (("loss", "lam") if model == "bayes" else ())
-                      for model, used in MODEL_PARAMS.items()}
+MODEL_IGNORED_AXES = {model: tuple(p for p in LEARNER_PARAMS if p not in used)
+                      + (("loss", "lam") if model == "bayes" else ()) for model, used in MODEL_PARAMS.items()}
 
 
 class LearnerSpec(BaseModel):

@@ -72,7 +72,8 @@ def check_model_options(ctx, model: str, *, loss: bool = True, lam: bool = True)
     for owner, names in MODEL_PARAMS.items():
         names = tuple(n for n in names if n in ignored)
         if names:
-            hint = " (a kernel of an activation is --kernel activation:NAME)" if (owner, model) == ("rf", "kernel") else ""
+            kernel_hint = (owner, model) == ("rf", "kernel")
+            hint = " (a kernel of an activation is --kernel activation:NAME)" if kernel_hint else ""
             reject_unused(ctx, names, f"to --model {model}, only to --model {owner}{hint}")
     reject_unused(ctx, tuple(n for n, keep in (("loss", loss), ("lam", lam)) if keep and n in ignored),
                   f"to --model {model} (the Bayes-optimal estimator has no loss and no lam)")
@@ -95,11 +96,7 @@ def _describe(options: dict, loss: str | None = None) -> str:
 
 
 def _prior(options: dict, kappa=None):
-    """The theory's prior for the chosen learner (one kappa for rf)."""
-    from raflab.raf.theory.erm import make_prior
+    """The theory's prior for the chosen learner (one kappa for rf): :func:`raflab.raf.theory.erm.learner_prior`."""
+    from raflab.raf.theory.erm import learner_prior
 
-    if options["model"] == "rf":
-        return make_prior("rf", kappa=float(kappa), activation=options["activation"])
-    if options["model"] == "kernel":
-        return make_prior("kernel", kernel=options["kernel"], **options["kernel_params"])
-    return make_prior("linear")
+    return learner_prior(options, kappa)

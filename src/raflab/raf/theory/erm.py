@@ -240,6 +240,20 @@ def make_prior(model: str = "linear", kappa: float = 1.0, activation="relu", ker
     return KernelPrior(moments.mu1, moments.mu_star)
 
 
+def learner_prior(learner: LearnerSpec | dict, kappa=None):
+    """The prior step of a learner (a :class:`LearnerSpec` or its keywords): one ``kappa`` for rf,
+    given here or the spec's single value."""
+    learner = learner if isinstance(learner, LearnerSpec) else learner_spec(**learner)
+    if learner.model == "rf":
+        kappas = np.atleast_1d(np.asarray(learner.kappa if kappa is None else kappa, dtype=float)).ravel()
+        if kappas.size != 1:
+            raise ValueError(f"one prior is one kappa (got {kappas.size} values)")
+        return make_prior("rf", kappa=float(kappas[0]), activation=learner.activation)
+    if learner.model == "kernel":
+        return make_prior("kernel", kernel=learner.kernel, **learner.kernel_params)
+    return make_prior(learner.model)
+
+
 def erm_theory(
     loss: str | Loss,
     alpha,
@@ -321,14 +335,14 @@ def erm_theory(
     if model == "rf":
         frames = []
         for k in np.atleast_1d(np.asarray(learner.kappa, dtype=float)).ravel():
-            prior = make_prior("rf", kappa=k, activation=learner.activation)
+            prior = learner_prior(learner, k)
             df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
                                   nodes_per_piece)
             df.insert(5, "kappa", k)
             df.insert(6, "activation", _label(learner.activation))
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
-    prior = make_prior(model, kernel=learner.kernel, **learner.kernel_params)
+    prior = learner_prior(learner)
     df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
                           nodes_per_piece)
     if model == "kernel":

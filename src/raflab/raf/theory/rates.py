@@ -41,7 +41,8 @@ def fit_rate(alpha: np.ndarray, gen_error: np.ndarray) -> tuple[float, float, fl
 
 
 def learning_rates(loss: str, eps, lam, *, alpha_min: float = 100.0, alpha_max: float = 10_000.0,
-                   points: int = 12, model_options: LearnerSpec | dict | None = None, tol: float = 1e-10) -> pd.DataFrame:
+                   points: int = 12, model_options: LearnerSpec | dict | None = None,
+                   tol: float = 1e-10) -> pd.DataFrame:
     """Fitted large-alpha exponents of the generalization error, one record per (eps, lam).
 
     Parameters
