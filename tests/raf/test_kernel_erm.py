@@ -181,7 +181,7 @@ def test_estimator_conventions():
     est = KernelERM(kernel="polynomial", loss="hinge", lam=0.5, degree=3)
     assert est.get_params() == {"kernel": "polynomial", "loss": "hinge", "lam": 0.5, "tol": 1e-9,
                                 "max_iter": 20000, "degree": 3}
-    assert repr(est) == "KernelERM(kernel='polynomial', loss='hinge', lam=0.5, degree=3)"
+    assert repr(est) == "KernelERM(degree=3, kernel='polynomial', lam=0.5, loss='hinge')"  # BaseEstimator's
     twin = clone(est)
     assert twin.get_params() == est.get_params() and twin is not est
     est.set_params(coef0=2.0, lam=0.1)  # a parameter of the kernel not given before

@@ -15,6 +15,8 @@ import numpy as np
 from scipy import integrate
 from scipy.special import erf
 
+from raflab.core.checks import one_of
+
 ACTIVATIONS: dict[str, Callable] = {
     "relu": lambda x: np.maximum(x, 0.0),
     "tanh": np.tanh,
@@ -43,11 +45,7 @@ def get_activation(activation: str | Callable) -> Callable:
     """The activation function for a name (relu, tanh, erf, sign, linear) or a callable."""
     if callable(activation):
         return activation
-    try:
-        return ACTIVATIONS[activation]
-    except KeyError:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} "
-                         "or pass a callable") from None
+    return ACTIVATIONS[one_of(activation, ACTIVATIONS, "activation", also="or pass a callable")]
 
 
 #: integrate over |g| <= _CUTOFF (Gaussian mass beyond: e^-800); comparing with |g| <= _CUTOFF / 2

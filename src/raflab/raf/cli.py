@@ -35,7 +35,6 @@ from raflab.raf.options import (
     LamOpt,
     LossOpt,
     ModelOpt,
-    _check_model,
     _describe,
     _grid,
     _model_options,
@@ -52,7 +51,6 @@ def theory(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alpha
            lam: str = LamOpt, kappa: str = KappaOpt, activation: str = ActivationOpt, kernel: str = KernelOpt,
            tol: float = typer.Option(1e-10, help="fixed-point tolerance"), format: Format = FormatOpt):
     """Exact asymptotic errors (d -> infinity) of the RAF model over a grid."""
-    _check_model(model, loss)
     check_model_options(ctx, model)
     from raflab.raf.theory import erm_theory
 
@@ -68,7 +66,6 @@ def simulate(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alp
              d: int = DOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
              fact_count: str = FactCountOpt, device: str = DeviceOpt, format: Format = FormatOpt):
     """Finite-size fits on RAF data: mean and standard error over seeds."""
-    _check_model(model, loss)
     check_model_options(ctx, model)
     from raflab.raf.experiments.simulate import simulate_erm
 
@@ -86,7 +83,6 @@ def compare(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, alph
             device: str = DeviceOpt, format: Format = FormatOpt, out: Path = OutOpt,
             theory_points: int = typer.Option(80, help="alpha points of the theory lines in the figure")):
     """Theory and simulation side by side: joined records, and a figure with --out."""
-    _check_model(model, loss)
     check_model_options(ctx, model)
     check_out_path(out)
     if not 2 <= theory_points <= MAX_POINTS:
@@ -129,7 +125,6 @@ def capacity(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, a
 
     from raflab.raf.theory.capacity import capacity_alpha, capacity_eps
 
-    _check_model(model)
     if model == "bayes":
         raise ValueError("--model bayes has no storage capacity (it is hinge ERM's); choose linear, rf or kernel")
     check_model_options(ctx, model)
@@ -165,7 +160,6 @@ def phase(ctx: typer.Context, model: str = ModelOpt, loss: str = typer.Option("h
           check_grid: int = typer.Option(3, "--check-grid", help="spot checks on an N x N sub-grid"),
           seed: int = SeedOpt, format: Format = FormatOpt, out: Path = OutOpt):
     """Phase diagram from theory: where the rule is learned AND the facts are memorized."""
-    _check_model(model, loss)
     if model == "bayes":
         raise ValueError("phase needs a learner that memorizes facts; --model bayes has no fact errors "
                          "(choose linear, rf or kernel)")
@@ -249,14 +243,11 @@ def optimal_lam(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt, 
                 pareto_points: int = typer.Option(60, help="lam values of each Pareto curve in the figure"),
                 format: Format = FormatOpt, out: Path = OutOpt):
     """The lam minimizing the generalization error, and the (gen, fact) Pareto front traced by lam."""
-    _check_model(model, loss)
     if model == "bayes":
         raise ValueError("--model bayes has no lam to optimize; choose linear, rf or kernel "
                          "(theory --model bayes gives its errors)")
     check_model_options(ctx, model)
     check_out_path(out)
-    if not (np.isfinite(lam_min) and np.isfinite(lam_max) and 0 < lam_min < lam_max):
-        raise ValueError(f"need 0 < lam-min < lam-max (got lam-min={lam_min:g}, lam-max={lam_max:g})")
     if not 2 <= pareto_points <= MAX_POINTS:
         raise ValueError(f"pareto-points must be >= 2 and <= {MAX_POINTS:,} (got {pareto_points})")
     if out is None:
@@ -292,7 +283,6 @@ def rates(ctx: typer.Context, model: str = ModelOpt, loss: str = LossOpt,
           points: int = typer.Option(12, "--points", help="log-spaced alpha in the window"),
           format: Format = FormatOpt, out: Path = OutOpt):
     """Exponent of the generalization error at large alpha (eg ~ C alpha^-b), beside known values."""
-    _check_model(model, loss)
     check_model_options(ctx, model)
     check_out_path(out)
     if points > MAX_POINTS:
@@ -335,11 +325,9 @@ def figures(out: Path = typer.Option(Path("results/figures/raf"), "--out",
     """Every RAF figure (errors per loss, RF, phase, Pareto, Bayes vs optimal lam, rates, real data)."""
     from raflab.raf.experiments.gallery import GallerySettings, make_gallery
 
-    if d < 2 or seeds < 1:
-        raise ValueError(f"need d >= 2 and seeds >= 1 (got d={d}, seeds={seeds})")
-    check_out_dir(out)
     settings = GallerySettings(d=d, seeds=seeds, seed=seed, theory_only=theory_only, data=data,
-                               data_dir=data_dir)
+                               data_dir=data_dir)  # checks d and seeds
+    check_out_dir(out)
     _emit(make_gallery(out, settings), format, f"RAF figures in {out}")
 
 

@@ -7,9 +7,17 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from raflab.core.checks import one_of
 from raflab.raf.losses import LOSSES
 
-MODELS = ("linear", "rf", "kernel", "bayes")  # bayes: the Bayes-optimal estimator (no loss, no lam)
+#: the learners with a loss and a ridge penalty (each has a prior in the theory)
+ERM_MODELS = ("linear", "rf", "kernel")
+#: every RAF learner; bayes: the Bayes-optimal estimator (no loss, no lam)
+MODELS = (*ERM_MODELS, "bayes")
+#: the losses' names (:data:`raflab.raf.losses.LOSSES`)
+LOSS_NAMES = tuple(LOSSES)
+#: how the facts are drawn: exactly round(eps n) of them, or i.i.d. Bernoulli(eps) membership
+FACT_COUNTS = ("exact", "bernoulli")
 
 
 class RAFConfig(BaseModel):
@@ -27,9 +35,9 @@ class RAFConfig(BaseModel):
     alpha: float = Field(2.0, gt=0, allow_inf_nan=False, description="samples per dimension n/d")
     eps: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, description="fraction of facts")
     lam: float = Field(0.0, ge=0, allow_inf_nan=False, description="ridge penalty (0: the lam->0+ limit)")
-    loss: Literal["square", "hinge", "logistic"] = "square"
+    loss: Literal[LOSS_NAMES] = "square"
     model: Literal["linear"] = "linear"
-    fact_count: Literal["exact", "bernoulli"] = Field(
+    fact_count: Literal[FACT_COUNTS] = Field(
         "exact", description="exactly round(eps*n) facts, or i.i.d. Bernoulli(eps) membership"
     )
     n_test: int = Field(10_000, ge=1, description="size of the rule-labelled test set")
@@ -60,7 +68,7 @@ def check_raf_params(alpha=None, eps=None, lam=None, loss=None, model=None, d=No
         bad("kappa", kappa, lambda v: v > 0, "> 0")
     if d is not None and (int(d) != d or d < 2):
         raise ValueError(f"d must be an integer >= 2 (got {d})")
-    if loss is not None and loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-    if model is not None and model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if loss is not None:
+        one_of(loss, LOSSES, "loss")
+    if model is not None:
+        one_of(model, MODELS, "model")

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from raflab.raf.config import RAFConfig
+from raflab.core.checks import one_of
+from raflab.raf.config import FACT_COUNTS, RAFConfig
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,11 @@ def rule_labels(X: np.ndarray, teacher: np.ndarray) -> np.ndarray:
 
 def fact_mask(n: int, eps: float, mode: str, rng: np.random.Generator) -> np.ndarray:
     """Which of n samples are facts: exactly round(eps n) of them, or i.i.d. Bernoulli(eps)."""
-    if mode == "exact":
+    if one_of(mode, FACT_COUNTS, "fact_count") == "exact":
         mask = np.zeros(n, dtype=bool)
         mask[rng.choice(n, size=int(round(eps * n)), replace=False)] = True
         return mask
-    if mode == "bernoulli":
-        return rng.random(n) < eps
-    raise ValueError(f"unknown fact_count {mode!r}; choose 'exact' or 'bernoulli'")
+    return rng.random(n) < eps
 
 
 def sample_raf(config: RAFConfig, rng: np.random.Generator) -> RAFSample:

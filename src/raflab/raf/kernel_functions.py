@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 
+from raflab.core.checks import choices_text, one_of
 from raflab.raf.activations import ACTIVATIONS, GaussianMoments, gaussian_moments, get_activation
 
 __all__ = ["KERNELS", "ActivationKernel", "ArcCosKernel", "Kernel", "KernelLinearization", "LinearKernel",
@@ -565,12 +566,8 @@ def get_kernel(kernel: str | Kernel | Callable = "arccos", **params) -> Kernel:
         if "activation" in params:
             raise ValueError(f"kernel {kernel!r} already names its activation")
         params = {**params, "activation": activation}
-    try:
-        cls = KERNELS[name]
-    except KeyError:
-        raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}, "
-                         f"'activation:<name>' ({', '.join(ACTIVATIONS)}), a kernel object or a callable "
-                         "activation") from None
+    cls = KERNELS[one_of(name, KERNELS, "kernel", also=f"or 'activation:<name>' ({choices_text(ACTIVATIONS)}), "
+                                                  "a kernel object or a callable activation")]
     unknown = sorted(set(params) - set(cls.params))
     if unknown:
         raise ValueError(f"kernel {name!r} takes no parameter(s) {unknown}; "

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from raflab.core.checks import one_of
+
 
 class Loss:
     """Base class. Subclasses define the per-sample loss of a label y in {-1, +1} and score z."""
@@ -165,7 +167,4 @@ def get_loss(name: str | Loss) -> Loss:
     """Return the loss object for a name ('square', 'hinge', 'logistic')."""
     if isinstance(name, Loss):
         return name
-    try:
-        return LOSSES[name]()
-    except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+    return LOSSES[one_of(name, LOSSES, "loss")]()

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import typer
 
-from raflab.core.cli import _activation, reject_unused
+from raflab.core.cli import reject_unused
 from raflab.core.ranges import parse_range
+
+# The RAF library (scipy, pydantic models) is imported when a command runs, inside the functions
+# below that the commands' bodies call: ``raflab --help`` and the other systems' commands stay fast.
 
 # Options shared by the RAF commands: one definition each, so every command reads the same way.
 ModelOpt = typer.Option("linear", "--model",
@@ -52,50 +55,36 @@ def _grid(alpha: str, eps: str, lam: str):
 
 
 def _check_model(model: str, loss: str | None = None) -> None:
+    """The library's check of a model and a loss (kept for ``raflab sdpi raf``; the RAF commands
+    leave it to :func:`raflab.raf.learner_spec.learner_spec` and the theory)."""
     from raflab.raf.config import check_raf_params
 
     check_raf_params(model=model, loss=loss)
 
 
-def _kernel(text: str) -> tuple[str, dict]:
-    """``name`` or ``name:key=value,...`` (``activation:NAME`` is a name)."""
-    name, _, params = text.partition(":")
-    if name == "activation" or not params:
-        return text, {}
-    out = {}
-    for item in params.split(","):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"malformed kernel parameters {params!r} (use key=value,key=value)")
-        try:
-            out[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
-        except ValueError:
-            raise ValueError(f"kernel parameter {key.strip()} must be a number (got {value!r})") from None
-    return name, out
-
-
 def check_model_options(ctx, model: str, *, loss: bool = True, lam: bool = True) -> None:
     """Reject RAF learner options that the chosen ``--model`` does not use (they would be silently
-    ignored): --kappa and --activation are rf's, --kernel is kernel's, and bayes has no loss and no lam."""
-    if model != "rf":
-        hint = " (a kernel of an activation is --kernel activation:NAME)" if model == "kernel" else ""
-        reject_unused(ctx, ("kappa", "activation"), f"to --model {model}, only to --model rf{hint}")
-    if model != "kernel":
-        reject_unused(ctx, ("kernel",), f"to --model {model}, only to --model kernel")
-    if model == "bayes":
-        reject_unused(ctx, tuple(n for n, keep in (("loss", loss), ("lam", lam)) if keep),
-                      "to --model bayes (the Bayes-optimal estimator has no loss and no lam)")
+    ignored): what :data:`~raflab.raf.learner_spec.MODEL_IGNORED_AXES` says the model ignores
+    (--kappa and --activation are rf's, --kernel is kernel's, bayes has no loss and no lam)."""
+    from raflab.raf.learner_spec import MODEL_IGNORED_AXES, MODEL_PARAMS
+
+    ignored = MODEL_IGNORED_AXES.get(model, ())
+    for owner, names in MODEL_PARAMS.items():
+        names = tuple(n for n in names if n in ignored)
+        if names:
+            kernel_hint = (owner, model) == ("rf", "kernel")
+            hint = " (a kernel of an activation is --kernel activation:NAME)" if kernel_hint else ""
+            reject_unused(ctx, names, f"to --model {model}, only to --model {owner}{hint}")
+    reject_unused(ctx, tuple(n for n, keep in (("loss", loss), ("lam", lam)) if keep and n in ignored),
+                  f"to --model {model} (the Bayes-optimal estimator has no loss and no lam)")
 
 
 def _model_options(model: str, kappa: str, activation: str, kernel: str) -> dict:
-    """Keyword arguments of the theory and simulation APIs for the chosen learner."""
-    _check_model(model)
-    if model == "rf":
-        return {"model": "rf", "kappa": parse_range(kappa, "kappa"), "activation": _activation(activation)}
-    if model == "kernel":
-        name, params = _kernel(kernel)
-        return {"model": "kernel", "kernel": name, "kernel_params": params}
-    return {"model": model}
+    """The learner's keyword arguments of the theory and simulation APIs, from the options' text, by
+    the one builder (:func:`raflab.raf.learner_spec.learner_options`, which the sweeps use too)."""
+    from raflab.raf.learner_spec import learner_options
+
+    return learner_options(model, kappa, activation, kernel)
 
 
 def _describe(options: dict, loss: str | None = None) -> str:
@@ -107,11 +96,7 @@ def _describe(options: dict, loss: str | None = None) -> str:
 
 
 def _prior(options: dict, kappa=None):
-    """The theory's prior for the chosen learner (one kappa for rf)."""
-    from raflab.raf.theory.erm import make_prior
+    """The theory's prior for the chosen learner (one kappa for rf): :func:`raflab.raf.theory.erm.learner_prior`."""
+    from raflab.raf.theory.erm import learner_prior
 
-    if options["model"] == "rf":
-        return make_prior("rf", kappa=float(kappa), activation=options["activation"])
-    if options["model"] == "kernel":
-        return make_prior("kernel", kernel=options["kernel"], **options["kernel_params"])
-    return make_prior("linear")
+    return learner_prior(options, kappa)

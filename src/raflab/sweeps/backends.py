@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from raflab.core.checks import one_of
+
 BACKENDS = ("local", "dask", "ray")
 
 
@@ -105,8 +107,7 @@ def run_units(fn: Callable, units: Sequence, backend: str = "local", workers: in
 
 def check_backend(backend: str, workers: int | None) -> int:
     """The number of workers, or a ValueError for an unknown backend or workers < 1."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    one_of(backend, BACKENDS, "backend")
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be >= 1 (got {workers})")

@@ -83,8 +83,6 @@ def export(config: str = typer.Argument(None, help="a sweep config; without one,
     """Write the stored rows (done and failed) to a parquet or CSV file."""
     from raflab.sweeps.store import ResultStore
 
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"unknown export format {fmt!r}; choose parquet or csv")
     check_out_path(out, suffixes=None)
     cfg = _config(config) if config is not None else None
     result_store = ResultStore(_store_path(store, cfg))

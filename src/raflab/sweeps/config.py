@@ -35,9 +35,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from raflab.core import memory as memory_check
+from raflab.core.checks import describe_validation_error, load_callable
+from raflab.core.device import DEVICES
 from raflab.core.ranges import parse_range
-from raflab.core.checks import describe_validation_error
-from raflab.raf.config import check_raf_params
+from raflab.raf.activations import get_activation
+from raflab.raf.config import FACT_COUNTS, check_raf_params
+from raflab.raf.kernel_functions import get_kernel
+from raflab.raf.learner_spec import MODEL_IGNORED_AXES
 
 NUMERIC_AXES = ("alpha", "eps", "lam", "kappa", "d")
 TEXT_AXES = ("model", "loss", "activation", "kernel")
@@ -51,9 +55,8 @@ PLAN_BYTES_PER_ROW = 1000
 #: a grid is refused when planning it would take more than this share of the available memory
 PLAN_MEMORY_SHARE = 0.5
 
-#: the axes each model ignores (canonical_point drops them; grid_size does not count them)
-MODEL_IGNORED_AXES = {"linear": ("kappa", "activation", "kernel"), "rf": ("kernel",),
-                      "kernel": ("kappa", "activation"), "bayes": ("kappa", "activation", "kernel", "loss", "lam")}
+# the axes each model ignores (canonical_point drops them; grid_size does not count them):
+# raflab.raf.learner_spec.MODEL_IGNORED_AXES
 
 
 def _raw_count(value) -> int:
@@ -169,9 +172,6 @@ class SweepGrid(BaseModel):
             for v in values:
                 check_raf_params(**{info.field_name: v})
         elif info.field_name == "activation":
-            from raflab.core.checks import load_callable
-            from raflab.raf.activations import get_activation
-
             for v in values:
                 get_activation(load_callable(v))
         return values
@@ -186,11 +186,11 @@ class SweepOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kernel_params: dict[str, float] = Field(default_factory=dict, description="kernel parameters")
-    fact_count: Literal["exact", "bernoulli"] = "exact"
+    fact_count: Literal[FACT_COUNTS] = "exact"
     n_test: int = Field(20_000, ge=1, description="rule test set of nonlinear learners")
     tol: float = Field(1e-10, gt=0, lt=1, description="fixed-point tolerance")
     max_iter: int = Field(20_000, ge=1)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal[DEVICES] = "auto"
 
 
 class SweepConfig(BaseModel):
@@ -224,8 +224,6 @@ class SweepConfig(BaseModel):
                 raise ValueError("combine: zip needs the listed axes to have one length "
                                  f"(got {', '.join(f'{k}={n}' for k, n in lengths.items())})")
         if "kernel" in self.grid.model:
-            from raflab.raf.kernel_functions import get_kernel
-
             for name in self.grid.kernel:
                 get_kernel(name, **self.options.kernel_params)
         return self

@@ -19,6 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import raflab
+from raflab.core.progress import rows_progress
+from raflab.raf.experiments.simulate import simulate_erm
+from raflab.raf.learner_spec import LearnerSpec, learner_spec
+from raflab.raf.theory.erm import erm_theory
 from raflab.sweeps.backends import open_backend
 from raflab.sweeps.config import SIMULATION_KEYS, THEORY_KEYS, SweepConfig, WorkUnit, point_key
 from raflab.sweeps.store import ResultStore, SweepRunningError, clean_value
@@ -50,15 +54,10 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-def _model_options(point: dict, options: dict) -> dict:
-    from raflab.core.checks import load_callable
-
-    model = point["model"]
-    if model == "rf":
-        return {"model": "rf", "kappa": point["kappa"], "activation": load_callable(point["activation"])}
-    if model == "kernel":
-        return {"model": "kernel", "kernel": point["kernel"], "kernel_params": options["kernel_params"]}
-    return {"model": model}  # linear, bayes
+def _learner(point: dict, options: dict) -> LearnerSpec:
+    """The point's learner, by the one builder the command line uses too."""
+    return learner_spec(point["model"], point.get("kappa", 1.0), point.get("activation", "relu"),
+                        point.get("kernel", "arccos"), options["kernel_params"])
 
 
 def _row(unit: WorkUnit, point: dict, status: str, error: str | None, metrics: dict) -> dict:
@@ -69,15 +68,13 @@ def _row(unit: WorkUnit, point: dict, status: str, error: str | None, metrics: d
 
 
 def _theory_rows(unit: WorkUnit, points: tuple, options: dict) -> list[dict]:
-    from raflab.raf.theory.erm import erm_theory
-
     first = points[0]
     alphas = sorted({p["alpha"] for p in points})
     eps = list(dict.fromkeys(p["eps"] for p in points))
     with warnings.catch_warnings():  # unconverged points are flagged in their rows
         warnings.simplefilter("ignore")
         df = erm_theory(first.get("loss", "square"), alphas, eps, first.get("lam", 0.0), tol=options["tol"],
-                        max_iter=options["max_iter"], **_model_options(first, options))
+                        max_iter=options["max_iter"], learner=_learner(first, options))
     by_point = {(r["eps"], r["alpha"]): r for r in df.to_dict(orient="records")}
     drop = {"model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel"}
     return [_row(unit, p, "done", None, {k: v for k, v in by_point[(p["eps"], p["alpha"])].items()
@@ -85,13 +82,11 @@ def _theory_rows(unit: WorkUnit, points: tuple, options: dict) -> list[dict]:
 
 
 def _simulation_rows(unit: WorkUnit, options: dict) -> list[dict]:
-    from raflab.raf.experiments.simulate import simulate_erm
-
     p = unit.points[0]
     lams = [q.get("lam", 0.0) for q in unit.points]  # (the Bayes-optimal learner has no lam)
     df = simulate_erm(p.get("loss", "square"), p["alpha"], p["eps"], lams, d=p["d"], seeds=1, seed=unit.seed,
                       raw=True, fact_count=options["fact_count"], n_test=options["n_test"],
-                      device=options["device"], **_model_options(p, options))
+                      device=options["device"], learner=_learner(p, options))
     by_lam = {r.get("lam", 0.0): r for r in df.to_dict(orient="records")}
     drop = {"model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel", "seed", "d"}
     return [_row(unit, q, "done", None, {k: v for k, v in by_lam[q.get("lam", 0.0)].items() if k not in drop})
@@ -173,8 +168,6 @@ def run_sweep(config: SweepConfig, *, store: str | Path | None = None, backend: 
         or a store another sweep is running on (:class:`~raflab.sweeps.store.SweepRunningError`,
         at once).
     """
-    from raflab.core.progress import rows_progress
-
     result_store = ResultStore(store or config.store)
     pause_after = _pause_after()
     units = config.units()

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from raflab.core.checks import one_of
+
 
 class StoreBusyError(ValueError):
     """Another process holds the store."""
@@ -71,6 +73,8 @@ def _lock_holder(message: str) -> int | None:
 
 
 KEY = ("config_hash", "kind", "point", "seed")
+#: the file formats of :meth:`ResultStore.export`
+EXPORT_FORMATS = ("parquet", "csv")
 _BASE_COLUMNS = {
     "config_hash": "VARCHAR", "kind": "VARCHAR", "point": "VARCHAR", "seed": "BIGINT",
     "status": "VARCHAR", "error": "VARCHAR",
@@ -329,8 +333,7 @@ class ResultStore:
 
     def export(self, out: str | Path, fmt: str, config_hash: str | None = None) -> int:
         """Write the done and failed rows to parquet or csv; returns the number of rows."""
-        if fmt not in ("parquet", "csv"):
-            raise ValueError(f"unknown export format {fmt!r}; choose parquet or csv")
+        one_of(fmt, EXPORT_FORMATS, "export format")
         df = self.rows(config_hash, status=None, drop_empty=False)
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":

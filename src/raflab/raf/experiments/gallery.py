@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from raflab.raf.experiments.phase import phase_diagram
+from raflab.raf.experiments.realdata import load_pools, realdata_experiment
+from raflab.raf.experiments.regularization import optimal_lambda, pareto_front
+from raflab.raf.experiments.simulate import simulate_erm
 from raflab.raf.losses import LOSSES
+from raflab.raf.theory import erm_theory
+from raflab.raf.theory.bayes import bayes_optimal_theory
+from raflab.raf.theory.rates import learning_rates
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,10 @@ class GallerySettings:
     data: str = "digits"  # real-data figure
     data_dir: str | None = None
 
+    def __post_init__(self):
+        if self.d < 2 or self.seeds < 1:
+            raise ValueError(f"need d >= 2 and seeds >= 1 (got d={self.d}, seeds={self.seeds})")
+
 
 def _close(fig):
     import matplotlib.pyplot as plt
@@ -36,9 +47,7 @@ def _close(fig):
 
 
 def errors_vs_alpha(out_dir: Path, s: GallerySettings, loss: str) -> Path:
-    from raflab.raf.experiments.simulate import simulate_erm
     from raflab.raf.plots import plot_raf_errors
-    from raflab.raf.theory import erm_theory
 
     eps = [0.0, 0.1, 0.3]
     lines = erm_theory(loss, np.linspace(0.25, 4, 60), eps, s.lam)
@@ -50,9 +59,7 @@ def errors_vs_alpha(out_dir: Path, s: GallerySettings, loss: str) -> Path:
 
 
 def random_features_errors(out_dir: Path, s: GallerySettings) -> Path:
-    from raflab.raf.experiments.simulate import simulate_erm
     from raflab.raf.plots import plot_raf_errors
-    from raflab.raf.theory import erm_theory
 
     opts = dict(model="rf", kappa=[0.5, 2.0, 8.0], activation="relu")
     lines = erm_theory("hinge", np.linspace(0.25, 6, 50), 0.2, 0.01, **opts)
@@ -64,7 +71,6 @@ def random_features_errors(out_dir: Path, s: GallerySettings) -> Path:
 
 
 def phase(out_dir: Path, s: GallerySettings) -> Path:
-    from raflab.raf.experiments.phase import phase_diagram
     from raflab.raf.plots import plot_phase_diagram
 
     # lam = 1e-3 (5 s): the lam -> 0+ plane (`raflab phase --lam 0`, with the capacity line) takes ~40 s
@@ -77,7 +83,6 @@ def phase(out_dir: Path, s: GallerySettings) -> Path:
 
 
 def pareto(out_dir: Path, s: GallerySettings) -> Path:
-    from raflab.raf.experiments.regularization import optimal_lambda, pareto_front
     from raflab.raf.plots import plot_pareto_front
 
     lams = np.concatenate([[0.0], np.geomspace(1e-4, 1e2, 50)])
@@ -90,8 +95,6 @@ def pareto(out_dir: Path, s: GallerySettings) -> Path:
 
 def bayes_and_optimal(out_dir: Path, s: GallerySettings) -> Path:
     from raflab.raf.plots import plot_learning_curves
-    from raflab.raf.theory import erm_theory
-    from raflab.raf.theory.bayes import bayes_optimal_theory
 
     alphas, eps = np.linspace(0.5, 6, 12), [0.0, 0.2, 0.5]
     curves = [bayes_optimal_theory(np.linspace(0.1, 6, 60), eps).assign(learner="Bayes-optimal")]
@@ -109,8 +112,6 @@ def bayes_and_optimal(out_dir: Path, s: GallerySettings) -> Path:
 
 def rates(out_dir: Path, s: GallerySettings) -> Path:
     from raflab.raf.plots import plot_rates
-    from raflab.raf.theory import erm_theory
-    from raflab.raf.theory.rates import learning_rates
 
     eps = [0.0, 0.2, 0.5]
     fits = pd.concat([learning_rates("square", eps, 0.1).assign(learner="square"),
@@ -127,7 +128,6 @@ def rates(out_dir: Path, s: GallerySettings) -> Path:
 
 
 def real_data(out_dir: Path, s: GallerySettings) -> Path:
-    from raflab.raf.experiments.realdata import realdata_experiment
     from raflab.raf.plots import plot_realdata
 
     records = realdata_experiment(data=s.data, alpha=3.0, eps=0.2, lam=np.geomspace(1e-4, 10, 11),
@@ -143,8 +143,6 @@ def make_gallery(out_dir: str | Path, settings: GallerySettings | None = None) -
     settings = settings or GallerySettings()
     out_dir = Path(out_dir)
     if not settings.theory_only:  # a missing data set fails here, before any figure is written
-        from raflab.raf.experiments.realdata import load_pools
-
         load_pools(settings.data, data_dir=settings.data_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(f"errors_{loss}", "theory" if settings.theory_only else "theory + fits",

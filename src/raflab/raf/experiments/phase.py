@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from raflab.core.progress import track_rows
 from raflab.raf.experiments.simulate import simulate_erm
+from raflab.raf.learner_spec import LearnerSpec, as_options
 from raflab.raf.learners.erm import NotSeparableError
 from raflab.raf.theory.erm import erm_theory
 
@@ -41,7 +43,7 @@ def _reference(loss, df: pd.DataFrame, model_options: dict, tol: float) -> pd.Se
     return df[keys].merge(ref, on=keys, how="left")["_ref"]
 
 
-def phase_diagram(loss: str, grid: dict, *, model_options: dict | None = None, gen_margin: float = 0.02,
+def phase_diagram(loss: str, grid: dict, *, model_options: LearnerSpec | dict | None = None, gen_margin: float = 0.02,
                   fact_threshold: float = 0.01, tol: float = 1e-10) -> pd.DataFrame:
     """Theory records over ``grid`` (values for alpha, eps, lam and, for rf, kappa) with the flags
     ``rule_learned``, ``facts_memorized``, ``rule_and_facts`` and the reference ``gen_error_no_facts``.
@@ -54,24 +56,22 @@ def phase_diagram(loss: str, grid: dict, *, model_options: dict | None = None, g
     """
     if not (gen_margin >= 0 and 0 <= fact_threshold <= 1):
         raise ValueError(f"gen_margin must be >= 0 and fact_threshold in [0, 1] (got {gen_margin}, {fact_threshold})")
-    model_options = dict(model_options or {})
+    model_options = as_options(model_options)
     if "kappa" in grid:
         model_options["kappa"] = grid["kappa"]
     df = erm_theory(loss, grid["alpha"], grid["eps"], grid["lam"], tol=tol, **model_options)
     return _classify(df, _reference(loss, df, model_options, tol), gen_margin, fact_threshold)
 
 
-def phase_spot_checks(loss: str, points: pd.DataFrame, *, model_options: dict | None = None, d: int = 200,
+def phase_spot_checks(loss: str, points: pd.DataFrame, *, model_options: LearnerSpec | dict | None = None, d: int = 200,
                       seeds: int = 2, seed: int = 0, gen_margin: float = 0.02, fact_threshold: float = 0.01,
                       tol: float = 1e-10, progress: bool = False) -> pd.DataFrame:
     """Fits at the (alpha, eps, lam, kappa) rows of ``points``, classified as in the theory.
 
     The rule criterion compares the measured generalization error with the theory's eps = 0 value.
     """
-    model_options = dict(model_options or {})
+    model_options = as_options(model_options)
     rows = []
-    from raflab.core.progress import track_rows
-
     for _, p in track_rows(points.iterrows(), f"spot checks (d={d})", total=len(points), enabled=progress,
                            unit="points"):
         opts = dict(model_options)

@@ -48,9 +48,12 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import pdist
 
+from raflab.core.checks import one_of
 from raflab.core.images import load_images
+from raflab.core.progress import track_rows
 from raflab.core.seeding import point_rng
-from raflab.raf.config import check_raf_params
+from raflab.core.summary import summarize
+from raflab.raf.config import FACT_COUNTS, check_raf_params
 from raflab.raf.experiments.simulate import fit_path
 from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learners.erm import NotSeparableError
@@ -349,14 +352,12 @@ def realdata_experiment(
     """
     kernels = (kernel,) if isinstance(kernel, str) else tuple(kernel)
     for k in kernels:
-        if k not in REALDATA_KERNELS:
-            raise ValueError(f"unknown kernel {k!r} for the real-data experiment; choose rbf or linear")
+        one_of(k, REALDATA_KERNELS, "kernel", also="(the real-data experiment's learners)")
     alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
     check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss)
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
-    if fact_count not in ("exact", "bernoulli"):
-        raise ValueError(f"fact_count must be exact or bernoulli (got {fact_count!r})")
+    one_of(fact_count, FACT_COUNTS, "fact_count")
     if max_test is not None and max_test < 1:
         raise ValueError(f"max_test must be >= 1 (got {max_test})")
     if not 0 < test_fraction < 1:
@@ -364,8 +365,6 @@ def realdata_experiment(
     pools = load_pools(data, rule, facts, data_dir)
     head = {"data": data, "rule": _class_label(pools.rule), "facts": _class_label(pools.facts)}
     rows = []
-    from raflab.core.progress import track_rows
-
     for a, e, s in track_rows(list(itertools.product(alpha, eps, range(seeds))), f"fitting on {data}",
                               enabled=progress, unit="fits"):
         split = draw_split(pools, a, e, seed + s, fact_count=fact_count, test_fraction=test_fraction,
@@ -384,13 +383,8 @@ def realdata_experiment(
     if raw:
         return per_seed
     keys = ["data", "rule", "facts", "model", "kernel", "loss", "alpha", "eps", "lam", "d"]
-    g = per_seed.groupby(keys, sort=False)
-    out = g[["n", "n_test", "rbf_gamma", *ERRORS]].mean()
-    sem = g[list(ERRORS)].sem(ddof=1)
-    for err in ERRORS:
-        out[f"{err}_stderr"] = sem[err]
-    out["n_seeds"] = g.size()
+    out = summarize(per_seed, keys, ["n", "n_test", "rbf_gamma", *ERRORS], stderr_of=ERRORS)
     for count in ("n", "n_test"):  # integers unless fact_count='bernoulli' made n vary over seeds
         if np.all(out[count] == np.round(out[count])):
             out[count] = out[count].astype(int)
-    return out.reset_index()
+    return out

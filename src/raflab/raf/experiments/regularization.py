@@ -13,11 +13,13 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 
+from raflab.core.progress import track_rows
 from raflab.raf.config import check_raf_params
+from raflab.raf.learner_spec import LearnerSpec, as_options
 from raflab.raf.theory.erm import erm_theory
 
 
-def optimal_lambda(loss: str, alpha, eps, *, model_options: dict | None = None, lam_min: float = 1e-4,
+def optimal_lambda(loss: str, alpha, eps, *, model_options: LearnerSpec | dict | None = None, lam_min: float = 1e-4,
                    lam_max: float = 1e2, scan_points: int = 25, include_zero: bool = True,
                    xtol: float = 1e-6, tol: float = 1e-10, progress: bool = False) -> pd.DataFrame:
     """The generalization-optimal lam at each (alpha, eps) and the errors there.
@@ -35,9 +37,11 @@ def optimal_lambda(loss: str, alpha, eps, *, model_options: dict | None = None, 
     >>> float(best.lam[0]) > 0
     True
     """
-    if not (0 < lam_min < lam_max) or scan_points < 3:
-        raise ValueError(f"need 0 < lam_min < lam_max and scan_points >= 3 (got {lam_min}, {lam_max}, {scan_points})")
-    model_options = dict(model_options or {})
+    if not (np.isfinite(lam_min) and np.isfinite(lam_max) and 0 < lam_min < lam_max):
+        raise ValueError(f"need 0 < lam_min < lam_max, both finite (got lam_min={lam_min:g}, lam_max={lam_max:g})")
+    if scan_points < 3:
+        raise ValueError(f"scan_points must be >= 3 (got {scan_points})")
+    model_options = as_options(model_options)
     alpha, eps = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps))
     check_raf_params(alpha=alpha, eps=eps)
     lams = np.geomspace(lam_min, lam_max, scan_points)
@@ -46,8 +50,6 @@ def optimal_lambda(loss: str, alpha, eps, *, model_options: dict | None = None, 
     scan = scan[scan["converged"].astype(bool)]
     keys = [k for k in ("kappa", "eps", "alpha") if k in scan.columns]
     rows = []
-    from raflab.core.progress import track_rows
-
     for key, part in track_rows(list(scan.groupby(keys, sort=True)), "optimal lam", enabled=progress,
                                 unit="points"):
         best = part.loc[part["gen_error"].idxmin()]
@@ -72,14 +74,14 @@ def optimal_lambda(loss: str, alpha, eps, *, model_options: dict | None = None, 
     return pd.DataFrame(rows).reset_index(drop=True)
 
 
-def pareto_front(loss: str, alpha: float, eps: float, lams, *, model_options: dict | None = None,
+def pareto_front(loss: str, alpha: float, eps: float, lams, *, model_options: LearnerSpec | dict | None = None,
                  tol: float = 1e-10) -> pd.DataFrame:
     """Theory records along a lam path with ``pareto`` marking the non-dominated (gen, fact) pairs.
 
     A point is dominated when another lam has both a generalization error and a fact memorization
     error at most as large, one of them strictly smaller.
     """
-    df = erm_theory(loss, alpha, eps, lams, tol=tol, **(model_options or {}))
+    df = erm_theory(loss, alpha, eps, lams, tol=tol, **as_options(model_options))
     df = df[df["converged"].astype(bool)].sort_values(["lam"], ignore_index=True)
     g, f = df["gen_error"].to_numpy(), df["fact_memorization_error"].fillna(0.0).to_numpy()
     # differences below the fixed point's accuracy are ties, not dominance

@@ -13,14 +13,21 @@ import numpy as np
 import pandas as pd
 
 from raflab.core.device import resolve_device
+from raflab.core.memory import BYTES_PER_RECORD, FLOAT64, require_memory
+from raflab.core.progress import track_rows
 from raflab.core.seeding import point_rng
-from raflab.raf.activations import get_activation
+from raflab.core.summary import summarize
 from raflab.raf.config import RAFConfig, check_raf_params
 from raflab.raf.data import RAFSample, sample_raf, sample_rule_test_set
+from raflab.raf.kernel_functions import get_kernel
+from raflab.raf.learner_spec import LearnerSpec, learner_spec
+from raflab.raf.learners.bayes import gamp_perceptron
 from raflab.raf.learners.erm import LinearERM, NotSeparableError, ridge_path
+from raflab.raf.learners.kernel_erm import kernel_features
 from raflab.raf.learners.random_features import random_feature_matrix, random_features
 from raflab.raf.losses import get_loss
 from raflab.raf.metrics import error_rate, generalization_error_from_overlaps, raf_training_errors
+from raflab.raf.theory.erm import _label
 
 #: per-seed quantities averaged into a record; the errors also get a ``_stderr`` column
 MEASURED = ("gen_error", "rule_train_error", "fact_memorization_error", "train_loss", "m", "q")
@@ -49,8 +56,6 @@ def linear_fit_metrics(sample: RAFSample, coef: np.ndarray, loss: str) -> dict[s
 def bayes_fit_metrics(sample: RAFSample) -> dict[str, float]:
     """The rule's generalization error (and overlaps) of the GAMP posterior mean; the training
     errors of the Bayes-optimal estimator are not part of its theory (NaN), nor is a loss."""
-    from raflab.raf.learners.bayes import gamp_perceptron
-
     d = sample.X.shape[1]
     eps = sample.n_facts / len(sample.y)
     coef = gamp_perceptron(sample.X, sample.y, eps).coef if eps < 1 else np.zeros(d)
@@ -89,9 +94,10 @@ def scores_fit_metrics(sample: RAFSample, train_scores, test_scores, test_teache
     }
 
 
-def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, activation, kernel,
-               kernel_params, n_test, device="cpu") -> list[dict]:
-    """Metrics of every lam on one (alpha, eps, seed) data set, for any model."""
+def _fit_point(learner: LearnerSpec, sample: RAFSample, loss: str, lams, rng, *, kappa, n_test,
+               device="cpu") -> list[dict]:
+    """Metrics of every lam on one (alpha, eps, seed) data set, for any learner (one ``kappa`` for rf)."""
+    model = learner.model
     if model == "linear":
         return [linear_fit_metrics(sample, coef, loss) for coef in fit_lam_path(sample, loss, lams)]
     if model == "bayes":
@@ -100,23 +106,18 @@ def _fit_point(model: str, sample: RAFSample, loss: str, lams, rng, *, kappa, ac
     field = X_test @ sample.teacher / np.sqrt(sample.X.shape[1])
     if model == "rf":
         F = random_feature_matrix(max(1, int(round(kappa * sample.X.shape[1]))), sample.X.shape[1], rng)
-        Phi = random_features(sample.X, F, activation, device=device)
-        Phi_test = random_features(X_test, F, activation, device=device)
+        Phi = random_features(sample.X, F, learner.activation, device=device)
+        Phi_test = random_features(X_test, F, learner.activation, device=device)
         root_p = np.sqrt(Phi.shape[1])
         return [scores_fit_metrics(sample, Phi @ c / root_p, Phi_test @ c / root_p, field, loss)
                 for c in fit_path(Phi, sample.y, loss, lams)]
-    if model == "kernel":
-        from raflab.raf.kernel_functions import get_kernel
-        from raflab.raf.learners.kernel_erm import kernel_features
-
-        # one kernel matrix and one eigendecomposition serve the whole lam path (as KernelERM fits
-        # them: LinearERM on Z = U sqrt(S) sqrt(r), f(x) = k(x, X) U S^{-1/2} w)
-        k = get_kernel(kernel, **(kernel_params or {}))
-        Z, U, S = kernel_features(k.matrix(sample.X))
-        to_test = k.matrix(X_test, sample.X) @ (U / np.sqrt(S))
-        return [scores_fit_metrics(sample, U @ (np.sqrt(S) * w), to_test @ w, field, loss)
-                for w in fit_path(Z, sample.y, loss, lams)]
-    raise ValueError(f"unknown model {model!r}; choose one of linear, rf, kernel")
+    # kernel: one kernel matrix and one eigendecomposition serve the whole lam path (as KernelERM
+    # fits them: LinearERM on Z = U sqrt(S) sqrt(r), f(x) = k(x, X) U S^{-1/2} w)
+    k = get_kernel(learner.kernel, **learner.kernel_params)
+    Z, U, S = kernel_features(k.matrix(sample.X))
+    to_test = k.matrix(X_test, sample.X) @ (U / np.sqrt(S))
+    return [scores_fit_metrics(sample, U @ (np.sqrt(S) * w), to_test @ w, field, loss)
+            for w in fit_path(Z, sample.y, loss, lams)]
 
 
 def simulate_erm(
@@ -138,6 +139,7 @@ def simulate_erm(
     device: str = "auto",
     progress: bool = False,
     raw: bool = False,
+    learner: LearnerSpec | None = None,
 ) -> pd.DataFrame:
     """Fit ERM on RAF data over the grid alpha x eps x lam (x kappa), ``seeds`` draws per point.
 
@@ -146,9 +148,12 @@ def simulate_erm(
 
     Parameters
     ----------
-    model : {'linear', 'rf', 'kernel'}
+    model : {'linear', 'rf', 'kernel', 'bayes'}
         As in :func:`raflab.raf.theory.erm_theory`; ``kappa`` and ``activation`` for rf, ``kernel`` and
         ``kernel_params`` for kernels.
+    learner : LearnerSpec, optional
+        The learner as one validated object (:mod:`raflab.raf.learner_spec`), instead of ``model``,
+        ``kappa``, ``activation``, ``kernel`` and ``kernel_params``.
     n_test : int
         Size of the rule test set of nonlinear learners (the linear learner's generalization error
         is exact, from its angle to the teacher).
@@ -168,18 +173,11 @@ def simulate_erm(
         For hinge with lam = 0 (max-margin) on data that no hyperplane separates. (Logistic at
         lam = 0 then returns the maximum-likelihood fit instead.)
     """
-    alpha, eps, lam, kappas = (np.atleast_1d(np.asarray(v, dtype=float)).ravel()
-                               for v in (alpha, eps, lam, kappa))
-    check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss, d=d, model=model)
-    if model == "rf":
-        check_raf_params(kappa=kappas)
-        get_activation(activation)
-    else:
-        kappas = kappas[:1]
-    if model == "kernel":
-        from raflab.raf.kernel_functions import get_kernel
-
-        get_kernel(kernel, **(kernel_params or {}))
+    alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
+    check_raf_params(alpha=alpha, eps=eps, lam=lam, loss=loss, d=d)
+    learner = learner_spec(model if learner is None else learner, kappa, activation, kernel, kernel_params or {})
+    model = learner.model
+    kappas = np.atleast_1d(np.asarray(learner.kappa, dtype=float)).ravel() if model == "rf" else np.ones(1)
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1 (got {seeds})")
     if seed < 0:
@@ -190,18 +188,15 @@ def simulate_erm(
     device = resolve_device(device) if model == "rf" else "cpu"
     jobs = list(itertools.product(kappas, eps, alpha, range(seeds)))
     if progress:
-        from raflab.core.progress import track_rows
-
         jobs = track_rows(jobs, f"fitting {model} {loss} (d={d})", unit="fits")
-    extra = _model_columns(model, activation, kernel)
+    extra = _model_columns(model, learner.activation, learner.kernel)
     rows = []
     for k, e, a, s in jobs:
         config = RAFConfig(d=d, alpha=a, eps=e, loss=loss, fact_count=fact_count)
         rng = point_rng(seed + s, d, a, e)
         sample = sample_raf(config, rng)
         try:
-            metrics = _fit_point(model, sample, loss, lam, rng, kappa=k, activation=activation,
-                                 kernel=kernel, kernel_params=kernel_params, n_test=n_test, device=device)
+            metrics = _fit_point(learner, sample, loss, lam, rng, kappa=k, n_test=n_test, device=device)
         except NotSeparableError as exc:
             raise NotSeparableError(f"{exc} (alpha={a:g}, eps={e:g}, d={d}, seed {seed + s})") from None
         if model == "bayes":  # one estimator per data set: no loss, no lam path
@@ -222,8 +217,6 @@ def simulate_erm(
 def _require_fit_memory(model: str, d: int, alpha: float, kappa: float, n_test: int, records: int = 1) -> None:
     """Refuse a fit whose arrays (float64, at the largest alpha and kappa), with the per-seed records
     of the whole grid, cannot fit in memory."""
-    from raflab.core.memory import BYTES_PER_RECORD, FLOAT64, require_memory
-
     n = max(1, int(round(alpha * d)))
     if model == "rf":  # F (p x d), features of the training and test sets, their SVD, the test inputs
         p = max(1, int(round(kappa * d)))
@@ -246,8 +239,6 @@ def simulate_linear_erm(loss: str, alpha, eps=0.0, lam=0.0, **options) -> pd.Dat
 
 
 def _model_columns(model: str, activation, kernel) -> dict:
-    from raflab.raf.theory.erm import _label
-
     if model == "rf":
         return {"activation": _label(activation)}
     if model == "kernel":
@@ -263,14 +254,8 @@ def summarize_seeds(per_seed: pd.DataFrame, d: int | None = None) -> pd.DataFram
     """
     keys = [k for k in ("model", "loss", "alpha", "eps", "lam", "kappa", "activation", "kernel", "d")
             if k in per_seed.columns and per_seed[k].notna().any()]
-    measured = [k for k in MEASURED if k in per_seed.columns]
-    g = per_seed.groupby(keys, sort=False, dropna=False)
-    out = g[measured].mean()
+    out = summarize(per_seed, keys, MEASURED, stderr_of=STDERR_OF)
     if d is not None:
-        out.insert(0, "d", d)
-    out["n_seeds"] = g.size()
-    sem = g[[k for k in STDERR_OF if k in measured]].sem(ddof=1)
-    for k in sem.columns:
-        out[f"{k}_stderr"] = sem[k]
+        out.insert(len(keys), "d", d)
     order = [k for k in ("kappa", "d", "eps", "lam", "alpha") if k in keys]
-    return out.reset_index().sort_values(order, ignore_index=True)
+    return out.sort_values(order, ignore_index=True)

@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 from scipy import linalg, optimize
 from scipy.special import expit
+from sklearn.base import BaseEstimator
 
 from raflab.core.fixed_point import ConvergenceWarning
 from raflab.raf.learners.box_qp import box_qp as _box_qp
@@ -273,8 +274,9 @@ def _separability(Zy, tol: float = 1e-10, max_newton: int = 50):
 # Estimator
 
 
-class LinearERM:
-    """Linear empirical risk minimizer of the RAF model (scikit-learn estimator conventions).
+class LinearERM(BaseEstimator):
+    """Linear empirical risk minimizer of the RAF model, a scikit-learn estimator (``BaseEstimator``:
+    get/set_params, repr, clone; ``__init__`` only stores the parameters, ``fit`` checks them).
 
     Minimizes J(w) = sum_mu loss(y_mu, x_mu.w / sqrt(d)) + (lam / 2) |w|^2 exactly (to a KKT or
     gradient certificate), rather than to a loose default tolerance.
@@ -335,19 +337,6 @@ class LinearERM:
         self.lam = lam
         self.tol = tol
         self.max_iter = max_iter
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {"loss": self.loss, "lam": self.lam, "tol": self.tol, "max_iter": self.max_iter}
-
-    def set_params(self, **params) -> "LinearERM":
-        for key, value in params.items():
-            if key not in self.get_params():
-                raise ValueError(f"invalid parameter {key!r} for LinearERM")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"LinearERM(loss={self.loss!r}, lam={self.lam!r})"
 
     def fit(self, X, y) -> "LinearERM":
         """Fit on inputs X (n, d) and labels y (n,) in {-1, +1}; returns self."""

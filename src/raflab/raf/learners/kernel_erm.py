@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 from scipy import linalg
+from sklearn.base import BaseEstimator
 
 from raflab.raf.kernel_functions import Kernel, get_kernel
 from raflab.raf.learners.erm import LinearERM, check_fit_args
@@ -64,8 +65,9 @@ def kernel_features(K) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return U * (np.sqrt(S) * np.sqrt(S.size)), U, S
 
 
-class KernelERM:
-    """Kernel empirical risk minimizer (scikit-learn estimator conventions).
+class KernelERM(BaseEstimator):
+    """Kernel empirical risk minimizer, a scikit-learn estimator (``BaseEstimator``: get/set_params,
+    repr, clone; ``__init__`` only stores the parameters, ``fit`` checks them).
 
     Minimizes J(f) = sum_mu loss(y_mu, f(x_mu)) + (lam / 2) |f|_H^2 over the RKHS of the kernel,
     without intercept, exactly: the fit is :class:`LinearERM` on kernel features (module docstring),
@@ -122,28 +124,24 @@ class KernelERM:
             setattr(self, key, value)
 
     def get_params(self, deep: bool = True) -> dict:
-        params = {"kernel": self.kernel, "loss": self.loss, "lam": self.lam, "tol": self.tol,
-                  "max_iter": self.max_iter}
-        params.update({key: getattr(self, key) for key in self._kernel_param_names})
-        return params
+        """``BaseEstimator``'s parameters and the kernel's (``**kernel_params``, given by name)."""
+        return {**super().get_params(deep), **{key: getattr(self, key) for key in self._kernel_param_names}}
 
     def set_params(self, **params) -> "KernelERM":
-        own = self.get_params()
+        """``BaseEstimator.set_params``; a parameter of the (possibly new) kernel may also be set
+        when it was not given before."""
+        own = super().get_params(deep=False)
         kernel = params.get("kernel", self.kernel)
-        # a parameter of the (possibly new) kernel may be set even if it was not given before
         takes = getattr(type(get_kernel(kernel)), "params", ()) if isinstance(kernel, str) else ()
         for key, value in params.items():
-            if key not in own and key not in takes:
+            if key in own:
+                continue
+            if key not in self._kernel_param_names and key not in takes:
                 raise ValueError(f"invalid parameter {key!r} for KernelERM with kernel {kernel!r}")
-            if key not in own:
+            if key not in self._kernel_param_names:
                 self._kernel_param_names += (key,)
             setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        extra = "".join(f", {key}={getattr(self, key)!r}" for key in self._kernel_param_names)
-        kernel = self.kernel if isinstance(self.kernel, str) else getattr(self.kernel, "name", self.kernel)
-        return f"KernelERM(kernel={kernel!r}, loss={self.loss!r}, lam={self.lam!r}{extra})"
+        return super().set_params(**{key: value for key, value in params.items() if key in own})
 
     def fit(self, X, y) -> "KernelERM":
         """Fit on inputs X (n, d) and labels y (n,) in {-1, +1}; returns self."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from raflab.core.device import resolve_device
 from raflab.raf.activations import get_activation
@@ -52,8 +53,9 @@ def torch_random_features(X, F, activation: str, device: str, chunk: int = 4096)
     return np.concatenate(parts, axis=0)
 
 
-class RandomFeaturesERM:
-    """ERM on random features, in the conventions of scikit-learn estimators.
+class RandomFeaturesERM(BaseEstimator):
+    """ERM on random features, a scikit-learn estimator (get/set_params, repr and clone from
+    ``BaseEstimator``; ``__init__`` only stores the parameters, ``fit`` checks them).
 
     Parameters
     ----------
@@ -99,20 +101,6 @@ class RandomFeaturesERM:
         self.tol = tol
         self.max_iter = max_iter
         self.device = device
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in
-                ("kappa", "activation", "loss", "lam", "random_state", "tol", "max_iter", "device")}
-
-    def set_params(self, **params) -> "RandomFeaturesERM":
-        for key, value in params.items():
-            if key not in self.get_params():
-                raise ValueError(f"invalid parameter {key!r} for RandomFeaturesERM")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"RandomFeaturesERM(kappa={self.kappa!r}, activation={self.activation!r}, loss={self.loss!r}, lam={self.lam!r})"
 
     def _n_features(self, d: int) -> int:
         if not (np.isfinite(self.kappa) and self.kappa > 0):

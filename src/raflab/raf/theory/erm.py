@@ -22,11 +22,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from raflab.core.checks import one_of
 from raflab.core.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
+from raflab.core.memory import BYTES_PER_RECORD, require_memory
 from raflab.core.quadrature import gaussian_nodes
-from raflab.raf.config import check_raf_params
+from raflab.raf.activations import gaussian_moments
+from raflab.raf.config import ERM_MODELS, check_raf_params
+from raflab.raf.kernel_functions import get_kernel
+from raflab.raf.learner_spec import LearnerSpec, learner_spec
 from raflab.raf.losses import Loss, get_loss
 from raflab.raf.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
+from raflab.raf.theory.bayes import bayes_optimal_theory
 from raflab.raf.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -225,19 +231,27 @@ def _continue_failed(solve, alpha_lines: np.ndarray, out: FixedPointResult) -> N
 def make_prior(model: str = "linear", kappa: float = 1.0, activation="relu", kernel="arccos",
                **kernel_params):
     """The prior step of a learner: ``linear``, ``rf`` (activation, kappa) or ``kernel``."""
-    if model == "linear":
+    if one_of(model, ERM_MODELS, "model") == "linear":
         return RidgePrior()
     if model == "rf":
-        from raflab.raf.activations import gaussian_moments
-
         moments = gaussian_moments(activation)
         return RandomFeaturesPrior(kappa, moments.mu1, moments.mu_star)
-    if model == "kernel":
-        from raflab.raf.kernel_functions import get_kernel
+    moments = get_kernel(kernel, **kernel_params).moments()
+    return KernelPrior(moments.mu1, moments.mu_star)
 
-        moments = get_kernel(kernel, **kernel_params).moments()
-        return KernelPrior(moments.mu1, moments.mu_star)
-    raise ValueError(f"unknown model {model!r}; choose one of linear, rf, kernel")
+
+def learner_prior(learner: LearnerSpec | dict, kappa=None):
+    """The prior step of a learner (a :class:`LearnerSpec` or its keywords): one ``kappa`` for rf,
+    given here or the spec's single value."""
+    learner = learner if isinstance(learner, LearnerSpec) else learner_spec(**learner)
+    if learner.model == "rf":
+        kappas = np.atleast_1d(np.asarray(learner.kappa if kappa is None else kappa, dtype=float)).ravel()
+        if kappas.size != 1:
+            raise ValueError(f"one prior is one kappa (got {kappas.size} values)")
+        return make_prior("rf", kappa=float(kappas[0]), activation=learner.activation)
+    if learner.model == "kernel":
+        return make_prior("kernel", kernel=learner.kernel, **learner.kernel_params)
+    return make_prior(learner.model)
 
 
 def erm_theory(
@@ -256,6 +270,7 @@ def erm_theory(
     damping: float = 1.0,
     warm_start: bool = True,
     nodes_per_piece: int = 10,
+    learner: LearnerSpec | None = None,
 ) -> pd.DataFrame:
     """Asymptotic errors of ERM on the RAF model over the grid alpha x eps x lam (x kappa for rf).
 
@@ -277,6 +292,9 @@ def erm_theory(
         Random-feature activation (``raflab.raf.activations``), ``model='rf'`` only.
     kernel : str or callable, kernel_params : dict
         Kernel (``raflab.raf.kernel_functions``) and its parameters, ``model='kernel'`` only.
+    learner : LearnerSpec, optional
+        The learner as one validated object (:mod:`raflab.raf.learner_spec`), instead of ``model``,
+        ``kappa``, ``activation``, ``kernel`` and ``kernel_params``.
     tol : float
         Relative fixed-point residual at which a point counts as converged.
     warm_start : bool
@@ -305,38 +323,34 @@ def erm_theory(
     """
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a number > 0 (got {tol:g})")
-    _require_grid_memory(alpha, eps, lam, kappa if model == "rf" else 1.0)
+    learner = learner_spec(model if learner is None else learner, kappa, activation, kernel, kernel_params or {})
+    model = learner.model
+    _require_grid_memory(alpha, eps, lam, learner.kappa if model == "rf" else 1.0)
     if model == "bayes":  # the baseline every learner is measured against; loss and lam do not enter
-        from raflab.raf.theory.bayes import bayes_optimal_theory
-
         check_raf_params(lam=lam)
         return bayes_optimal_theory(alpha, eps, tol=min(tol, 1e-10), max_iter=max_iter)
     loss = get_loss(loss)
-    alpha, eps, lam, kappas = (np.atleast_1d(np.asarray(v, dtype=float)).ravel()
-                               for v in (alpha, eps, lam, kappa))
-    check_raf_params(alpha=alpha, eps=eps, lam=lam, model=model)
+    alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
+    check_raf_params(alpha=alpha, eps=eps, lam=lam)
     if model == "rf":
-        check_raf_params(kappa=kappas)
         frames = []
-        for k in kappas:
-            prior = make_prior("rf", kappa=k, activation=activation)
+        for k in np.atleast_1d(np.asarray(learner.kappa, dtype=float)).ravel():
+            prior = learner_prior(learner, k)
             df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
                                   nodes_per_piece)
             df.insert(5, "kappa", k)
-            df.insert(6, "activation", _label(activation))
+            df.insert(6, "activation", _label(learner.activation))
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
-    prior = make_prior(model, kernel=kernel, **(kernel_params or {}))
+    prior = learner_prior(learner)
     df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
                           nodes_per_piece)
     if model == "kernel":
-        df.insert(5, "kernel", _label(kernel))
+        df.insert(5, "kernel", _label(learner.kernel))
     return df
 
 
 def _require_grid_memory(*axes) -> None:
-    from raflab.core.memory import BYTES_PER_RECORD, require_memory
-
     points = int(np.prod([np.size(a) for a in axes], dtype=float))
     require_memory(points * BYTES_PER_RECORD, f"a theory grid of {points:,} points")
 

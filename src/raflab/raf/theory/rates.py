@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from raflab.raf.learner_spec import LearnerSpec, as_options
 from raflab.raf.theory.erm import erm_theory
 
 OPPER_HAUSSLER = 0.4417
@@ -40,13 +41,15 @@ def fit_rate(alpha: np.ndarray, gen_error: np.ndarray) -> tuple[float, float, fl
 
 
 def learning_rates(loss: str, eps, lam, *, alpha_min: float = 100.0, alpha_max: float = 10_000.0,
-                   points: int = 12, model_options: dict | None = None, tol: float = 1e-10) -> pd.DataFrame:
+                   points: int = 12, model_options: LearnerSpec | dict | None = None,
+                   tol: float = 1e-10) -> pd.DataFrame:
     """Fitted large-alpha exponents of the generalization error, one record per (eps, lam).
 
     Parameters
     ----------
     alpha_min, alpha_max, points : the window (log-spaced alpha) of the fit.
-    model_options : keyword arguments of :func:`raflab.raf.theory.erm_theory` (model, kappa, ...).
+    model_options : a :class:`~raflab.raf.learner_spec.LearnerSpec`, or its keyword arguments of
+        :func:`raflab.raf.theory.erm_theory` (model, kappa, ...).
 
     Returns
     -------
@@ -60,7 +63,7 @@ def learning_rates(loss: str, eps, lam, *, alpha_min: float = 100.0, alpha_max: 
         raise ValueError(f"the window needs 0 < alpha_min < alpha_max (got {alpha_min:g}, {alpha_max:g})")
     if points < 3:
         raise ValueError(f"points must be >= 3 to fit a rate (got {points})")
-    options = dict(model_options or {"model": "linear"})
+    options = as_options(model_options) or {"model": "linear"}
     model = options.get("model", "linear")
     alphas = np.geomspace(alpha_min, alpha_max, points)
     eps, lam = np.atleast_1d(np.asarray(eps, dtype=float)), np.atleast_1d(np.asarray(lam, dtype=float))
