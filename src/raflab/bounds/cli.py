@@ -95,9 +95,8 @@ def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activa
         eps: str = typer.Option("0.1,0.5,1", "--eps", help="fact fractions in [0, 1]"), fmt: Format = FormatOpt):
     """Fact bits stored per parameter at the RAF storage capacity, beside Gardner's 2 bits per weight."""
     from raflab.bounds.theory import check_capacity_model, raf_fact_bits_table
-    from raflab.raf.options import _check_model, check_model_options
+    from raflab.raf.options import check_model_options
 
-    _check_model(model)
     check_capacity_model(model)
     check_model_options(ctx, model)
     options = _model_options(model, kappa, activation, kernel)

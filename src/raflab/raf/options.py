@@ -54,14 +54,6 @@ def _grid(alpha: str, eps: str, lam: str):
     return parse_range(alpha, "alpha"), parse_range(eps, "eps"), parse_range(lam, "lam")
 
 
-def _check_model(model: str, loss: str | None = None) -> None:
-    """The library's check of a model and a loss (kept for ``raflab sdpi raf``; the RAF commands
-    leave it to :func:`raflab.raf.learner_spec.learner_spec` and the theory)."""
-    from raflab.raf.config import check_raf_params
-
-    check_raf_params(model=model, loss=loss)
-
-
 def check_model_options(ctx, model: str, *, loss: bool = True, lam: bool = True) -> None:
     """Reject RAF learner options that the chosen ``--model`` does not use (they would be silently
     ignored): what :data:`~raflab.raf.learner_spec.MODEL_IGNORED_AXES` says the model ignores
