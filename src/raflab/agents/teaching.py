@@ -47,7 +47,7 @@ import pandas as pd
 
 from raflab.core.checks import in_range, one_of
 from raflab.core.progress import track_rows
-from raflab.core.seeding import point_rng
+from raflab.core.seeding import integer_rng
 from raflab.core.summary import summarize
 
 TASKS = ("vocabulary", "grammar")
@@ -315,9 +315,8 @@ _COND_ID = {"teaching": 1, "self_practice": 2}
 
 def _stream(seed: int, *ids: int) -> np.random.Generator:
     """The numpy stream of ``seed`` for the quantity named by the integers ``ids`` (task, part or condition):
-    ``point_rng`` quantizes its keys by 1e9, so ``k * 1e-9`` is the key ``k`` itself, the stream
-    ``SeedSequence([seed, *ids])`` that these lessons have always been drawn from."""
-    return point_rng(seed, *(k * 1e-9 for k in ids))
+    ``SeedSequence([seed, *ids])``, the stream these lessons have always been drawn from."""
+    return integer_rng(seed, *ids)
 
 
 def _setup(task: str, n_items: int, n_taught: int, n_candidates: int, seeds: int, seed: int):

@@ -56,7 +56,7 @@ def write_records(df: pd.DataFrame, fmt: str = "table", stream: IO[str] | None =
 # --- the terminal table ------------------------------------------------------------------------
 
 #: suffixes of a column holding the standard error of another (X_stderr is printed as X ± se)
-STDERR_SUFFIXES = ("_stderr", "_se", " ±")
+STDERR_SUFFIXES = ("_stderr", " ±")
 #: rows printed before a long table is cut to its first and last rows
 MAX_ROWS = 40
 HEAD_ROWS, TAIL_ROWS = 10, 5
@@ -70,7 +70,7 @@ def terminal_width() -> int:
 
 
 def _stderr_partner(col: str, names) -> str | None:
-    """X_stderr (X_se, 'X ±') of X; of a Monte-Carlo column X_mc also X_stderr (a join's suffix)."""
+    """X_stderr ('X ±') of X; of a Monte-Carlo column X_mc also X_stderr (a join's suffix)."""
     for base in (col, col[:-3] if col.endswith("_mc") else None):
         for suffix in STDERR_SUFFIXES:
             if base and base + suffix in names and base + suffix != col:

@@ -17,6 +17,17 @@ def point_rng(seed: int, *keys: float) -> np.random.Generator:
     return np.random.default_rng(seed_tree(seed, *keys))
 
 
+def integer_rng(seed: int, *ids: int) -> np.random.Generator:
+    """The stream ``SeedSequence([seed, *ids])`` of integer keys (a task or part number), unquantized:
+    :func:`point_rng` of the same keys read as parameter values would scale them by 1e9.
+
+    >>> a = integer_rng(0, 7).integers(1 << 30)
+    >>> bool(a == np.random.default_rng(np.random.SeedSequence([0, 7])).integers(1 << 30))
+    True
+    """
+    return np.random.default_rng(np.random.SeedSequence([int(seed), *(int(k) for k in ids)]))
+
+
 def seed_tree(seed: int, *keys: float) -> np.random.SeedSequence:
     """The seed sequence of (seed, keys), quantized as :func:`point_rng` does: the root from which a
     run spawns its independent streams (``seed_tree(...).spawn(k)``)."""

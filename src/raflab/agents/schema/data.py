@@ -40,14 +40,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from raflab.core.checks import one_of
-from raflab.core.seeding import point_rng, stream_seeds
+from raflab.core.seeding import integer_rng, stream_seeds
 
 SPLITS = ("train", "unseen_paraphrase", "unseen_schema")
 #: what ``split=`` of :func:`questions` accepts: one split, or every split
 SPLIT_CHOICES = (*SPLITS, "all")
-#: the key of a seed's data stream, ``point_rng(seed, DATA_KEY)``: seeding quantizes keys by 1e9, so this is
-#: the integer 2506 that the schema data have always been drawn with (``SeedSequence([seed, 2506])``)
-DATA_KEY = 2506e-9
+#: the key of a seed's data stream, ``integer_rng(seed, DATA_KEY)`` (``SeedSequence([seed, 2506])``)
+DATA_KEY = 2506
 #: the other streams of one seed of a training run, each its own integer (:func:`train_seeds`)
 TRAIN_STREAMS = ("weights", "batches", "sampling")
 
@@ -315,7 +314,7 @@ def make_splits(cfg: SchemaDataConfig, rng: np.random.Generator) -> dict[str, li
 
 def seed_splits(cfg: SchemaDataConfig, seed: int) -> dict[str, list[Example]]:
     """The splits that seed ``seed`` of a schema-linking run draws (training, evaluation, ``generate``)."""
-    return make_splits(cfg, point_rng(seed, DATA_KEY))
+    return make_splits(cfg, integer_rng(seed, DATA_KEY))
 
 
 def train_seeds(seed: int) -> dict[str, int]:

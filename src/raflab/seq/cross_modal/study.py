@@ -56,7 +56,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raflab.core.device import resolve_device
-from raflab.core.seeding import point_rng
+from raflab.core.seeding import point_rng, stream_seeds
 from raflab.core.summary import summarize
 from raflab.seq.cross_modal.data import CrossModalData, PersonaConfig, PersonaVocab, make_cross_modal_data
 from raflab.seq.cross_modal.models import JointConfig, joint_parameter_count, make_joint_model, predict_answers
@@ -180,6 +180,10 @@ def _is_alignment(data: CrossModalData) -> np.ndarray:
     return (relation == data.vocab.ASK_FIRST) | (relation == data.vocab.ASK_LAST)
 
 
+#: the training stages before fact training, each with its own batch seed (stream_seeds of the run's seed)
+STAGES = ("pretrain", "align")
+
+
 def train_cross_modal(data: CrossModalData, joint: JointConfig, train: TrainConfig, seed: int,
                       pretrain_steps: int = 200, align_steps: int = 600):
     """Train one joint model on ``data`` in the three stages of a vision-language model.
@@ -202,10 +206,13 @@ def train_cross_modal(data: CrossModalData, joint: JointConfig, train: TrainConf
     align = _is_alignment(data)
     bridge_facts = (tr["attribute"] >= 0) & (data.personas.source[np.maximum(tr["persona"], 0)] == "both")
     stage = train.model_copy(update={"warmup": min(train.warmup, 50), "checkpoint": None})
+    # each earlier stage draws its batches (and noise) from its own seed; stage 3 keeps the run's seed
+    stage_seeds = stream_seeds(train.seed, STAGES)
     if pretrain_steps:
         rows = (align | bridge_facts) & ~tr["has_image"]
         train_model(model, {k: tr[k][rows] for k in MODEL_INPUTS},
-                    stage.model_copy(update={"steps": pretrain_steps, "eval_every": pretrain_steps}))
+                    stage.model_copy(update={"steps": pretrain_steps, "eval_every": pretrain_steps,
+                                             "seed": stage_seeds["pretrain"]}))
     if align_steps:
         rows = (align | bridge_facts) & tr["has_image"]
         language = list(model.language_parameters())
@@ -213,7 +220,8 @@ def train_cross_modal(data: CrossModalData, joint: JointConfig, train: TrainConf
             p.requires_grad_(False)
         try:
             train_model(model, {k: tr[k][rows] for k in MODEL_INPUTS},
-                        stage.model_copy(update={"steps": align_steps, "eval_every": align_steps}))
+                        stage.model_copy(update={"steps": align_steps, "eval_every": align_steps,
+                                                 "seed": stage_seeds["align"]}))
         finally:
             for p in language:
                 p.requires_grad_(True)
