@@ -195,11 +195,19 @@ def test_learning_reduced_through_the_cli_entry(tmp_path):
 
 @pytest.mark.slow
 def test_learning_several_seeds():
-    df, know, ver = _learning(3, steps=600, mix_ratio=0.5)  # half generic text, as the study
-    assert know.loc["same_document", "mc4"] > 0.5
-    assert abs(know.loc["heldout_event", "mc4"] - 0.25) < 0.1
+    # The claim: facts of a trained document are learned above chance (mc4: 4 choices, chance 0.25), questions
+    # about held-out events stay at chance. Settled over seeds, not against a fixed level: the per-seed mc4 of
+    # same_document varies widely (measured, seeds 0-5: 0.52 0.44 0.46 0.69 0.45 0.46, mean 0.50 +- 0.04 s.e.;
+    # held out: 0.31 0.24 0.33 0.31 0.22 0.28, mean 0.28 +- 0.02), so "mean > 0.5" was a coin flip.
+    # Seeds 0-2 (measured): same_document 0.472 +- 0.025, heldout_event 0.292 +- 0.029.
+    df, _, _ = _learning(3, steps=600, mix_ratio=0.5)  # half generic text, as the study
     table = fictional_qa_table(df)
     assert (table.n_seeds == 3).all() and "mc4_stderr" in table
+    knowledge = table[table.measure == "knowledge"].set_index("group")
+    same, heldout = knowledge.loc["same_document"], knowledge.loc["heldout_event"]
+    assert same.mc4 - 2 * same.mc4_stderr > 0.25  # above chance by more than 2 standard errors
+    assert abs(heldout.mc4 - 0.25) < 2 * heldout.mc4_stderr  # chance lies within the held-out mean's 2 s.e.
+    assert abs(heldout.mc4 - 0.25) < 0.1
 
 
 def test_shipped_config_is_the_default():

@@ -12,9 +12,13 @@ from raflab.seq.studies import load_study_config, run_sequence_experiment, seq_r
 
 torch.set_num_threads(1)
 
-#: a small MQAR that 2-layer attention solves in a few hundred steps (measured: 0.99 held out by step 350)
+#: a small MQAR that 2-layer attention solves in a few hundred steps. The learning rate is swept as in
+#: Zoology (per mixer): held-out accuracy >= 0.95 within 800 steps for 12 of 12 seeds (0-11) at lr 2e-3,
+#: first reached at step 250-550; 5/6 seeds (0-5) at lr 1e-3; 0/6 at lr 1e-2 or 3e-2 (stuck on the 0.5
+#: plateau); at the former lr 3e-3 in 400 steps 2/6 (3/6 before the seed streams), in 800 steps 4/6.
 TINY = dict(layers=2, width=64, heads=1, mlp_ratio=0.0, pairs=2, seq_len=16, vocab=32, examples=2000, heldout=128,
-            steps=400, lr=3e-3, min_lr=3e-4, warmup=100, batch=64, eval_every=50, device="cpu")
+            steps=800, lr=2e-3, min_lr=2e-4, warmup=100, batch=64, eval_every=50, device="cpu")
+TINY_SEEDS = (0, 1, 2)
 #: the proposed ``TASK_DEFAULTS["mqar"]`` (4 pairs in 32 tokens)
 DEFAULT = dict(layers=2, width=64, heads=1, mlp_ratio=0.0, pairs=4, seq_len=32, vocab=64, examples=4000,
                heldout=256, steps=1000, lr=3e-3, min_lr=3e-4, batch=64, eval_every=250, device="cpu")
@@ -24,15 +28,17 @@ def _heldout(model: str, settings: dict, **changes) -> float:
     return run_sequence_experiment(seq_run("mqar", model=model, **{**settings, **changes}))["heldout_accuracy"]
 
 
-@pytest.mark.slow  # ~3 min on 2 loaded cores: the induction step needs ~300 steps
+@pytest.mark.slow  # ~1 min on 2 loaded cores (52 s measured): 3 seeds, the induction step needs 250-550 steps
 def test_tiny_mqar_attention_recalls_where_s4d_at_equal_width_does_not():
-    # attention stops once it recalls every training query; S4D trains all 400 steps.
-    # The induction step is abrupt and sensitive to the schedule: warmup 50 instead of 100 leaves
-    # attention on the 0.5 plateau after 400 steps (measured), so these settings are pinned.
-    attention = _heldout("gpt", TINY, target=0.99)
-    s4d = _heldout("s4d", TINY)
-    assert attention >= 0.95
-    assert s4d <= 0.6  # 2 pairs: 0.5 is recalling the easy one of the two
+    # attention stops once it recalls every training query; S4D trains all 800 steps.
+    # The induction step is abrupt and its timing varies with the seed (see TINY), so the claim is
+    # checked on every one of several seeds, at settings where it held for every seed measured.
+    # Measured here: attention 0.984 0.996 0.996 held out (stopped at steps 650 400 550), S4D 0.465 0.492 0.504;
+    # S4D at these settings, seeds 0-5: 0.47 0.49 0.50 0.52 0.48 0.48 (at lr 1e-2, seeds 0-2: 0.54 0.58 0.57).
+    attention = [_heldout("gpt", TINY, target=0.99, seed=s) for s in TINY_SEEDS]
+    s4d = [_heldout("s4d", TINY, seed=s) for s in TINY_SEEDS]
+    assert min(attention) >= 0.95, attention
+    assert max(s4d) <= 0.6, s4d  # 2 pairs: 0.5 is recalling the easy one of the two
 
 
 @pytest.mark.slow
