@@ -11,7 +11,8 @@ block is chosen by ``mixer``:
   (zero-order hold), computed by FFT.
 - ``"mamba"``: the selective SSM (S6) inside a Mamba block (Gu & Dao 2023): input-dependent step,
   B and C; short causal depthwise convolution; SiLU gate. Its recurrence runs through
-  :func:`selective_scan`, a parallel scan in pure PyTorch (no Python loop over time).
+  :func:`raflab.seq.scan.selective_scan` (a chunked scan in pure PyTorch with a hand-written
+  backward pass).
 
 Each block is ``x + mixer(ln_1(x))`` then ``x + mlp(ln_2(x))`` (the MLP is left out when
 ``mlp_ratio = 0``). The output head shares its weight with the token embedding.
@@ -39,6 +40,7 @@ from torch import nn
 from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.seeding import stream_seeds
+from raflab.seq.scan import linear_scan, selective_scan, selective_scan_reference  # noqa: F401 (re-exported)
 
 IGNORE_INDEX = -100
 MIXERS = ("attention", "s4d", "mamba")
@@ -135,77 +137,6 @@ class NetConfig:
     @property
     def dt_rank(self) -> int:
         return math.ceil(self.n_embd / 16)
-
-
-# --------------------------------------------------------------------------- the selective scan
-
-
-def selective_scan_reference(u, delta, A, B, C, D=None):
-    """The S6 recurrence, one time step at a time (for tests and the benchmark).
-
-    h_t = exp(delta_t A) h_{t-1} + delta_t B_t u_t,  y_t = C_t . h_t + D u_t,  h_{-1} = 0
-    (Mamba's discretization: zero-order hold for A, Euler for B), per channel d and state index n.
-
-    Parameters
-    ----------
-    u, delta : Tensor [batch, length, D]
-        Input and (positive) step.
-    A : Tensor [D, N]
-        Diagonal state matrix per channel (negative for a decaying state).
-    B, C : Tensor [batch, length, N]
-        Input and output projections, shared by the channels.
-    D : Tensor [D] or None
-        Skip connection.
-
-    Returns
-    -------
-    Tensor [batch, length, D]
-    """
-    decay = torch.exp(delta.unsqueeze(-1) * A)  # [b, l, d, n]
-    drive = (delta * u).unsqueeze(-1) * B.unsqueeze(2)
-    h = u.new_zeros(u.shape[0], u.shape[2], A.shape[1])
-    ys = []
-    # unbind, not decay[:, t]: the backward of L separate slices would build L full-size gradients
-    for decay_t, drive_t, C_t in zip(decay.unbind(1), drive.unbind(1), C.unbind(1)):
-        h = decay_t * h + drive_t
-        ys.append(torch.einsum("bdn,bn->bd", h, C_t))
-    y = torch.stack(ys, dim=1)
-    return y if D is None else y + u * D
-
-
-def linear_scan(a, b):
-    """h_t = a_t h_{t-1} + b_t along dim 1 with h_{-1} = 0, by odd-even reduction (parallel).
-
-    Pairing steps (2k, 2k+1) gives the same recurrence on half the length for the odd steps,
-    with a' = a_{2k+1} a_{2k} and b' = a_{2k+1} b_{2k} + b_{2k+1}; solving it recursively and
-    filling in the even steps, h_{2k} = a_{2k} h_{2k-1} + b_{2k}, costs O(length) work in
-    log2(length) levels. Only products of the decays a are formed (never their inverses), so with
-    0 <= a <= 1 nothing overflows: a long run of strong decay underflows to 0, which is its value.
-    """
-    length = a.shape[1]
-    if length == 1:
-        return b
-    if length % 2:  # a step with a = 1, b = 0 leaves the state as it is
-        a = torch.cat([a, torch.ones_like(a[:, :1])], dim=1)
-        b = torch.cat([b, torch.zeros_like(b[:, :1])], dim=1)
-    a_even, a_odd, b_even, b_odd = a[:, 0::2], a[:, 1::2], b[:, 0::2], b[:, 1::2]
-    h_odd = linear_scan(a_odd * a_even, a_odd * b_even + b_odd)
-    h_even = torch.cat([b_even[:, :1], a_even[:, 1:] * h_odd[:, :-1] + b_even[:, 1:]], dim=1)
-    return torch.stack([h_even, h_odd], dim=2).flatten(1, 2)[:, :length]
-
-
-def selective_scan(u, delta, A, B, C, D=None):
-    """The S6 recurrence of :func:`selective_scan_reference`, parallel over time.
-
-    Same arguments and result. The states of all steps are computed at once by
-    :func:`linear_scan` (log2(length) vectorized levels, differentiable by autograd), then
-    contracted with C. Memory: about three tensors of shape [batch, length, D, N].
-    """
-    decay = torch.exp(delta.unsqueeze(-1) * A)  # [b, l, d, n], in (0, 1] for A <= 0
-    drive = (delta * u).unsqueeze(-1) * B.unsqueeze(2)
-    h = linear_scan(decay, drive)
-    y = torch.einsum("bldn,bln->bld", h, C)
-    return y if D is None else y + u * D
 
 
 # --------------------------------------------------------------------------- token mixers

@@ -1,0 +1,272 @@
+"""The selective scan (Mamba-1's S6 recurrence) in pure PyTorch: a loop, a parallel scan, a chunked scan.
+
+All three compute, per channel d and state index n (Mamba's discretization: zero-order hold for A,
+Euler for B),
+
+    h_t = exp(delta_t A) h_{t-1} + delta_t B_t u_t,   y_t = C_t . h_t + D u_t,   h_{-1} = 0.
+
+- :func:`selective_scan_reference`: one Python step per time step (for tests and benchmarks).
+- :func:`linear_scan` / ``selective_scan(..., method="parallel")``: odd-even parallel reduction,
+  differentiated by autograd; it forms several tensors of shape [batch, length, D, N].
+- ``selective_scan(..., method="chunked")`` (the default): time is cut into chunks of ``chunk``
+  steps. Inside a chunk the decays exp(delta A) and inputs delta B u of all its steps are written into
+  two reused buffers of shape [chunk, batch, N, D] (small enough to stay in the CPU cache), the
+  recurrence runs one in-place ``addcmul_`` per step, and y comes out of one batched matrix product.
+  No tensor of shape [batch, length, D, N] is ever allocated: on a CPU, fresh large tensors cost more
+  in page faults than their arithmetic. The backward pass is written by hand (the adjoint of a
+  linear recurrence is a reverse linear recurrence) and recomputes each chunk's states from the one
+  state saved at its start, so the forward pass keeps only [length / chunk, batch, N, D] states.
+
+Only products of decays in (0, 1] are formed, never their inverses: strong decay underflows to 0,
+which is its value, and nothing overflows.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from raflab.core.checks import one_of
+
+SCAN_METHODS = ("chunked", "parallel")
+DEFAULT_CHUNK = 8
+
+
+def _check_scan_inputs(u, delta, A, B, C, D):
+    if u.dim() != 3:
+        raise ValueError(f"u must have shape [batch, length, channels], got {tuple(u.shape)}")
+    batch, length, channels = u.shape
+    if length < 1:
+        raise ValueError("the sequence length must be at least 1")
+    if delta.shape != u.shape:
+        raise ValueError(f"delta must have the shape of u {tuple(u.shape)}, got {tuple(delta.shape)}")
+    if A.dim() != 2 or A.shape[0] != channels:
+        raise ValueError(f"A must have shape [channels={channels}, state], got {tuple(A.shape)}")
+    for name, t in (("B", B), ("C", C)):
+        if tuple(t.shape) != (batch, length, A.shape[1]):
+            raise ValueError(f"{name} must have shape {(batch, length, A.shape[1])}, got {tuple(t.shape)}")
+    if D is not None and tuple(D.shape) != (channels,):
+        raise ValueError(f"D must have shape ({channels},), got {tuple(D.shape)}")
+
+
+def selective_scan_reference(u, delta, A, B, C, D=None):
+    """The S6 recurrence, one time step at a time (for tests and the benchmark).
+
+    Parameters
+    ----------
+    u, delta : Tensor [batch, length, D]
+        Input and (positive) step.
+    A : Tensor [D, N]
+        Diagonal state matrix per channel (negative for a decaying state).
+    B, C : Tensor [batch, length, N]
+        Input and output projections, shared by the channels.
+    D : Tensor [D] or None
+        Skip connection.
+
+    Returns
+    -------
+    Tensor [batch, length, D]
+    """
+    decay = torch.exp(delta.unsqueeze(-1) * A)  # [b, l, d, n]
+    drive = (delta * u).unsqueeze(-1) * B.unsqueeze(2)
+    h = u.new_zeros(u.shape[0], u.shape[2], A.shape[1])
+    ys = []
+    # unbind, not decay[:, t]: the backward of L separate slices would build L full-size gradients
+    for decay_t, drive_t, C_t in zip(decay.unbind(1), drive.unbind(1), C.unbind(1)):
+        h = decay_t * h + drive_t
+        ys.append(torch.einsum("bdn,bn->bd", h, C_t))
+    y = torch.stack(ys, dim=1)
+    return y if D is None else y + u * D
+
+
+def linear_scan(a, b):
+    """h_t = a_t h_{t-1} + b_t along dim 1 with h_{-1} = 0, by odd-even reduction (parallel).
+
+    Pairing steps (2k, 2k+1) gives the same recurrence on half the length for the odd steps,
+    with a' = a_{2k+1} a_{2k} and b' = a_{2k+1} b_{2k} + b_{2k+1}; solving it recursively and
+    filling in the even steps, h_{2k} = a_{2k} h_{2k-1} + b_{2k}, costs O(length) work in
+    log2(length) levels. Only products of the decays a are formed (never their inverses), so with
+    0 <= a <= 1 nothing overflows: a long run of strong decay underflows to 0, which is its value.
+    """
+    length = a.shape[1]
+    if length == 1:
+        return b
+    if length % 2:  # a step with a = 1, b = 0 leaves the state as it is
+        a = torch.cat([a, torch.ones_like(a[:, :1])], dim=1)
+        b = torch.cat([b, torch.zeros_like(b[:, :1])], dim=1)
+    a_even, a_odd, b_even, b_odd = a[:, 0::2], a[:, 1::2], b[:, 0::2], b[:, 1::2]
+    h_odd = linear_scan(a_odd * a_even, a_odd * b_even + b_odd)
+    h_even = torch.cat([b_even[:, :1], a_even[:, 1:] * h_odd[:, :-1] + b_even[:, 1:]], dim=1)
+    return torch.stack([h_even, h_odd], dim=2).flatten(1, 2)[:, :length]
+
+
+def _parallel_scan(u, delta, A, B, C):
+    decay = torch.exp(delta.unsqueeze(-1) * A)  # [b, l, d, n], in (0, 1] for A <= 0
+    drive = (delta * u).unsqueeze(-1) * B.unsqueeze(2)
+    h = linear_scan(decay, drive)
+    return torch.einsum("bldn,bln->bld", h, C)
+
+
+# --------------------------------------------------------------------------- the chunked scan
+# Layout inside: time first, then batch, state, channel ([T, b, N, D]), so that one time step is a
+# contiguous slab and y_t = C_t . h_t is a batched (1 x N) @ (N x D) product.
+
+
+def _chunk_states(s, e, dlt, du, At, Bt, h0, a, h):
+    """Decays into ``a`` and states into ``h`` (buffers [e - s, b, N, D]) for steps s..e-1 from h0."""
+    torch.mul(dlt[s:e, :, None, :], At, out=a)
+    a.exp_()
+    torch.mul(du[s:e, :, None, :], Bt[s:e, :, :, None], out=h)
+    if h0 is not None:
+        h[0].addcmul_(a[0], h0)
+    for t in range(1, e - s):
+        h[t].addcmul_(a[t], h[t - 1])
+
+
+def _chunked_forward(u, delta, A, B, C, chunk, keep_states):
+    """y [L, b, D] (time first) and, if ``keep_states``, the state after each chunk but the last."""
+    batch, length, channels = u.shape
+    n_state = A.shape[1]
+    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1), C.transpose(0, 1)
+    du = (delta * u).transpose(0, 1)
+    At = A.t()
+    steps = min(chunk, length)
+    a = u.new_empty(steps, batch, n_state, channels)
+    h_bufs = [u.new_empty(steps, batch, n_state, channels) for _ in range(2 if length > steps else 1)]
+    n_chunks = -(-length // steps)
+    states = u.new_empty(n_chunks - 1, batch, n_state, channels) if keep_states else None
+    y = u.new_empty(length, batch, channels)
+    h0 = None
+    for c, s in enumerate(range(0, length, steps)):
+        e = min(s + steps, length)
+        q = e - s
+        h = h_bufs[c % len(h_bufs)][:q]
+        _chunk_states(s, e, dlt, du, At, Bt, h0, a[:q], h)
+        torch.bmm(Ct[s:e].reshape(q * batch, 1, n_state), h.view(q * batch, n_state, channels),
+                  out=y[s:e].view(q * batch, 1, channels))
+        h0 = h[q - 1]
+        if keep_states and c < n_chunks - 1:
+            states[c].copy_(h0)
+    return y, states
+
+
+def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
+    """Gradients of sum(dy * y) for u, delta, A, B, C (None where ``needs`` says not needed)."""
+    batch, length, channels = u.shape
+    n_state = A.shape[1]
+    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1), C.transpose(0, 1)
+    du = (delta * u).transpose(0, 1)
+    dyt = dy.transpose(0, 1)
+    At = A.t()
+    steps = min(chunk, length)
+    a = u.new_empty(steps, batch, n_state, channels)
+    h_buf = u.new_empty(steps, batch, n_state, channels)
+    g_buf = u.new_empty(steps, batch, n_state, channels)
+    carry = u.new_empty(batch, n_state, channels)  # a_{t+1} g_{t+1} at the first step of the later chunk
+    need_u, need_delta, need_A, need_B, need_C = needs
+    need_decay = need_delta or need_A
+    d_du = u.new_empty(length, batch, channels) if (need_u or need_delta) else None
+    d_delta = u.new_empty(length, batch, channels) if need_delta else None
+    dAt = A.new_zeros(n_state, channels) if need_A else None
+    dB = u.new_empty(length, batch, n_state) if need_B else None
+    dC = u.new_empty(length, batch, n_state) if need_C else None
+    starts = list(range(0, length, steps))
+    for c in reversed(range(len(starts))):
+        s = starts[c]
+        e = min(s + steps, length)
+        q, rows = e - s, (e - s) * batch
+        h0 = states[c - 1] if c > 0 else None
+        ac, h, g = a[:q], h_buf[:q], g_buf[:q]
+        _chunk_states(s, e, dlt, du, At, Bt, h0, ac, h)
+        if need_C:  # dC_t[n] = sum_d h_t[n, d] dy_t[d]
+            torch.bmm(h.view(rows, n_state, channels), dyt[s:e].reshape(rows, channels, 1),
+                      out=dC[s:e].view(rows, n_state, 1))
+        # adjoint state: g_t = C_t dy_t + a_{t+1} g_{t+1}, backwards in time
+        torch.mul(Ct[s:e, :, :, None], dyt[s:e, :, None, :], out=g)
+        if c < len(starts) - 1:
+            g[q - 1].add_(carry)
+        for t in range(q - 2, -1, -1):
+            g[t].addcmul_(ac[t + 1], g[t + 1])
+        if c > 0:
+            torch.mul(ac[0], g[0], out=carry)
+        # the drive delta_t u_t B_t gets g_t: reduce over n for (delta u), over d for B
+        if d_du is not None:
+            torch.bmm(Bt[s:e].reshape(rows, 1, n_state), g.view(rows, n_state, channels),
+                      out=d_du[s:e].view(rows, 1, channels))
+        if need_B:
+            torch.bmm(g.view(rows, n_state, channels), du[s:e].reshape(rows, channels, 1),
+                      out=dB[s:e].view(rows, n_state, 1))
+        if need_decay:  # the decay a_t gets g_t h_{t-1}; d(delta_t A) = g_t h_{t-1} a_t
+            if q > 1:
+                ac[1:].mul_(h[:-1])
+            if h0 is None:
+                ac[0].zero_()
+            else:
+                ac[0].mul_(h0)
+            ac.mul_(g)  # now g_t a_t h_{t-1}
+            if need_delta:
+                torch.mul(ac, At, out=h)
+                torch.sum(h, dim=2, out=d_delta[s:e])
+            if need_A:
+                torch.mul(ac, dlt[s:e, :, None, :], out=h)
+                dAt.add_(h.sum(dim=(0, 1)))
+    grads = [None] * 5
+    if need_u:
+        grads[0] = (d_du * dlt).transpose(0, 1)
+    if need_delta:
+        grads[1] = (d_delta.addcmul_(d_du, u.transpose(0, 1))).transpose(0, 1)
+    if need_A:
+        grads[2] = dAt.t()
+    if need_B:
+        grads[3] = dB.transpose(0, 1)
+    if need_C:
+        grads[4] = dC.transpose(0, 1)
+    return grads
+
+
+class _ChunkedScan(torch.autograd.Function):
+    """y = scan(u, delta, A, B, C) without the skip term, with the hand-written backward pass."""
+
+    @staticmethod
+    def forward(ctx, u, delta, A, B, C, chunk):
+        with torch.autocast(u.device.type, enabled=False):
+            y, states = _chunked_forward(u, delta, A, B, C, chunk, keep_states=True)
+        ctx.save_for_backward(u, delta, A, B, C, states)
+        ctx.chunk = chunk
+        return y.transpose(0, 1)
+
+    @staticmethod
+    def backward(ctx, dy):
+        u, delta, A, B, C, states = ctx.saved_tensors
+        with torch.autocast(u.device.type, enabled=False):
+            grads = _chunked_backward(dy, u, delta, A, B, C, states, ctx.chunk, ctx.needs_input_grad[:5])
+        return (*grads, None)
+
+
+def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int = DEFAULT_CHUNK):
+    """The S6 recurrence of :func:`selective_scan_reference`, without a Python step per time step.
+
+    Same arguments and result (shapes: u, delta [batch, length, D]; A [D, N]; B, C [batch, length, N];
+    D [D] or None). ``method="chunked"`` (default): chunks of ``chunk`` time steps, cache-sized
+    buffers, hand-written backward (see the module docstring). ``method="parallel"``: the odd-even
+    :func:`linear_scan`, differentiated by autograd (about three [batch, length, D, N] tensors).
+    Half-precision inputs are scanned in float32 and the result is cast back.
+    """
+    one_of(method, SCAN_METHODS, "scan method")
+    if not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    _check_scan_inputs(u, delta, A, B, C, D)
+    dtype_in = u.dtype  # the result's dtype: that of the inputs together, as in the reference
+    for t in (delta, A, B, C) + (() if D is None else (D,)):
+        dtype_in = torch.promote_types(dtype_in, t.dtype)
+    work = torch.promote_types(dtype_in, torch.float32)
+    u, delta, A, B, C = (t.to(work) for t in (u, delta, A, B, C))
+    if method == "parallel":
+        y = _parallel_scan(u, delta, A, B, C)
+    elif torch.is_grad_enabled() and any(t.requires_grad for t in (u, delta, A, B, C)):
+        y = _ChunkedScan.apply(u, delta, A, B, C, chunk)
+    else:
+        with torch.autocast(u.device.type, enabled=False):
+            y = _chunked_forward(u, delta, A, B, C, chunk, keep_states=False)[0].transpose(0, 1)
+    if D is not None:
+        y = y + u * D.to(work)
+    return y.to(dtype_in)
