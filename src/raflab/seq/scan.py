@@ -116,19 +116,21 @@ def _chunk_states(s, e, dlt, du, At, Bt, h0, a, h):
     torch.mul(dlt[s:e, :, None, :], At, out=a)
     a.exp_()
     torch.mul(du[s:e, :, None, :], Bt[s:e, :, :, None], out=h)
+    a_steps, h_steps = a.unbind(0), h.unbind(0)
     if h0 is not None:
-        h[0].addcmul_(a[0], h0)
+        h_steps[0].addcmul_(a_steps[0], h0)
     for t in range(1, e - s):
-        h[t].addcmul_(a[t], h[t - 1])
+        h_steps[t].addcmul_(a_steps[t], h_steps[t - 1])
 
 
 def _chunked_forward(u, delta, A, B, C, chunk, keep_states):
     """y [L, b, D] (time first) and, if ``keep_states``, the state after each chunk but the last."""
     batch, length, channels = u.shape
     n_state = A.shape[1]
-    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1), C.transpose(0, 1)
+    # strided time-first views suffice where an operand is broadcast; bmm operands are contiguous
+    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1), C.transpose(0, 1).contiguous()
     du = (delta * u).transpose(0, 1)
-    At = A.t()
+    At = A.t().contiguous()
     steps = min(chunk, length)
     a = u.new_empty(steps, batch, n_state, channels)
     h_bufs = [u.new_empty(steps, batch, n_state, channels) for _ in range(2 if length > steps else 1)]
@@ -141,7 +143,7 @@ def _chunked_forward(u, delta, A, B, C, chunk, keep_states):
         q = e - s
         h = h_bufs[c % len(h_bufs)][:q]
         _chunk_states(s, e, dlt, du, At, Bt, h0, a[:q], h)
-        torch.bmm(Ct[s:e].reshape(q * batch, 1, n_state), h.view(q * batch, n_state, channels),
+        torch.bmm(Ct[s:e].view(q * batch, 1, n_state), h.view(q * batch, n_state, channels),
                   out=y[s:e].view(q * batch, 1, channels))
         h0 = h[q - 1]
         if keep_states and c < n_chunks - 1:
@@ -153,10 +155,10 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
     """Gradients of sum(dy * y) for u, delta, A, B, C (None where ``needs`` says not needed)."""
     batch, length, channels = u.shape
     n_state = A.shape[1]
-    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1), C.transpose(0, 1)
-    du = (delta * u).transpose(0, 1)
-    dyt = dy.transpose(0, 1)
-    At = A.t()
+    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1).contiguous(), C.transpose(0, 1)
+    du = (delta * u).transpose(0, 1).contiguous()
+    dyt = dy.transpose(0, 1).contiguous()
+    At = A.t().contiguous()
     steps = min(chunk, length)
     a = u.new_empty(steps, batch, n_state, channels)
     h_buf = u.new_empty(steps, batch, n_state, channels)
@@ -178,22 +180,23 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
         ac, h, g = a[:q], h_buf[:q], g_buf[:q]
         _chunk_states(s, e, dlt, du, At, Bt, h0, ac, h)
         if need_C:  # dC_t[n] = sum_d h_t[n, d] dy_t[d]
-            torch.bmm(h.view(rows, n_state, channels), dyt[s:e].reshape(rows, channels, 1),
+            torch.bmm(h.view(rows, n_state, channels), dyt[s:e].view(rows, channels, 1),
                       out=dC[s:e].view(rows, n_state, 1))
         # adjoint state: g_t = C_t dy_t + a_{t+1} g_{t+1}, backwards in time
         torch.mul(Ct[s:e, :, :, None], dyt[s:e, :, None, :], out=g)
         if c < len(starts) - 1:
             g[q - 1].add_(carry)
+        a_steps, g_steps = ac.unbind(0), g.unbind(0)
         for t in range(q - 2, -1, -1):
-            g[t].addcmul_(ac[t + 1], g[t + 1])
+            g_steps[t].addcmul_(a_steps[t + 1], g_steps[t + 1])
         if c > 0:
             torch.mul(ac[0], g[0], out=carry)
         # the drive delta_t u_t B_t gets g_t: reduce over n for (delta u), over d for B
         if d_du is not None:
-            torch.bmm(Bt[s:e].reshape(rows, 1, n_state), g.view(rows, n_state, channels),
+            torch.bmm(Bt[s:e].view(rows, 1, n_state), g.view(rows, n_state, channels),
                       out=d_du[s:e].view(rows, 1, channels))
         if need_B:
-            torch.bmm(g.view(rows, n_state, channels), du[s:e].reshape(rows, channels, 1),
+            torch.bmm(g.view(rows, n_state, channels), du[s:e].view(rows, channels, 1),
                       out=dB[s:e].view(rows, n_state, 1))
         if need_decay:  # the decay a_t gets g_t h_{t-1}; d(delta_t A) = g_t h_{t-1} a_t
             if q > 1:
