@@ -1,0 +1,134 @@
+"""The chunked selective scan (raflab.seq.scan) against the loop over time: values and all gradients."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from raflab.seq import nets
+from raflab.seq.scan import DEFAULT_CHUNK, selective_scan, selective_scan_reference
+
+torch.set_num_threads(1)
+
+
+def _inputs(batch, length, channels, n_state, seed=0, dtype=torch.float64, step_shift=-2.0, decay=None):
+    g = torch.Generator().manual_seed(seed)
+    u = torch.randn(batch, length, channels, generator=g, dtype=dtype)
+    delta = F.softplus(torch.randn(batch, length, channels, generator=g, dtype=dtype) + step_shift)
+    if decay is None:
+        A = -torch.rand(channels, n_state, generator=g, dtype=dtype) * n_state
+    else:
+        A = torch.full((channels, n_state), decay, dtype=dtype)
+    B = torch.randn(batch, length, n_state, generator=g, dtype=dtype)
+    C = torch.randn(batch, length, n_state, generator=g, dtype=dtype)
+    D = torch.randn(channels, generator=g, dtype=dtype)
+    return [t.requires_grad_() for t in (u, delta, A, B, C, D)]
+
+
+def _values_and_grads(scan, inputs, seed=1):
+    y = scan(*inputs)
+    weights = torch.randn(y.shape, generator=torch.Generator().manual_seed(seed), dtype=y.dtype)
+    return y, torch.autograd.grad((y * weights).sum(), inputs)
+
+
+def _assert_matches_loop(inputs, tol=1e-10, **kwargs):
+    y, grads = _values_and_grads(lambda *t: selective_scan(*t, **kwargs), inputs)
+    y_loop, grads_loop = _values_and_grads(selective_scan_reference, inputs)
+    assert torch.isfinite(y).all()
+    assert (y - y_loop).abs().max() <= tol * max(1.0, y_loop.abs().max())
+    for name, g, g_loop in zip("u delta A B C D".split(), grads, grads_loop):
+        assert torch.isfinite(g).all(), name
+        assert (g - g_loop).abs().max() <= tol * max(1.0, g_loop.abs().max()), name
+
+
+@pytest.mark.parametrize("length, chunk", [(37, 8), (37, 5), (64, 16), (100, DEFAULT_CHUNK), (13, 64)])
+def test_float64_values_and_all_gradients_equal_the_loop(length, chunk):
+    # lengths not divisible by the chunk, a chunk longer than the sequence
+    _assert_matches_loop(_inputs(3, length, 5, 4, seed=length + chunk), chunk=chunk)
+
+
+def test_batch_1_and_length_1():
+    _assert_matches_loop(_inputs(1, 29, 4, 3, seed=2))
+    _assert_matches_loop(_inputs(2, 1, 4, 3, seed=3))
+    _assert_matches_loop(_inputs(1, 1, 1, 1, seed=4), chunk=1)
+
+
+def test_strong_decay_and_long_steps_stay_finite_and_exact():
+    # A = -50, delta up to ~5: one step decays by exp(-250); over a chunk exp(-2000) underflows to 0
+    inputs = _inputs(2, 40, 3, 4, seed=5, step_shift=3.0, decay=-50.0)
+    assert inputs[1].max() > 4.5
+    _assert_matches_loop(inputs)
+    inputs32 = [t.detach().float().requires_grad_() for t in inputs]
+    y, grads = _values_and_grads(selective_scan, inputs32)
+    assert torch.isfinite(y).all() and all(torch.isfinite(g).all() for g in grads)
+
+
+def test_gradcheck_on_a_tiny_case():
+    inputs = _inputs(2, 5, 2, 3, seed=6)
+    assert torch.autograd.gradcheck(lambda *t: selective_scan(*t, chunk=2), inputs)
+    assert torch.autograd.gradcheck(lambda *t: selective_scan(*t[:5], chunk=3), inputs[:5])  # D = None
+
+
+def test_only_some_inputs_need_gradients():
+    inputs = _inputs(2, 20, 3, 2, seed=7)
+    frozen = [inputs[0].detach(), inputs[1], inputs[2].detach(), inputs[3].detach(), inputs[4], None]
+    y = selective_scan(*frozen, chunk=6)
+    y_loop = selective_scan_reference(*frozen)
+    g = torch.autograd.grad(y.square().sum(), [inputs[1], inputs[4]])
+    g_loop = torch.autograd.grad(y_loop.square().sum(), [inputs[1], inputs[4]])
+    for a, b in zip(g, g_loop):
+        assert (a - b).abs().max() < 1e-10 * b.abs().max()
+
+
+def test_no_grad_forward_equals_the_autograd_forward():
+    inputs = _inputs(2, 33, 4, 3, seed=8)
+    with torch.no_grad():
+        y_plain = selective_scan(*inputs)
+    assert torch.equal(y_plain, selective_scan(*inputs))
+
+
+def test_parallel_method_stays_reachable_and_agrees():
+    inputs = _inputs(2, 50, 3, 4, seed=9)
+    y_parallel = selective_scan(*inputs, method="parallel")
+    assert (y_parallel - selective_scan(*inputs)).abs().max() < 1e-12 * y_parallel.abs().max()
+
+
+def test_half_precision_inputs_are_scanned_in_float32():
+    inputs = [t.detach().float() for t in _inputs(2, 24, 4, 3, seed=10)]
+    y32 = selective_scan(*inputs)
+    y16 = selective_scan(*[t.bfloat16() for t in inputs])
+    assert y16.dtype == torch.bfloat16
+    # the inputs' rounding to bfloat16 (8 bits of mantissa) is the only error
+    assert (y16.float() - y32).abs().max() < 0.05 * y32.abs().max()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y_auto = selective_scan(*inputs)
+    assert y_auto.dtype == torch.float32
+    assert (y_auto - y32).abs().max() < 1e-6 * y32.abs().max()
+
+
+def test_nets_reexports_the_scan():
+    assert nets.selective_scan is selective_scan
+    assert nets.selective_scan_reference is selective_scan_reference
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda t: [t[0][0], *t[1:]], "u must have shape"),
+        (lambda t: [t[0], t[1][:, :-1], *t[2:]], "delta must have the shape"),
+        (lambda t: [*t[:2], t[2][:-1], *t[3:]], "A must have shape"),
+        (lambda t: [*t[:3], t[3][..., :-1], *t[4:]], "B must have shape"),
+        (lambda t: [*t[:5], t[5][:-1]], "D must have shape"),
+        (lambda t: [t[0][:, :0], t[1][:, :0], t[2], t[3][:, :0], t[4][:, :0], t[5]], "at least 1"),
+    ],
+)
+def test_bad_shapes_raise_value_errors(change, message):
+    with pytest.raises(ValueError, match=message):
+        selective_scan(*change([t.detach() for t in _inputs(2, 6, 3, 2)]))
+
+
+def test_bad_method_and_chunk_raise_value_errors():
+    inputs = [t.detach() for t in _inputs(2, 6, 3, 2)]
+    with pytest.raises(ValueError, match="unknown scan method"):
+        selective_scan(*inputs, method="fft")
+    with pytest.raises(ValueError, match="chunk must be a positive integer"):
+        selective_scan(*inputs, chunk=0)
