@@ -111,41 +111,51 @@ def _parallel_scan(u, delta, A, B, C):
 # contiguous slab and y_t = C_t . h_t is a batched (1 x N) @ (N x D) product.
 
 
-def _chunk_states(s, e, dlt, du, At, Bt, h0, a, h):
-    """Decays into ``a`` and states into ``h`` (buffers [e - s, b, N, D]) for steps s..e-1 from h0."""
-    torch.mul(dlt[s:e, :, None, :], At, out=a)
+def _chunk_states(dl, du, Bc, At, h0, a, h):
+    """Decays exp(delta A) into ``a`` and states into ``h`` (buffers [q, b, N, D]) for one chunk from h0.
+
+    dl, du: delta and delta u of the chunk as [q, b, 1, D]; Bc: B as [q, b, N, 1]; At: A^T [N, D].
+    """
+    torch.mul(dl, At, out=a)
     a.exp_()
-    torch.mul(du[s:e, :, None, :], Bt[s:e, :, :, None], out=h)
+    torch.mul(du, Bc, out=h)
     a_steps, h_steps = a.unbind(0), h.unbind(0)
     if h0 is not None:
         h_steps[0].addcmul_(a_steps[0], h0)
-    for t in range(1, e - s):
+    for t in range(1, len(h_steps)):
         h_steps[t].addcmul_(a_steps[t], h_steps[t - 1])
+
+
+def _buffers(n, steps, length, shape, like):
+    """``n`` reused buffers [steps, *shape] and their views [last, *shape] for a shorter last chunk."""
+    last = length - (-(-length // steps) - 1) * steps
+    full = [like.new_empty(steps, *shape) for _ in range(n)]
+    return full, [f[:last] for f in full]
 
 
 def _chunked_forward(u, delta, A, B, C, chunk, keep_states):
     """y [L, b, D] (time first) and, if ``keep_states``, the state after each chunk but the last."""
     batch, length, channels = u.shape
     n_state = A.shape[1]
-    # strided time-first views suffice where an operand is broadcast; bmm operands are contiguous
-    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1), C.transpose(0, 1).contiguous()
-    du = (delta * u).transpose(0, 1)
-    At = A.t().contiguous()
     steps = min(chunk, length)
-    a = u.new_empty(steps, batch, n_state, channels)
-    h_bufs = [u.new_empty(steps, batch, n_state, channels) for _ in range(2 if length > steps else 1)]
     n_chunks = -(-length // steps)
-    states = u.new_empty(n_chunks - 1, batch, n_state, channels) if keep_states else None
+    # per-chunk views, made once: broadcast operands may be strided, bmm operands are contiguous
+    At = A.t().contiguous()
+    dl = delta.transpose(0, 1).unsqueeze(2).split(steps)
+    du = (delta * u).transpose(0, 1).unsqueeze(2).split(steps)
+    Bc = B.transpose(0, 1).unsqueeze(3).split(steps)
+    Cr = C.transpose(0, 1).contiguous().view(length * batch, 1, n_state).split(steps * batch)
     y = u.new_empty(length, batch, channels)
+    yr = y.view(length * batch, 1, channels).split(steps * batch)
+    (a_full, *h_full), (a_last, *h_last) = _buffers(3 if n_chunks > 1 else 2, steps, length,
+                                                    (batch, n_state, channels), u)
+    states = u.new_empty(n_chunks - 1, batch, n_state, channels) if keep_states else None
     h0 = None
-    for c, s in enumerate(range(0, length, steps)):
-        e = min(s + steps, length)
-        q = e - s
-        h = h_bufs[c % len(h_bufs)][:q]
-        _chunk_states(s, e, dlt, du, At, Bt, h0, a[:q], h)
-        torch.bmm(Ct[s:e].view(q * batch, 1, n_state), h.view(q * batch, n_state, channels),
-                  out=y[s:e].view(q * batch, 1, channels))
-        h0 = h[q - 1]
+    for c in range(n_chunks):
+        a, h = (a_full, h_full[c % len(h_full)]) if c < n_chunks - 1 else (a_last, h_last[c % len(h_last)])
+        _chunk_states(dl[c], du[c], Bc[c], At, h0, a, h)
+        torch.bmm(Cr[c], h.view(-1, n_state, channels), out=yr[c])
+        h0 = h[-1]
         if keep_states and c < n_chunks - 1:
             states[c].copy_(h0)
     return y, states
@@ -155,68 +165,72 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
     """Gradients of sum(dy * y) for u, delta, A, B, C (None where ``needs`` says not needed)."""
     batch, length, channels = u.shape
     n_state = A.shape[1]
-    dlt, Bt, Ct = delta.transpose(0, 1), B.transpose(0, 1).contiguous(), C.transpose(0, 1)
-    du = (delta * u).transpose(0, 1).contiguous()
-    dyt = dy.transpose(0, 1).contiguous()
-    At = A.t().contiguous()
     steps = min(chunk, length)
-    a = u.new_empty(steps, batch, n_state, channels)
-    h_buf = u.new_empty(steps, batch, n_state, channels)
-    g_buf = u.new_empty(steps, batch, n_state, channels)
-    carry = u.new_empty(batch, n_state, channels)  # a_{t+1} g_{t+1} at the first step of the later chunk
+    n_chunks = -(-length // steps)
+    rows = steps * batch
     need_u, need_delta, need_A, need_B, need_C = needs
     need_decay = need_delta or need_A
+    At = A.t().contiguous()
+    dlt = delta.transpose(0, 1)
+    dl = dlt.unsqueeze(2).split(steps)
+    du_t = (delta * u).transpose(0, 1).contiguous()
+    du, du_col = du_t.unsqueeze(2).split(steps), du_t.view(-1, channels, 1).split(rows)
+    Bc = B.transpose(0, 1).unsqueeze(3).split(steps)
+    B_row = B.transpose(0, 1).contiguous().view(-1, 1, n_state).split(rows)
+    Cc = C.transpose(0, 1).unsqueeze(3).split(steps)
+    dy_t = dy.transpose(0, 1).contiguous()
+    dy_bc, dy_col = dy_t.unsqueeze(2).split(steps), dy_t.view(-1, channels, 1).split(rows)
+    (a_full, h_full, g_full), (a_last, h_last, g_last) = _buffers(3, steps, length, (batch, n_state, channels), u)
+    carry = u.new_empty(batch, n_state, channels)  # a_{t+1} g_{t+1} at the first step of the later chunk
     d_du = u.new_empty(length, batch, channels) if (need_u or need_delta) else None
     d_delta = u.new_empty(length, batch, channels) if need_delta else None
     dAt = A.new_zeros(n_state, channels) if need_A else None
     dB = u.new_empty(length, batch, n_state) if need_B else None
     dC = u.new_empty(length, batch, n_state) if need_C else None
-    starts = list(range(0, length, steps))
-    for c in reversed(range(len(starts))):
-        s = starts[c]
-        e = min(s + steps, length)
-        q, rows = e - s, (e - s) * batch
+    d_du_row = d_du.view(-1, 1, channels).split(rows) if d_du is not None else None
+    d_delta_c = d_delta.split(steps) if need_delta else None
+    dB_col = dB.view(-1, n_state, 1).split(rows) if need_B else None
+    dC_col = dC.view(-1, n_state, 1).split(rows) if need_C else None
+    for c in reversed(range(n_chunks)):
+        a, h, g = (a_full, h_full, g_full) if c < n_chunks - 1 else (a_last, h_last, g_last)
         h0 = states[c - 1] if c > 0 else None
-        ac, h, g = a[:q], h_buf[:q], g_buf[:q]
-        _chunk_states(s, e, dlt, du, At, Bt, h0, ac, h)
+        _chunk_states(dl[c], du[c], Bc[c], At, h0, a, h)
+        h_mat, g_mat = h.view(-1, n_state, channels), g.view(-1, n_state, channels)
         if need_C:  # dC_t[n] = sum_d h_t[n, d] dy_t[d]
-            torch.bmm(h.view(rows, n_state, channels), dyt[s:e].view(rows, channels, 1),
-                      out=dC[s:e].view(rows, n_state, 1))
+            torch.bmm(h_mat, dy_col[c], out=dC_col[c])
         # adjoint state: g_t = C_t dy_t + a_{t+1} g_{t+1}, backwards in time
-        torch.mul(Ct[s:e, :, :, None], dyt[s:e, :, None, :], out=g)
-        if c < len(starts) - 1:
-            g[q - 1].add_(carry)
-        a_steps, g_steps = ac.unbind(0), g.unbind(0)
-        for t in range(q - 2, -1, -1):
+        torch.mul(Cc[c], dy_bc[c], out=g)
+        if c < n_chunks - 1:
+            g[-1].add_(carry)
+        a_steps, g_steps = a.unbind(0), g.unbind(0)
+        for t in range(len(g_steps) - 2, -1, -1):
             g_steps[t].addcmul_(a_steps[t + 1], g_steps[t + 1])
         if c > 0:
-            torch.mul(ac[0], g[0], out=carry)
+            torch.mul(a_steps[0], g_steps[0], out=carry)
         # the drive delta_t u_t B_t gets g_t: reduce over n for (delta u), over d for B
         if d_du is not None:
-            torch.bmm(Bt[s:e].view(rows, 1, n_state), g.view(rows, n_state, channels),
-                      out=d_du[s:e].view(rows, 1, channels))
+            torch.bmm(B_row[c], g_mat, out=d_du_row[c])
         if need_B:
-            torch.bmm(g.view(rows, n_state, channels), du[s:e].view(rows, channels, 1),
-                      out=dB[s:e].view(rows, n_state, 1))
+            torch.bmm(g_mat, du_col[c], out=dB_col[c])
         if need_decay:  # the decay a_t gets g_t h_{t-1}; d(delta_t A) = g_t h_{t-1} a_t
-            if q > 1:
-                ac[1:].mul_(h[:-1])
+            if len(a_steps) > 1:
+                a[1:].mul_(h[:-1])
             if h0 is None:
-                ac[0].zero_()
+                a_steps[0].zero_()
             else:
-                ac[0].mul_(h0)
-            ac.mul_(g)  # now g_t a_t h_{t-1}
+                a_steps[0].mul_(h0)
+            a.mul_(g)  # now g_t a_t h_{t-1}
             if need_delta:
-                torch.mul(ac, At, out=h)
-                torch.sum(h, dim=2, out=d_delta[s:e])
+                torch.mul(a, At, out=h)
+                torch.sum(h, dim=2, out=d_delta_c[c])
             if need_A:
-                torch.mul(ac, dlt[s:e, :, None, :], out=h)
+                torch.mul(a, dl[c], out=h)
                 dAt.add_(h.sum(dim=(0, 1)))
     grads = [None] * 5
     if need_u:
         grads[0] = (d_du * dlt).transpose(0, 1)
     if need_delta:
-        grads[1] = (d_delta.addcmul_(d_du, u.transpose(0, 1))).transpose(0, 1)
+        grads[1] = d_delta.addcmul_(d_du, u.transpose(0, 1)).transpose(0, 1)
     if need_A:
         grads[2] = dAt.t()
     if need_B:
