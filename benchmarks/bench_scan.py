@@ -103,14 +103,14 @@ def relative_difference(result, reference):
     return diff_y, diff_g
 
 
-def timed(fn, device):
+def timed(fn, device, clock=time.perf_counter):
     if device == "cuda":
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    start = clock()
     fn()
     if device == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def main(argv=None):
@@ -126,10 +126,13 @@ def main(argv=None):
     parser.add_argument("--chunk", type=int, default=None, help="raflab's chunk length (default: its own)")
     parser.add_argument("--parallel", action="store_true", help="also time raflab's odd-even parallel scan")
     parser.add_argument("--repeats", type=int, default=7, help="best of this many interleaved rounds")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall time, or this process's CPU time (steadier on a loaded machine, 1 thread)")
     parser.add_argument("--budget", type=float, default=20.0, help="stop a peer's rounds after this many s")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     torch.set_num_threads(args.threads)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     official = load_official_ref(args.mamba_repo) if args.mamba_repo else None
     chunk = {} if args.chunk is None else {"chunk": args.chunk}
     scans = {"loop": selective_scan_reference, "raflab": lambda *t: selective_scan(*t, **chunk)}
@@ -138,7 +141,7 @@ def main(argv=None):
     if official is not None:
         scans["official"] = lambda *t: official(*t)
     print(f"selective scan | device {device}, torch threads {torch.get_num_threads()}, batch {args.batch}, "
-          f"channels {args.channels}, state {args.state}, float32, best of {args.repeats} interleaved rounds"
+          f"channels {args.channels}, state {args.state}, float32, {args.clock} time, best of {args.repeats} interleaved rounds"
           + ("" if official else " | no --mamba-repo: the official reference is skipped"))
     names = list(scans)
     head = " ".join(f"{n:>10s}" for n in names)
@@ -170,7 +173,7 @@ def main(argv=None):
             for _ in range(args.repeats):
                 for n in names:
                     if spent[n] < args.budget:
-                        elapsed = timed(lambda: run(n), device)
+                        elapsed = timed(lambda: run(n), device, clock)
                         best[n], spent[n] = min(best[n], elapsed), spent[n] + elapsed
             times = " ".join(f"{best[n] * 1e3:8.1f}ms" for n in names)
             ratio = " ".join(f"{best[n] / best['raflab']:15.1f}x" for n in names if n != "raflab")
