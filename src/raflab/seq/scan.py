@@ -174,12 +174,12 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
     dlt = delta.transpose(0, 1)
     dl = dlt.unsqueeze(2).split(steps)
     du_t = (delta * u).transpose(0, 1).contiguous()
-    du, du_col = du_t.unsqueeze(2).split(steps), du_t.view(-1, channels, 1).split(rows)
+    du, du_row = du_t.unsqueeze(2).split(steps), du_t.view(-1, 1, channels).split(rows)
     Bc = B.transpose(0, 1).unsqueeze(3).split(steps)
     B_row = B.transpose(0, 1).contiguous().view(-1, 1, n_state).split(rows)
     Cc = C.transpose(0, 1).unsqueeze(3).split(steps)
     dy_t = dy.transpose(0, 1).contiguous()
-    dy_bc, dy_col = dy_t.unsqueeze(2).split(steps), dy_t.view(-1, channels, 1).split(rows)
+    dy_bc, dy_row = dy_t.unsqueeze(2).split(steps), dy_t.view(-1, 1, channels).split(rows)
     (a_full, h_full, g_full), (a_last, h_last, g_last) = _buffers(3, steps, length, (batch, n_state, channels), u)
     carry = u.new_empty(batch, n_state, channels)  # a_{t+1} g_{t+1} at the first step of the later chunk
     d_du = u.new_empty(length, batch, channels) if (need_u or need_delta) else None
@@ -189,15 +189,16 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
     dC = u.new_empty(length, batch, n_state) if need_C else None
     d_du_row = d_du.view(-1, 1, channels).split(rows) if d_du is not None else None
     d_delta_c = d_delta.split(steps) if need_delta else None
-    dB_col = dB.view(-1, n_state, 1).split(rows) if need_B else None
-    dC_col = dC.view(-1, n_state, 1).split(rows) if need_C else None
+    dB_row = dB.view(-1, 1, n_state).split(rows) if need_B else None
+    dC_row = dC.view(-1, 1, n_state).split(rows) if need_C else None
     for c in reversed(range(n_chunks)):
         a, h, g = (a_full, h_full, g_full) if c < n_chunks - 1 else (a_last, h_last, g_last)
         h0 = states[c - 1] if c > 0 else None
         _chunk_states(dl[c], du[c], Bc[c], At, h0, a, h)
         h_mat, g_mat = h.view(-1, n_state, channels), g.view(-1, n_state, channels)
+        # (1 x D) @ (D x N) products with a transposed operand: about twice as fast on a CPU as (N x D) @ (D x 1)
         if need_C:  # dC_t[n] = sum_d h_t[n, d] dy_t[d]
-            torch.bmm(h_mat, dy_col[c], out=dC_col[c])
+            torch.bmm(dy_row[c], h_mat.transpose(1, 2), out=dC_row[c])
         # adjoint state: g_t = C_t dy_t + a_{t+1} g_{t+1}, backwards in time
         torch.mul(Cc[c], dy_bc[c], out=g)
         if c < n_chunks - 1:
@@ -211,7 +212,7 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
         if d_du is not None:
             torch.bmm(B_row[c], g_mat, out=d_du_row[c])
         if need_B:
-            torch.bmm(g_mat, du_col[c], out=dB_col[c])
+            torch.bmm(du_row[c], g_mat.transpose(1, 2), out=dB_row[c])
         if need_decay:  # the decay a_t gets g_t h_{t-1}; d(delta_t A) = g_t h_{t-1} a_t
             if len(a_steps) > 1:
                 a[1:].mul_(h[:-1])
