@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from raflab.seq import nets
-from raflab.seq.scan import DEFAULT_CHUNK, selective_scan, selective_scan_reference
+from raflab.seq.scan import default_chunk, selective_scan, selective_scan_reference
 
 torch.set_num_threads(1)
 
@@ -40,10 +40,23 @@ def _assert_matches_loop(inputs, tol=1e-10, **kwargs):
         assert (g - g_loop).abs().max() <= tol * max(1.0, g_loop.abs().max()), name
 
 
-@pytest.mark.parametrize("length, chunk", [(37, 8), (37, 5), (64, 16), (100, DEFAULT_CHUNK), (13, 64)])
+@pytest.mark.parametrize("length, chunk", [(37, 8), (37, 5), (64, 16), (100, None), (13, 64)])
 def test_float64_values_and_all_gradients_equal_the_loop(length, chunk):
     # lengths not divisible by the chunk, a chunk longer than the sequence
-    _assert_matches_loop(_inputs(3, length, 5, 4, seed=length + chunk), chunk=chunk)
+    _assert_matches_loop(_inputs(3, length, 5, 4, seed=length + (chunk or 0)), chunk=chunk)
+
+
+def test_default_chunk_fills_the_cache_per_thread_within_4_to_64_steps():
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert default_chunk(32, 64, 16) == 8  # 128 KiB a step, 512 KiB a thread
+        assert default_chunk(32, 64, 16, torch.float64) == 4
+        assert default_chunk(1, 8, 4) == 64
+        assert default_chunk(512, 64, 16) == 4
+        assert default_chunk(32, 64, 16, device="meta") == 32
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_batch_1_and_length_1():
