@@ -78,7 +78,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_gallery.py
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_diffusion.py --threads 1
 	$(BIN)/python benchmarks/bench_sdpi.py --threads 2
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_scan.py
+	$(BIN)/python benchmarks/bench_scan.py  # 2 torch threads; the official Mamba peer when RAF_MAMBA_REPO is set
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_gpt_throughput.py
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_grpo.py
 
