@@ -141,7 +141,7 @@ def main(argv=None):
     if official is not None:
         scans["official"] = lambda *t: official(*t)
     print(f"selective scan | device {device}, torch threads {torch.get_num_threads()}, batch {args.batch}, "
-          f"channels {args.channels}, state {args.state}, float32, {args.clock} time, best of {args.repeats} interleaved rounds"
+          f"channels {args.channels}, state {args.state}, float32, {args.clock} time, best of {args.repeats} rounds"
           + ("" if official else " | no --mamba-repo: the official reference is skipped"))
     names = list(scans)
     head = " ".join(f"{n:>10s}" for n in names)

@@ -280,8 +280,8 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
 
     Same arguments and result (shapes: u, delta [batch, length, D]; A [D, N]; B, C [batch, length, N];
     D [D] or None). ``method="chunked"`` (default): chunks of ``chunk`` time steps (default:
-    :func:`default_chunk`), cache-sized buffers, hand-written backward (see the module docstring). ``method="parallel"``: the odd-even
-    :func:`linear_scan`, differentiated by autograd (about three [batch, length, D, N] tensors).
+    :func:`default_chunk`), cache-sized buffers, hand-written backward (see the module docstring).
+    ``method="parallel"``: the odd-even :func:`linear_scan`, differentiated by autograd (about three [batch, length, D, N] tensors).
     Half-precision inputs are scanned in float32 and the result is cast back.
     """
     one_of(method, SCAN_METHODS, "scan method")
