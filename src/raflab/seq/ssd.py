@@ -36,14 +36,10 @@ True
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-if TYPE_CHECKING:  # the mixer reads a NetConfig; nets imports this module
-    from raflab.seq.nets import NetConfig
 
 #: the default chunk length Q of :func:`ssd_scan` (any value gives the same result)
 CHUNK = 64
@@ -183,7 +179,7 @@ class Mamba2Mixer(nn.Module):
     float32 at least (a half-precision caller gets its dtype back).
     """
 
-    def __init__(self, config: NetConfig):
+    def __init__(self, config):  # a raflab.seq.nets.NetConfig (nets imports this module)
         super().__init__()
         inner, n_state = config.d_inner, config.d_state
         self.headdim, self.n_state = config.headdim, n_state
@@ -224,8 +220,9 @@ class Mamba2Mixer(nn.Module):
         return self.out_proj(y.to(u.dtype))
 
 
-def mamba2_parameter_count(config: NetConfig) -> int:
-    """Parameters of one :class:`Mamba2Mixer`: width C, inner E, heads H, state N, bias b (1 or 0):
+def mamba2_parameter_count(config) -> int:
+    """Parameters of one :class:`Mamba2Mixer` of a ``NetConfig``: width C, inner E, heads H, state N,
+    bias b (1 or 0):
     in_proj (C + b)(2 E + 2 N + H), conv (E + 2 N)(d_conv + 1), dt_bias, A_log and D 3 H, RMSNorm E,
     out_proj E C + b C."""
     C, E, N, b = config.n_embd, config.d_inner, config.d_state, int(config.bias)
