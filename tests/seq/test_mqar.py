@@ -49,9 +49,9 @@ def test_default_mqar_attention_recalls_where_s4d_does_not():
     assert s4d <= 0.4
 
 
-def test_shipped_mqar_study_compares_the_three_mixers():
+def test_shipped_mqar_study_compares_the_four_mixers():
     config = load_study_config(shipped_study_config("mqar"))
     runs = config.runs()
-    assert {r.model for r in runs} == {"gpt", "s4d", "mamba"}
+    assert {r.model for r in runs} == {"gpt", "s4d", "mamba", "mamba2"}
     assert len({r.pairs for r in runs}) >= 2 and len({r.width for r in runs}) >= 2
     assert config.seeds == 2

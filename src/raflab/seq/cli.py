@@ -30,7 +30,7 @@ _TASK_OPTIONS = {"pairs": ("mqar",), "seq_len": ("mqar", "random"), "vocab": ("m
                  "examples": ("mqar", "random"), "triplets": ("kg", "walks"), "entities": ("kg", "walks"),
                  "relations": ("kg", "walks"), "walks": ("walks",), "graph": ("kg", "walks"),
                  "umls_dir": ("kg", "walks")}
-_MODEL_OPTIONS = {"heads": ("gpt",), "d_state": ("s4d", "mamba")}
+_MODEL_OPTIONS = {"heads": ("gpt",), "d_state": ("s4d", "mamba", "mamba2")}
 
 
 def _reject_unused(run, given: dict) -> None:
@@ -49,7 +49,7 @@ def _reject_unused(run, given: dict) -> None:
 @seq_app.command()
 @user_errors
 def train(task: str = typer.Option("arithmetic", "--task", help="arithmetic | facts | both | mqar | kg | walks | random"),
-          model: str = typer.Option("gpt", "--model", help="gpt (attention) | s4d (fixed-step diagonal SSM) | mamba (selective SSM)"),
+          model: str = typer.Option("gpt", "--model", help="gpt (attention) | s4d (fixed-step diagonal SSM) | mamba (selective SSM) | mamba2 (Mamba-2, SSD)"),
           layers: Optional[int] = typer.Option(None, "--layers", help="layers (blocks) (default: the task's; 1, mqar 2)"),
           width: Optional[int] = typer.Option(None, "--width", help="embedding width (n_embd)"),
           heads: Optional[int] = typer.Option(None, "--heads", help="attention heads (gpt)"),

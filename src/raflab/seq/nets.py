@@ -13,6 +13,9 @@ block is chosen by ``mixer``:
   B and C; short causal depthwise convolution; SiLU gate. Its recurrence runs through
   :func:`raflab.seq.scan.selective_scan` (a chunked scan in pure PyTorch with a hand-written
   backward pass).
+- ``"mamba2"``: the Mamba-2 mixer (Dao & Gu 2024), a selective SSM with one scalar decay per head of
+  ``headdim`` channels, computed by the chunked state-space-duality algorithm
+  (:class:`raflab.seq.ssd.Mamba2Mixer`, :func:`raflab.seq.ssd.ssd_scan`).
 
 Each block is ``x + mixer(ln_1(x))`` then ``x + mlp(ln_2(x))`` (the MLP is left out when
 ``mlp_ratio = 0``). The output head shares its weight with the token embedding.
@@ -41,9 +44,10 @@ from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.seeding import stream_seeds
 from raflab.seq.scan import linear_scan, selective_scan, selective_scan_reference  # noqa: F401 (re-exported)
+from raflab.seq.ssd import Mamba2Mixer, default_headdim, mamba2_parameter_count
 
 IGNORE_INDEX = -100
-MIXERS = ("attention", "s4d", "mamba")
+MIXERS = ("attention", "s4d", "mamba", "mamba2")
 ACTIVATIONS = ("relu", "gelu", "rrelu", "softmax")
 #: the torch streams of one training run, each seeded by its own integer derived from the run's seed
 #: (:func:`raflab.core.seeding.stream_seeds`): the initial weights, the order of the batches and the
@@ -70,7 +74,7 @@ class NetConfig:
     vocab_size, block_size : int
         Number of tokens; longest sequence (the number of learned positions).
     mixer : str
-        ``"attention"``, ``"s4d"`` or ``"mamba"``.
+        ``"attention"``, ``"s4d"``, ``"mamba"`` or ``"mamba2"``.
     n_layer, n_head, n_embd : int
         Blocks, attention heads (attention only), width.
     mlp_ratio : float
@@ -85,8 +89,11 @@ class NetConfig:
     d_state : int
         SSM state size per channel (S4D: ``d_state / 2`` complex conjugate modes, so it must be even).
     d_conv, expand : int
-        Mamba: width of the causal depthwise convolution; inner width = ``expand * n_embd``
-        (the step's low-rank projection has rank ``ceil(n_embd / 16)``, as in Mamba).
+        Mamba / Mamba-2: width of the causal depthwise convolution; inner width = ``expand * n_embd``
+        (Mamba's step has a low-rank projection of rank ``ceil(n_embd / 16)``, as in Mamba).
+    headdim : int or None
+        Mamba-2: channels per head (heads = inner width / headdim, each with one decay and a state
+        of headdim x d_state); None means the largest divisor of the inner width up to 16.
     positional : bool or None
         Learned absolute position embeddings; None means on for attention, off for the SSMs.
     """
@@ -105,6 +112,7 @@ class NetConfig:
     d_conv: int = 4
     expand: int = 2
     positional: bool | None = None
+    headdim: int | None = None
 
     def __post_init__(self):
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd", "d_state", "d_conv", "expand"):
@@ -123,6 +131,15 @@ class NetConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.mixer == "s4d" and self.d_state % 2:
             raise ValueError(f"d_state {self.d_state} is odd; s4d needs an even d_state (complex conjugate pairs)")
+        if self.headdim is not None and (not isinstance(self.headdim, int) or isinstance(self.headdim, bool)
+                                         or self.headdim < 1):
+            raise ValueError(f"headdim must be an integer >= 1 or None, got {self.headdim!r}")
+        if self.mixer == "mamba2":
+            if self.headdim is None:
+                self.headdim = default_headdim(self.d_inner)
+            elif self.d_inner % self.headdim:
+                raise ValueError(f"headdim {self.headdim} does not divide the inner width {self.d_inner} "
+                                 f"(expand {self.expand} x n_embd {self.n_embd})")
         if self.positional is None:
             self.positional = self.mixer == "attention"
 
@@ -251,7 +268,7 @@ class MambaMixer(nn.Module):
         return self.out_proj((y * F.silu(z.to(scan_dtype))).to(z.dtype))
 
 
-MIXER_CLASSES = {"attention": CausalSelfAttention, "s4d": S4DMixer, "mamba": MambaMixer}
+MIXER_CLASSES = {"attention": CausalSelfAttention, "s4d": S4DMixer, "mamba": MambaMixer, "mamba2": Mamba2Mixer}
 
 
 # --------------------------------------------------------------------------- block and model
@@ -380,6 +397,8 @@ def parameter_count(config: NetConfig) -> int:
     final LayerNorm C (1 + b), and per block LayerNorm C (1 + b) plus the mixer:
     attention 4 C^2 + 4 b C; s4d C^2 + b C + C (2 N + 2);
     mamba (inner E, rank R) 2 C E + 2 b E + E (d_conv + 1) + E (R + 2 N) + R E + E + E N + E + E C + b C;
+    mamba2 (heads H) (C + b)(2 E + 2 N + H) + (E + 2 N)(d_conv + 1) + 3 H + E + E C + b C
+    (:func:`raflab.seq.ssd.mamba2_parameter_count`);
     plus, when H > 0, a second LayerNorm C (1 + b) and the MLP 2 C H + b (H + C).
     """
     C, V, H, b = config.n_embd, config.vocab_size, config.mlp_hidden, int(config.bias)
@@ -388,6 +407,8 @@ def parameter_count(config: NetConfig) -> int:
         mixer = 4 * C * C + 4 * b * C
     elif config.mixer == "s4d":
         mixer = C * C + b * C + C * (2 * N + 2)
+    elif config.mixer == "mamba2":
+        mixer = mamba2_parameter_count(config)
     else:
         E, R = config.d_inner, config.dt_rank
         mixer = (2 * C * E + 2 * b * E) + E * (config.d_conv + 1) + E * (R + 2 * N) + (R * E + E) \

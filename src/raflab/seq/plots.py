@@ -76,8 +76,9 @@ def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
     """MQAR held-out accuracy at the query positions against width, one panel per mixer, one line per
     number of key-value pairs (Zoology's figure)."""
     apply_style()
-    models = [m for m in ("gpt", "s4d", "mamba") if m in set(summary["model"])]
-    names = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)"}
+    models = [m for m in ("gpt", "s4d", "mamba", "mamba2") if m in set(summary["model"])]
+    names = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)",
+             "mamba2": "Mamba-2 (SSD)"}
     fig, axes = plt.subplots(1, len(models), figsize=(3.8 * len(models), 3.3), sharey=True, squeeze=False)
     for ax, model in zip(axes[0], models):
         for pairs, line in summary[summary["model"] == model].groupby("pairs", sort=True):

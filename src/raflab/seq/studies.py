@@ -35,7 +35,7 @@ from raflab.sweeps.config import read_config_file
 from raflab.sweeps.store import ResultStore
 
 TASKS = ("arithmetic", "facts", "both", "mqar", "kg", "walks", "random")
-NETWORKS = {"gpt": "attention", "s4d": "s4d", "mamba": "mamba"}  # CLI name -> mixer of raflab.seq.nets
+NETWORKS = {"gpt": "attention", "s4d": "s4d", "mamba": "mamba", "mamba2": "mamba2"}  # CLI name -> mixer of raflab.seq.nets
 #: the accuracy a task reports: exact match of whole answers, or MQAR's accuracy at the query positions
 ACCURACY_KIND = {"mqar": "token_accuracy"}
 
