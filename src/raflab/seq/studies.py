@@ -29,6 +29,7 @@ from raflab.core.summary import summarize
 from raflab.seq import metrics
 from raflab.seq.nets import NetConfig, count_parameters, make_model
 from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
+from raflab.seq.sizing import width_for_parameters
 from raflab.seq.tasks import make_task
 from raflab.seq.train import TrainConfig, evaluate_split, sequence_outputs, train_model
 from raflab.sweeps.config import read_config_file
@@ -65,6 +66,8 @@ class SeqRun(BaseModel):
     model: str = "gpt"
     layers: int = Field(1, ge=1)
     width: int = Field(56, ge=1)
+    target_params: int | None = Field(None, ge=1, description="a size instead of a width: the run takes the "
+                                      "width whose parameter count is closest to this (raflab.seq.sizing)")
     heads: int = Field(1, ge=1)
     mlp_ratio: float = Field(1.0, ge=0)
     activation: str = "gelu"
@@ -150,6 +153,14 @@ def net_config(run: SeqRun, task):
                      mlp_ratio=run.mlp_ratio, activation=run.activation, bias=run.bias, d_state=run.d_state)
 
 
+def sized_run(run: SeqRun, task) -> SeqRun:
+    """``run`` itself, or, with ``target_params``, ``run`` at the width whose parameter count is closest
+    to it (:func:`raflab.seq.sizing.width_for_parameters`; every other setting held)."""
+    if run.target_params is None:
+        return run
+    return run.model_copy(update={"width": width_for_parameters(net_config(run, task), run.target_params)})
+
+
 def train_config(run: SeqRun, progress: bool = False, checkpoint: str | None = None):
     return TrainConfig(steps=run.steps, lr=run.lr, min_lr=min(run.min_lr, run.lr), warmup=run.warmup,
                        batch_size=run.batch, weight_decay=run.weight_decay, beta1=0.9, beta2=0.99,
@@ -188,6 +199,7 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
     tokens_per_s; for the random task also memorized_bits, entropy_bits and bits_per_param.
     """
     task = build_task(run)
+    run = sized_run(run, task)
     require_training_memory(run, task)
     device = resolve_device(run.device)
     model = make_model(net_config(run, task), seed=run.seed, device=device)
