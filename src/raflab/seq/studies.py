@@ -55,6 +55,8 @@ class SeqRun(BaseModel):
     vocab: int = Field(64, ge=2, description="mqar / random: vocabulary size")
     examples: int = Field(2000, ge=1, description="mqar: training sequences; random: strings")
     heldout: int = Field(256, ge=0, description="mqar: held-out sequences")
+    random_fillers: bool = Field(True, description="mqar: random tokens between the queries (Zoology's default); "
+                                 "false: token 0 there (the Zoology paper's figures)")
     triplets: int = Field(1000, ge=1, description="kg / walks: triplets of the random graph")
     entities: int = Field(200, ge=2, description="kg / walks: entities of the random graph")
     relations: int = Field(10, ge=1, description="kg / walks: relations of the random graph")
@@ -106,7 +108,8 @@ class SeqRun(BaseModel):
         """Keyword arguments of :func:`raflab.seq.tasks.make_task` for this task."""
         if self.task == "mqar":
             return {"vocab_size": self.vocab, "seq_len": self.seq_len, "num_pairs": self.pairs,
-                    "num_examples": self.examples, "num_heldout": self.heldout}
+                    "num_examples": self.examples, "num_heldout": self.heldout,
+                    "random_non_queries": self.random_fillers}
         if self.task in ("kg", "walks"):
             out = {"graph": self.graph, "num_entities": self.entities, "num_relations": self.relations,
                    "num_triplets": self.triplets, "umls_dir": self.umls_dir}
@@ -298,6 +301,52 @@ def load_study_config(path: str | Path, **overrides) -> SeqStudyConfig:
     return SeqStudyConfig(**data)
 
 
+#: the caps :func:`shrink_study_config` applies by default: a unit of seconds on one CPU core
+TINY_LIMITS = {"seq_len": 16, "vocab": 32, "pairs": 2, "width": 16, "target_params": 4000, "layers": 1,
+               "d_state": 4, "examples": 32, "heldout": 16, "steps": 2, "batch": 8, "eval_every": 1,
+               "warmup": 0, "triplets": 50, "entities": 20, "walks": 10}
+
+
+def shrink_study_config(config: SeqStudyConfig, seeds: int = 1, **limits) -> SeqStudyConfig:
+    """``config`` scaled down to run on a CPU in seconds (to check a paper-scale card end to end): every
+    numeric setting in ``base`` and in the grid capped at its limit (:data:`TINY_LIMITS`, overridden by
+    ``limits``), repeats left out, ``seeds`` seeds, the CPU as device. MQAR's pairs are also capped at
+    seq_len / 4 and (vocab / 2 - 1) so every shrunk run is valid."""
+    caps = {**TINY_LIMITS, **limits}
+    unknown = sorted(set(limits) - set(SeqRun.model_fields))
+    if unknown:
+        raise ValueError(f"unknown run settings to cap: {', '.join(unknown)}")
+
+    def cap(key, value):
+        if key not in caps or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        return type(value)(min(value, caps[key]))
+
+    def unique(values: list) -> list:  # a zipped grid keeps its lists aligned
+        return list(dict.fromkeys(values)) if config.combine == "product" else values
+
+    def shrink_grid(grid: dict) -> dict:
+        return {k: unique([cap(k, v) for v in (values if isinstance(values, list) else [values])])
+                for k, values in grid.items()}
+
+    grids = [shrink_grid(g) for g in config.grids()]
+    base = {**{k: cap(k, v) for k, v in config.base.items()}, "device": "cpu"}
+
+    def smallest(key):
+        found = [base[key]] if key in base else []
+        return min(found + [v for g in grids for v in g.get(key, [])] + [caps[key]])
+
+    most_pairs = max(1, min(smallest("seq_len") // 4, smallest("vocab") // 2 - 1))
+    if "pairs" in base:
+        base["pairs"] = min(base["pairs"], most_pairs)
+    for grid in grids:
+        if "pairs" in grid:
+            grid["pairs"] = unique([min(p, most_pairs) for p in grid["pairs"]])
+    data = config.model_dump()
+    data.update(base=base, grid=grids if isinstance(config.grid, list) else grids[0], seeds=seeds)
+    return SeqStudyConfig(**data)
+
+
 def shipped_study_config(study: str) -> Path:
     """The config file shipped for a study (``experiments/seq_<study>.yaml`` beside the package)."""
     one_of(study, STUDIES, "study")
@@ -397,5 +446,5 @@ def plot_study(study: str, summary: pd.DataFrame, out=None):
 
 
 __all__ = ["SeqRun", "SeqStudyConfig", "run_sequence_experiment", "run_seq_study", "load_study_config",
-           "shipped_study_config", "summarize_study", "study_summary", "plot_study", "build_task", "net_config", "train_config", "STUDIES",
+           "shipped_study_config", "shrink_study_config", "summarize_study", "study_summary", "plot_study", "build_task", "net_config", "train_config", "STUDIES",
            "TASKS", "NETWORKS"]
