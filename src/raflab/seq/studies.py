@@ -397,12 +397,15 @@ def run_seq_study(config: SeqStudyConfig, store: str | Path | None = None, worke
                                           "git_commit", "finished_at", "status", "error") if c in rows])
 
 
-def summarize_study(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def summarize_study(rows: pd.DataFrame, by: list[str], ci95_of: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mean, ``<metric>_stderr`` and ``n_seeds`` over seeds of the accuracies (and bits) per setting
-    ``by`` (:func:`raflab.core.summary.summarize`), ordered by ``by``."""
+    ``by`` (:func:`raflab.core.summary.summarize`), ordered by ``by``; for each of ``ci95_of`` also its
+    95% Student-t interval, ``<metric>_ci95_low`` / ``_high``. Grouping keys missing from ``rows`` are
+    left out."""
+    by = [k for k in by if k in rows]
     values = [c for c in ("train_accuracy", "heldout_accuracy", "train_loss", "capacity", "mac",
                           "memorized_bits", "bits_per_param", "params", "wall_s") if c in rows]
-    out = summarize(rows, by, values, stderr_of=[c for c in values if c != "params"])
+    out = summarize(rows, by, values, stderr_of=[c for c in values if c != "params"], ci95_of=ci95_of)
     return out.sort_values(by, kind="stable").reset_index(drop=True)
 
 
@@ -420,12 +423,14 @@ def fit_bits_per_parameter(summary: pd.DataFrame) -> float:
 
 #: how each study's rows are grouped over seeds
 STUDY_GROUPS = {"too-big-to-think": ["task", "width"], "capacity": ["triplets", "width", "layers", "activation"],
-                "mqar": ["model", "width", "pairs"], "bits": ["model", "layers", "width"]}
+                "mqar": ["model", "target_params", "width", "pairs"], "bits": ["model", "layers", "width"]}
+#: the metrics whose 95% interval a study's table carries (its claims are settled by these intervals)
+STUDY_INTERVALS = {"mqar": ("heldout_accuracy", "train_accuracy")}
 
 
 def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
     """The study's table: means and standard errors over seeds; notes (e.g. the fitted slope) in attrs."""
-    summary = summarize_study(rows, STUDY_GROUPS[study])
+    summary = summarize_study(rows, STUDY_GROUPS[study], ci95_of=STUDY_INTERVALS.get(study, ()))
     notes = []
     if study == "bits":
         slope = fit_bits_per_parameter(summary)
