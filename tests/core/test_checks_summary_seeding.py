@@ -10,7 +10,7 @@ import pytest
 
 from raflab.core.checks import in_range, one_of
 from raflab.core.seeding import point_rng, seed_tree, stream_seeds
-from raflab.core.summary import mean_stderr, stderr, summarize
+from raflab.core.summary import mean_stderr, stderr, summarize, t_interval, t_quantile
 
 
 def test_one_of_names_the_value_and_the_choices():
@@ -40,6 +40,23 @@ def test_summary_is_mean_stderr_and_n_seeds():
     assert math.isnan(out["err_stderr"].iloc[1])  # one seed: no standard error
     assert mean_stderr([1.0, 3.0]) == pytest.approx((2.0, 1.0))
     assert math.isnan(stderr([4.0]))
+
+
+def test_ci95_is_the_student_t_interval_of_the_mean():
+    # 3 seeds: mean 0.9, s.d. 0.1, s.e. 0.1/sqrt(3); t_{0.975, 2} = 4.3027 (tables)
+    assert t_quantile(3) == pytest.approx(4.30265, abs=1e-4)
+    assert t_quantile(1000) == pytest.approx(1.9623, abs=1e-3)
+    low, high = t_interval([0.8, 0.9, 1.0])
+    half = 4.30265 * 0.1 / math.sqrt(3)
+    assert (low, high) == (pytest.approx(0.9 - half, abs=1e-4), pytest.approx(0.9 + half, abs=1e-4))
+    assert all(math.isnan(v) for v in t_interval([0.5])) and all(math.isnan(v) for v in t_interval([0.5, np.nan]))
+    with pytest.raises(ValueError, match="level"):
+        t_quantile(3, level=1.5)
+    rows = pd.DataFrame({"model": ["a"] * 3 + ["b"], "seed": [0, 1, 2, 0], "acc": [0.8, 0.9, 1.0, 0.4]})
+    out = summarize(rows, ["model"], ["acc"], ci95_of=["acc"]).set_index("model")
+    assert out.loc["a", "acc_ci95_low"] == pytest.approx(low) and out.loc["a", "acc_ci95_high"] == pytest.approx(high)
+    assert math.isnan(out.loc["b", "acc_ci95_low"]) and out.loc["b", "n_seeds"] == 1
+    assert "acc_ci95_low" not in summarize(rows, ["model"], ["acc"])  # only where asked
 
 
 def test_one_integer_never_seeds_two_streams():

@@ -230,12 +230,17 @@ class MambaMixer(nn.Module):
 
     The convolution always has a bias (as in Mamba); dt_proj's bias sets the initial step,
     softplus(bias) ~ logU[1e-3, 1e-1]; A = -exp(A_log) with A_log = log(1..N) (S4D-Real).
+    Initialization as in the Mamba reference code (``mamba_ssm``'s ``_init_weights``, which Zoology's
+    MQAR runs use too), not GPT-2's N(0, 0.02): in_proj and x_proj keep PyTorch's default
+    (Kaiming-uniform) weights, out_proj the same divided by sqrt(n_layer), linear biases zero. With
+    N(0, 0.02) the input-dependent B and C start near 0 and MQAR training stays on its plateau
+    (docs/sequence.md, MQAR).
     """
 
     def __init__(self, config: NetConfig):
         super().__init__()
         inner, n_state, rank = config.d_inner, config.d_state, config.dt_rank
-        self.n_state, self.dt_rank = n_state, rank
+        self.n_state, self.dt_rank, self.n_layer = n_state, rank, config.n_layer
         self.in_proj = nn.Linear(config.n_embd, 2 * inner, bias=config.bias)
         self.conv1d = nn.Conv1d(inner, inner, config.d_conv, groups=inner, padding=config.d_conv - 1)
         self.x_proj = nn.Linear(inner, rank + 2 * n_state, bias=False)
@@ -253,6 +258,11 @@ class MambaMixer(nn.Module):
         dt = torch.exp(torch.empty(inner).uniform_(math.log(1e-3), math.log(1e-1)))
         self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # inverse of softplus
         self.conv1d.reset_parameters()
+        for linear in (self.in_proj, self.x_proj, self.out_proj):
+            linear.reset_parameters()  # PyTorch's default, as mamba_ssm leaves its Linear weights
+            if linear.bias is not None:
+                linear.bias.zero_()
+        self.out_proj.weight.div_(math.sqrt(self.n_layer))  # mamba_ssm: rescale_prenorm_residual
 
     def forward(self, x):
         length = x.shape[1]

@@ -72,9 +72,16 @@ def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
     return _finish(fig, out)
 
 
+MQAR_NAMES = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)"}
+
+
 def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
-    """MQAR held-out accuracy at the query positions against width, one panel per mixer, one line per
-    number of key-value pairs (Zoology's figure)."""
+    """MQAR held-out accuracy at the query positions. On a size grid (``target_params`` set): against
+    the number of pairs, one panel per model size, one line per mixer, bars the 95% intervals
+    (:func:`plot_mqar_sizes`). On a width grid: against width, one panel per mixer, one line per number
+    of key-value pairs (Zoology's figure)."""
+    if "target_params" in summary and summary["target_params"].notna().any():
+        return plot_mqar_sizes(summary, out=out, title=title)
     apply_style()
     models = [m for m in ("gpt", "s4d", "mamba", "mamba2") if m in set(summary["model"])]
     names = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)",
@@ -90,6 +97,41 @@ def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=8)
     axes[0][0].set_ylabel("held-out recall accuracy")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
+
+
+def plot_mqar_sizes(summary: pd.DataFrame, out=None, title: str | None = None):
+    """Held-out MQAR accuracy against the number of key-value pairs, one panel per target model size,
+    one line per mixer; error bars from the table's ``heldout_accuracy_ci95_low`` / ``_high`` columns
+    (the 95% Student-t interval over seeds), else its standard error."""
+    apply_style()
+    sizes = sorted(summary["target_params"].dropna().unique())
+    models = [m for m in MQAR_NAMES if m in set(summary["model"])]
+    models += sorted(set(summary["model"]) - set(models))  # mixers added later (e.g. mamba2) drawn too
+    fig, axes = plt.subplots(1, len(sizes), figsize=(3.8 * len(sizes), 3.3), sharey=True, squeeze=False)
+    for ax, size in zip(axes[0], sizes):
+        for model in models:
+            line = summary[(summary["target_params"] == size) & (summary["model"] == model)].sort_values("pairs")
+            if not len(line):
+                continue
+            mean = _floats(line["heldout_accuracy"])
+            if "heldout_accuracy_ci95_low" in line:
+                low, high = _floats(line["heldout_accuracy_ci95_low"]), _floats(line["heldout_accuracy_ci95_high"])
+                yerr = np.nan_to_num(np.vstack([mean - low, high - mean]))
+            else:
+                yerr = _floats(line.get("heldout_accuracy_stderr", pd.Series(0.0, index=line.index)), missing=0)
+            params = ", ".join(f"{int(p) / 1000:.1f}K" for p in line["params"].unique())
+            ax.errorbar(_floats(line["pairs"]), mean, yerr=yerr, marker="o", ms=4, capsize=3,
+                        label=f"{MQAR_NAMES.get(model, model)} ({params})")
+        ax.set_title(f"~{int(size) / 1000:g}K parameters")
+        ax.set_xscale("log", base=2)
+        _grid_ticks(ax, summary["pairs"])
+        ax.set_xlabel("key-value pairs")
+        ax.set_ylim(-0.05, 1.05)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("held-out recall accuracy (95% CI)")
     if title:
         fig.suptitle(title)
     return _finish(fig, out)

@@ -29,6 +29,7 @@ from raflab.core.summary import summarize
 from raflab.seq import metrics
 from raflab.seq.nets import NetConfig, count_parameters, make_model
 from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
+from raflab.seq.sizing import width_for_parameters
 from raflab.seq.tasks import make_task
 from raflab.seq.train import TrainConfig, evaluate_split, sequence_outputs, train_model
 from raflab.sweeps.config import read_config_file
@@ -54,6 +55,8 @@ class SeqRun(BaseModel):
     vocab: int = Field(64, ge=2, description="mqar / random: vocabulary size")
     examples: int = Field(2000, ge=1, description="mqar: training sequences; random: strings")
     heldout: int = Field(256, ge=0, description="mqar: held-out sequences")
+    random_fillers: bool = Field(True, description="mqar: random tokens between the queries (Zoology's default); "
+                                 "false: token 0 there (the Zoology paper's figures)")
     triplets: int = Field(1000, ge=1, description="kg / walks: triplets of the random graph")
     entities: int = Field(200, ge=2, description="kg / walks: entities of the random graph")
     relations: int = Field(10, ge=1, description="kg / walks: relations of the random graph")
@@ -65,6 +68,8 @@ class SeqRun(BaseModel):
     model: str = "gpt"
     layers: int = Field(1, ge=1)
     width: int = Field(56, ge=1)
+    target_params: int | None = Field(None, ge=1, description="a size instead of a width: the run takes the "
+                                      "width whose parameter count is closest to this (raflab.seq.sizing)")
     heads: int = Field(1, ge=1)
     mlp_ratio: float = Field(1.0, ge=0)
     activation: str = "gelu"
@@ -103,7 +108,8 @@ class SeqRun(BaseModel):
         """Keyword arguments of :func:`raflab.seq.tasks.make_task` for this task."""
         if self.task == "mqar":
             return {"vocab_size": self.vocab, "seq_len": self.seq_len, "num_pairs": self.pairs,
-                    "num_examples": self.examples, "num_heldout": self.heldout}
+                    "num_examples": self.examples, "num_heldout": self.heldout,
+                    "random_non_queries": self.random_fillers}
         if self.task in ("kg", "walks"):
             out = {"graph": self.graph, "num_entities": self.entities, "num_relations": self.relations,
                    "num_triplets": self.triplets, "umls_dir": self.umls_dir}
@@ -150,6 +156,14 @@ def net_config(run: SeqRun, task):
                      mlp_ratio=run.mlp_ratio, activation=run.activation, bias=run.bias, d_state=run.d_state)
 
 
+def sized_run(run: SeqRun, task) -> SeqRun:
+    """``run`` itself, or, with ``target_params``, ``run`` at the width whose parameter count is closest
+    to it (:func:`raflab.seq.sizing.width_for_parameters`; every other setting held)."""
+    if run.target_params is None:
+        return run
+    return run.model_copy(update={"width": width_for_parameters(net_config(run, task), run.target_params)})
+
+
 def train_config(run: SeqRun, progress: bool = False, checkpoint: str | None = None):
     return TrainConfig(steps=run.steps, lr=run.lr, min_lr=min(run.min_lr, run.lr), warmup=run.warmup,
                        batch_size=run.batch, weight_decay=run.weight_decay, beta1=0.9, beta2=0.99,
@@ -188,6 +202,7 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
     tokens_per_s; for the random task also memorized_bits, entropy_bits and bits_per_param.
     """
     task = build_task(run)
+    run = sized_run(run, task)
     require_training_memory(run, task)
     device = resolve_device(run.device)
     model = make_model(net_config(run, task), seed=run.seed, device=device)
@@ -286,6 +301,52 @@ def load_study_config(path: str | Path, **overrides) -> SeqStudyConfig:
     return SeqStudyConfig(**data)
 
 
+#: the caps :func:`shrink_study_config` applies by default: a unit of seconds on one CPU core
+TINY_LIMITS = {"seq_len": 16, "vocab": 32, "pairs": 2, "width": 16, "target_params": 4000, "layers": 1,
+               "d_state": 4, "examples": 32, "heldout": 16, "steps": 2, "batch": 8, "eval_every": 1,
+               "warmup": 0, "triplets": 50, "entities": 20, "walks": 10}
+
+
+def shrink_study_config(config: SeqStudyConfig, seeds: int = 1, **limits) -> SeqStudyConfig:
+    """``config`` scaled down to run on a CPU in seconds (to check a paper-scale card end to end): every
+    numeric setting in ``base`` and in the grid capped at its limit (:data:`TINY_LIMITS`, overridden by
+    ``limits``), repeats left out, ``seeds`` seeds, the CPU as device. MQAR's pairs are also capped at
+    seq_len / 4 and (vocab / 2 - 1) so every shrunk run is valid."""
+    caps = {**TINY_LIMITS, **limits}
+    unknown = sorted(set(limits) - set(SeqRun.model_fields))
+    if unknown:
+        raise ValueError(f"unknown run settings to cap: {', '.join(unknown)}")
+
+    def cap(key, value):
+        if key not in caps or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        return type(value)(min(value, caps[key]))
+
+    def unique(values: list) -> list:  # a zipped grid keeps its lists aligned
+        return list(dict.fromkeys(values)) if config.combine == "product" else values
+
+    def shrink_grid(grid: dict) -> dict:
+        return {k: unique([cap(k, v) for v in (values if isinstance(values, list) else [values])])
+                for k, values in grid.items()}
+
+    grids = [shrink_grid(g) for g in config.grids()]
+    base = {**{k: cap(k, v) for k, v in config.base.items()}, "device": "cpu"}
+
+    def smallest(key):
+        found = [base[key]] if key in base else []
+        return min(found + [v for g in grids for v in g.get(key, [])] + [caps[key]])
+
+    most_pairs = max(1, min(smallest("seq_len") // 4, smallest("vocab") // 2 - 1))
+    if "pairs" in base:
+        base["pairs"] = min(base["pairs"], most_pairs)
+    for grid in grids:
+        if "pairs" in grid:
+            grid["pairs"] = unique([min(p, most_pairs) for p in grid["pairs"]])
+    data = config.model_dump()
+    data.update(base=base, grid=grids if isinstance(config.grid, list) else grids[0], seeds=seeds)
+    return SeqStudyConfig(**data)
+
+
 def shipped_study_config(study: str) -> Path:
     """The config file shipped for a study (``experiments/seq_<study>.yaml`` beside the package)."""
     one_of(study, STUDIES, "study")
@@ -336,12 +397,15 @@ def run_seq_study(config: SeqStudyConfig, store: str | Path | None = None, worke
                                           "git_commit", "finished_at", "status", "error") if c in rows])
 
 
-def summarize_study(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def summarize_study(rows: pd.DataFrame, by: list[str], ci95_of: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mean, ``<metric>_stderr`` and ``n_seeds`` over seeds of the accuracies (and bits) per setting
-    ``by`` (:func:`raflab.core.summary.summarize`), ordered by ``by``."""
+    ``by`` (:func:`raflab.core.summary.summarize`), ordered by ``by``; for each of ``ci95_of`` also its
+    95% Student-t interval, ``<metric>_ci95_low`` / ``_high``. Grouping keys missing from ``rows`` are
+    left out."""
+    by = [k for k in by if k in rows]
     values = [c for c in ("train_accuracy", "heldout_accuracy", "train_loss", "capacity", "mac",
                           "memorized_bits", "bits_per_param", "params", "wall_s") if c in rows]
-    out = summarize(rows, by, values, stderr_of=[c for c in values if c != "params"])
+    out = summarize(rows, by, values, stderr_of=[c for c in values if c != "params"], ci95_of=ci95_of)
     return out.sort_values(by, kind="stable").reset_index(drop=True)
 
 
@@ -359,12 +423,14 @@ def fit_bits_per_parameter(summary: pd.DataFrame) -> float:
 
 #: how each study's rows are grouped over seeds
 STUDY_GROUPS = {"too-big-to-think": ["task", "width"], "capacity": ["triplets", "width", "layers", "activation"],
-                "mqar": ["model", "width", "pairs"], "bits": ["model", "layers", "width"]}
+                "mqar": ["model", "target_params", "width", "pairs"], "bits": ["model", "layers", "width"]}
+#: the metrics whose 95% interval a study's table carries (its claims are settled by these intervals)
+STUDY_INTERVALS = {"mqar": ("heldout_accuracy", "train_accuracy")}
 
 
 def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
     """The study's table: means and standard errors over seeds; notes (e.g. the fitted slope) in attrs."""
-    summary = summarize_study(rows, STUDY_GROUPS[study])
+    summary = summarize_study(rows, STUDY_GROUPS[study], ci95_of=STUDY_INTERVALS.get(study, ()))
     notes = []
     if study == "bits":
         slope = fit_bits_per_parameter(summary)
@@ -385,5 +451,5 @@ def plot_study(study: str, summary: pd.DataFrame, out=None):
 
 
 __all__ = ["SeqRun", "SeqStudyConfig", "run_sequence_experiment", "run_seq_study", "load_study_config",
-           "shipped_study_config", "summarize_study", "study_summary", "plot_study", "build_task", "net_config", "train_config", "STUDIES",
+           "shipped_study_config", "shrink_study_config", "summarize_study", "study_summary", "plot_study", "build_task", "net_config", "train_config", "STUDIES",
            "TASKS", "NETWORKS"]
