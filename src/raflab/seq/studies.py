@@ -48,6 +48,8 @@ class SeqRun(BaseModel):
     task: str = "arithmetic"
     layout: Literal["stream", "lines"] = Field("stream", description="arithmetic / facts / both: train on "
                                                "windows of the text stream (the paper) or on aligned lines")
+    digits: int = Field(1, ge=1, le=2, description="arithmetic / both: operand digits (1: the paper's 4 held-out "
+                        "lines; 2: 5 and 7 held out at both places, 792 held-out lines)")
     # -- task options (MQAR, knowledge graphs, random strings)
     pairs: int = Field(8, ge=1, description="mqar: key-value pairs per sequence")
     seq_len: int = Field(64, ge=2, description="mqar / random: sequence length")
@@ -110,7 +112,9 @@ class SeqRun(BaseModel):
             return {**out, "num_walks": self.walks} if self.task == "walks" else out
         if self.task == "random":
             return {"num_strings": self.examples, "length": self.seq_len, "vocab_size": self.vocab}
-        return {"layout": self.layout}
+        if self.task == "facts":
+            return {"layout": self.layout}
+        return {"layout": self.layout, "digits": self.digits}
 
 
 #: what a flag left out means, per task: each default shows its paper's effect on 2 CPU cores in minutes
