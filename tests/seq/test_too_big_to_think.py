@@ -63,3 +63,60 @@ def test_two_digit_heldout_set_is_the_paper_pair_at_every_place():
         arithmetic_lines(digits=3)
     with pytest.raises(ValueError, match="only the option\\(s\\) layout, got digits"):
         make_task("facts", digits=2)
+
+
+def test_paper_card_has_the_paper_sizes_and_runs_one_tiny_unit_on_cpu(tmp_path):
+    """configs/paper/too_big_to_think.yaml: 30K steps, widths 14..56 and the 10.6M-parameter reference,
+    5 seeds, for cuda; loaded at reduced size (2 steps, width 8, CPU) one unit runs through the store."""
+    from pathlib import Path
+
+    from raflab.seq.nets import parameter_count
+    from raflab.seq.studies import SeqStudyConfig, build_task, load_study_config, net_config, run_seq_study
+
+    card = Path(__file__).resolve().parents[2] / "configs" / "paper" / "too_big_to_think.yaml"
+    config = load_study_config(card)
+    runs = config.runs()
+    assert len(runs) == 150 and config.seeds == 5 and config.base["device"] == "cuda"
+    assert {r.steps for r in runs} == {30000} and {r.width for r in runs} == {14, 20, 28, 40, 56, 384}
+    large = next(r for r in runs if r.width == 384 and r.task == "arithmetic" and r.digits == 1)
+    assert parameter_count(net_config(large, build_task(large))) == 10_631_808  # the paper's 10.6M
+    small = config.model_dump()
+    small.update(base={**small["base"], "device": "cpu", "steps": 2, "eval_every": 1},
+                 grid=[{"task": ["arithmetic"], "width": [8], "batch": [16]}], seeds=1)
+    rows = run_seq_study(SeqStudyConfig(**small), store=tmp_path / "card.duckdb", quiet=True)
+    assert len(rows) == 1 and rows["steps"].iloc[0] == 2 and rows["width"].iloc[0] == 8
+    assert 0.0 <= rows["heldout_accuracy"].iloc[0] <= 1.0 and "fact_accuracy" not in rows  # no facts: dropped
+
+
+def _summary(values: dict) -> "pd.DataFrame":
+    """A study table from per-seed values {(task, width): (heldout list, fact list)}."""
+    import pandas as pd
+
+    from raflab.seq.studies import study_summary
+
+    rows = [{"task": task, "digits": 1, "width": width, "seed": s, "heldout_accuracy": h, "fact_accuracy": f,
+             "train_accuracy": 1.0} for (task, width), (held, facts) in values.items()
+            for s, (h, f) in enumerate(zip(held, facts))]
+    return study_summary("too-big-to-think", pd.DataFrame(rows))
+
+
+def test_claims_take_their_verdicts_from_the_intervals():
+    nan = [float("nan")] * 5
+    summary = _summary({
+        ("arithmetic", 14): ([1.0, 0.75, 1.0, 1.0, 0.75], nan),  # mean 0.9, interval above 0.5
+        ("arithmetic", 56): ([1.0, 0.5, 0.75, 0.0, 0.5], nan),   # mean 0.55, straddles 0.5
+        ("facts", 14): (nan, [0.08, 0.06, 0.1, 0.04, 0.08]),
+        ("facts", 56): (nan, [1.0, 1.0, 0.98, 1.0, 1.0]),
+        ("both", 14): ([0.0] * 5, [0.0] * 5),
+        ("both", 56): ([0.0, 0.25, 0.0, 0.0, 0.0], [1.0] * 5),
+    })
+    # the interval columns: mean 0.9, sample variance 0.075 / 4, stderr sqrt(0.01875 / 5), t 2.776
+    row = summary[(summary["task"] == "arithmetic") & (summary["width"] == 14)].iloc[0]
+    assert row["heldout_accuracy_ci95_low"] == pytest.approx(0.9 - 2.776445 * (0.01875 / 5) ** 0.5, abs=1e-5)
+    claims = summary.attrs["claims"]
+    verdicts = dict(zip(claims.loc[claims["task"] == "all", "claim"], claims.loc[claims["task"] == "all", "verdict"]))
+    assert verdicts == {"a": "reproduced", "b": "not reproduced", "c": "reproduced"}
+    part = claims[(claims["claim"] == "b") & (claims["task"] == "arithmetic")].iloc[0]
+    assert part["width"] == 56 and part["mean"] == pytest.approx(0.55) and part["verdict"] == "not reproduced"
+    assert any(note.startswith("claim (b) large models store facts and fail to extrapolate [digits=1]: "
+                               "not reproduced") for note in summary.attrs["notes"])
