@@ -120,3 +120,24 @@ def test_claims_take_their_verdicts_from_the_intervals():
     assert part["width"] == 56 and part["mean"] == pytest.approx(0.55) and part["verdict"] == "not reproduced"
     assert any(note.startswith("claim (b) large models store facts and fail to extrapolate [digits=1]: "
                                "not reproduced") for note in summary.attrs["notes"])
+
+
+def test_figure_draws_the_95_percent_intervals_per_regime():
+    import numpy as np
+
+    from raflab.seq.plots import plot_too_big_to_think
+
+    nan = [float("nan")] * 3
+    summary = _summary({("arithmetic", 14): ([1.0, 0.5, 0.75], nan), ("arithmetic", 28): ([0.0, 0.25, 0.0], nan),
+                        ("both", 14): ([0.0] * 3, [0.1, 0.0, 0.2]), ("both", 28): ([0.0] * 3, [1.0] * 3),
+                        ("facts", 14): (nan, [0.1, 0.0, 0.2]), ("facts", 28): (nan, [1.0, 0.9, 1.0])})
+    fig = plot_too_big_to_think(summary)
+    left = fig.axes[0]
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["trained on arithmetic", "trained on both"]
+    # the first container's bar at width 14 runs from the interval's low to its high bound
+    bars = left.containers[0].lines[2][0].get_segments()
+    row = summary[(summary["task"] == "arithmetic") & (summary["width"] == 14)].iloc[0]
+    assert np.allclose(bars[0][:, 1], [row["heldout_accuracy_ci95_low"], row["heldout_accuracy_ci95_high"]])
+    assert row["heldout_accuracy_ci95_high"] - row["heldout_accuracy_ci95_low"] == pytest.approx(
+        2 * 4.302653 * 0.25 / 3 ** 0.5, abs=1e-5)  # mean 0.75, sample std 0.25, 3 seeds
+    assert len(fig.axes[1].get_legend().get_texts()) == 3
