@@ -181,7 +181,7 @@ def test_make_task_dispatch_and_bad_input():
         make_task("mqar", rng, seq_len=63)
     with pytest.raises(ValueError, match="num_pairz"):
         make_task("mqar", rng, num_pairz=3)
-    with pytest.raises(ValueError, match="only the option layout"):
+    with pytest.raises(ValueError, match="only the option\(s\) layout, got length"):
         make_task("facts", rng, length=3)
     assert TASKS[0] == "arithmetic"
 

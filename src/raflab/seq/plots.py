@@ -18,20 +18,36 @@ from raflab.core.plotting import (
 )
 
 
+def _interval_bars(ax, frame, x, y, label):
+    """``y`` against ``x`` with bars from ``<y>_ci95_low`` to ``<y>_ci95_high`` (the table's 95%
+    intervals) when the table has them, else ``<y>_stderr``."""
+    if f"{y}_ci95_low" not in frame:
+        return _errorbars(ax, frame, x, y, label)
+    frame = frame.sort_values(x)
+    mid = _floats(frame[y])
+    low = np.nan_to_num(mid - _floats(frame[f"{y}_ci95_low"]), nan=0.0)
+    high = np.nan_to_num(_floats(frame[f"{y}_ci95_high"]) - mid, nan=0.0)
+    ax.errorbar(_floats(frame[x]), mid, yerr=np.vstack([low, high]), marker="o", ms=4, capsize=2, label=label)
+
+
 def plot_too_big_to_think(summary: pd.DataFrame, out=None, title: str | None = None):
-    """Held-out arithmetic (the four 5&7 expressions) and training accuracy against width, per task."""
+    """Against width, one line per training regime, bars = 95% intervals over seeds (stderr without
+    them): held-out arithmetic accuracy (left) and capital facts / arithmetic training lines answered
+    exactly (right)."""
     apply_style()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for task in ("arithmetic", "both"):
         part = summary[summary["task"] == task]
         if len(part):
-            _errorbars(axes[0], part, "width", "heldout_accuracy", f"trained on {task}")
-    axes[0].set_title("extrapolation: held-out 5&7 expressions")
-    for task in ("arithmetic", "facts", "both"):
+            _interval_bars(axes[0], part, "width", "heldout_accuracy", f"trained on {task}")
+    axes[0].set_title("extrapolation: held-out arithmetic")
+    for task, metric, label in (("facts", "fact_accuracy", "facts (trained on facts)"),
+                                ("both", "fact_accuracy", "facts (trained on both)"),
+                                ("arithmetic", "arithmetic_accuracy", "arithmetic training lines")):
         part = summary[summary["task"] == task]
         if len(part):
-            _errorbars(axes[1], part, "width", "train_accuracy", task)
-    axes[1].set_title("training items answered exactly (memorization)")
+            _interval_bars(axes[1], part, "width", metric if metric in part else "train_accuracy", label)
+    axes[1].set_title("memorization: training items answered exactly")
     for ax in axes:
         ax.set_xscale("log", base=2)
         _grid_ticks(ax, summary["width"])

@@ -24,13 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.memory import FLOAT32, require_memory
+from raflab.core.intervals import add_intervals
 from raflab.core.seeding import point_rng
 from raflab.core.summary import summarize
 from raflab.seq import metrics
+from raflab.seq.claims import claim_notes, too_big_to_think_claims
 from raflab.seq.nets import NetConfig, count_parameters, make_model
 from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
 from raflab.seq.sizing import width_for_parameters
 from raflab.seq.tasks import make_task
+from raflab.seq.tasks import TokenSplit
 from raflab.seq.train import TrainConfig, evaluate_split, sequence_outputs, train_model
 from raflab.sweeps.config import read_config_file
 from raflab.sweeps.store import ResultStore
@@ -49,6 +52,8 @@ class SeqRun(BaseModel):
     task: str = "arithmetic"
     layout: Literal["stream", "lines"] = Field("stream", description="arithmetic / facts / both: train on "
                                                "windows of the text stream (the paper) or on aligned lines")
+    digits: int = Field(1, ge=1, le=2, description="arithmetic / both: operand digits (1: the paper's 4 held-out "
+                        "lines; 2: 5 and 7 held out at both places, 792 held-out lines)")
     # -- task options (MQAR, knowledge graphs, random strings)
     pairs: int = Field(8, ge=1, description="mqar: key-value pairs per sequence")
     seq_len: int = Field(64, ge=2, description="mqar / random: sequence length")
@@ -116,7 +121,9 @@ class SeqRun(BaseModel):
             return {**out, "num_walks": self.walks} if self.task == "walks" else out
         if self.task == "random":
             return {"num_strings": self.examples, "length": self.seq_len, "vocab_size": self.vocab}
-        return {"layout": self.layout}
+        if self.task == "facts":
+            return {"layout": self.layout}
+        return {"layout": self.layout, "digits": self.digits}
 
 
 #: what a flag left out means, per task: each default shows its paper's effect on 2 CPU cores in minutes
@@ -192,6 +199,25 @@ def require_training_memory(run: SeqRun, task) -> None:
                    f"training {run.model} (width {w}, {layers} layer(s), about {params:,.0f} parameters)")
 
 
+def _rows(split: TokenSplit, rows: slice) -> TokenSplit:
+    return TokenSplit(split.inputs[rows], split.targets[rows], split.answer_mask[rows])
+
+
+def char_task_accuracies(model, task) -> dict:
+    """The arithmetic / facts tasks' accuracies by kind of training line: ``arithmetic_accuracy`` (the
+    arithmetic training lines answered exactly) and ``fact_accuracy`` (the capital facts), NaN where
+    the task has none of that kind; nothing for the other tasks. In ``both`` the arithmetic lines come
+    first, then the facts."""
+    if task.name not in ("arithmetic", "facts", "both"):
+        return {}
+    n_arithmetic = task.info.get("num_arithmetic", 0)
+    out = {}
+    for key, rows in (("arithmetic_accuracy", slice(0, n_arithmetic)), ("fact_accuracy", slice(n_arithmetic, None))):
+        part = _rows(task.train, rows)
+        out[key] = evaluate_split(model, part, "part")["part_accuracy"] if len(part) else math.nan
+    return out
+
+
 def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str | None = None) -> dict:
     """Train one network on one task; return the record of the run.
 
@@ -199,7 +225,8 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
     (NaN where the task has none; MQAR: accuracy at the query positions, otherwise exact match of
     whole answers by greedy decoding), train_loss (mean next-token loss on the training set),
     capacity (training items predicted exactly), mac (the best capacity over training), wall_s,
-    tokens_per_s; for the random task also memorized_bits, entropy_bits and bits_per_param.
+    tokens_per_s; for the random task also memorized_bits, entropy_bits and bits_per_param; for the
+    arithmetic / facts tasks also arithmetic_accuracy and fact_accuracy (:func:`char_task_accuracies`).
     """
     task = build_task(run)
     run = sized_run(run, task)
@@ -220,6 +247,7 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
               "train_loss": final["train_loss"], "capacity": int(final["train_exact"]),
               "mac": metrics.maximum_attainable_capacity(history["train_exact"]),
               "items": len(task.train.inputs), "wall_s": result.wall_s, "tokens_per_s": result.tokens_per_s}
+    record.update(char_task_accuracies(result.model, task))
     if run.task == "random":
         _, nll = sequence_outputs(result.model, task.train.inputs, task.train.targets)
         bits = metrics.memorized_bits(nll, task.vocab_size, task.train.targets)
@@ -403,8 +431,9 @@ def summarize_study(rows: pd.DataFrame, by: list[str], ci95_of: tuple[str, ...] 
     95% Student-t interval, ``<metric>_ci95_low`` / ``_high``. Grouping keys missing from ``rows`` are
     left out."""
     by = [k for k in by if k in rows]
-    values = [c for c in ("train_accuracy", "heldout_accuracy", "train_loss", "capacity", "mac",
-                          "memorized_bits", "bits_per_param", "params", "wall_s") if c in rows]
+    values = [c for c in ("train_accuracy", "heldout_accuracy", "arithmetic_accuracy", "fact_accuracy",
+                          "train_loss", "capacity", "mac", "memorized_bits", "bits_per_param", "params",
+                          "wall_s") if c in rows]
     out = summarize(rows, by, values, stderr_of=[c for c in values if c != "params"], ci95_of=ci95_of)
     return out.sort_values(by, kind="stable").reset_index(drop=True)
 
@@ -422,7 +451,7 @@ def fit_bits_per_parameter(summary: pd.DataFrame) -> float:
 
 
 #: how each study's rows are grouped over seeds
-STUDY_GROUPS = {"too-big-to-think": ["task", "width"], "capacity": ["triplets", "width", "layers", "activation"],
+STUDY_GROUPS = {"too-big-to-think": ["task", "digits", "width"], "capacity": ["triplets", "width", "layers", "activation"],
                 "mqar": ["model", "target_params", "width", "pairs"], "bits": ["model", "layers", "width"]}
 #: the metrics whose 95% interval a study's table carries (its claims are settled by these intervals)
 STUDY_INTERVALS = {"mqar": ("heldout_accuracy", "train_accuracy")}
@@ -438,6 +467,11 @@ def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
         notes.append(f"fitted memorized bits per parameter: {slope:.3g} (published: "
                      + "; ".join(f"{k} {v:g}" for k, v in REFERENCE_BITS_PER_PARAM.items()) + ")")
         summary.attrs["bits_per_param_slope"] = slope
+    if study == "too-big-to-think":
+        summary = add_intervals(summary, ["heldout_accuracy", "fact_accuracy", "arithmetic_accuracy"])
+        claims = too_big_to_think_claims(summary)
+        summary.attrs["claims"] = claims
+        notes.extend(claim_notes(claims))
     summary.attrs["notes"] = notes
     return summary
 

@@ -21,6 +21,7 @@ HELDOUT_DIGITS = (5, 7)  # the paper's held-out combinations: 5+7, 7+5, 5-7, 7-5
 NEWLINE = "\n"
 PAD_CHAR = " "
 CHAR_LAYOUTS = ("stream", "lines")
+ARITHMETIC_DIGITS = (1, 2)  # operand digits: the paper's single digits, or two (a held-out set of 792)
 
 
 @dataclass(frozen=True)
@@ -31,18 +32,34 @@ class _CharLine:
     terminated: bool  # the closing newline is part of the answer (facts: the answer's end is not marked)
 
 
-def arithmetic_lines() -> tuple[list[str], list[str]]:
-    """The 200 single-digit lines ``<a+b=c>``/``<a-b=c>``: (196 training lines, the 4 held-out ones).
+def _places(number: int, digits: int) -> str:
+    return f"{number:0{digits}d}"
 
-    Held out are the lines whose operands are 5 and 7 in either order (5+7, 7+5, 5-7, 7-5).
+
+def _is_heldout(a: int, b: int, digits: int) -> bool:
+    """True when the held-out digits (5 and 7) meet at one place value of the two operands."""
+    pair = {str(d) for d in HELDOUT_DIGITS}
+    return any({x, y} == pair for x, y in zip(_places(a, digits), _places(b, digits)))
+
+
+def arithmetic_lines(digits: int = 1) -> tuple[list[str], list[str]]:
+    """Every ``<a+b=c>``/``<a-b=c>`` with ``digits``-digit operands: (training lines, held-out lines).
+
+    Held out: every line whose operands put 5 and 7 at the same place value, in either order; every
+    other line is a training line. ``digits=1`` is the paper's task: 200 lines, the four 5&7 lines
+    (5+7, 7+5, 5-7, 7-5) held out. ``digits=2`` (operands 00..99 written with both places, the
+    answer unpadded, e.g. ``<05+17=22>``) holds the paper's pair out at the units and at the tens:
+    792 of 20,000 lines. Every held-out digit still appears in training at every place, paired with
+    every other digit; only its meeting with the other held-out digit is never seen.
     """
+    one_of(digits, ARITHMETIC_DIGITS, "digits")
     train, heldout = [], []
     for op in "+-":
-        for a in range(10):
-            for b in range(10):
+        for a in range(10 ** digits):
+            for b in range(10 ** digits):
                 c = a + b if op == "+" else a - b
-                line = f"<{a}{op}{b}={c}>"
-                (heldout if {a, b} == set(HELDOUT_DIGITS) else train).append(line)
+                line = f"<{_places(a, digits)}{op}{_places(b, digits)}={c}>"
+                (heldout if _is_heldout(a, b, digits) else train).append(line)
     return train, heldout
 
 
@@ -116,17 +133,18 @@ def _char_task(name: str, train: list[_CharLine], heldout: list[_CharLine], info
     )
 
 
-def arithmetic_task(layout: str = "stream") -> SequenceTask:
-    """Single-digit addition and subtraction: 196 training lines, the four 5&7 lines held out.
+def arithmetic_task(layout: str = "stream", digits: int = 1) -> SequenceTask:
+    """Addition and subtraction (:func:`arithmetic_lines`): with single digits (the paper) 196
+    training lines and the four 5&7 lines held out; with ``digits=2``, 19,208 and 792.
 
     Answer span: the characters after ``=`` through ``>``; the exact-match prompt is ``<a+b=``.
     ``layout``: 'stream' trains on every window of the text of all lines (the paper's nanoGPT
     training, ``task.fit``); 'lines' trains on the lines themselves, each starting at position 0.
     Evaluation is on the lines either way.
     """
-    train, heldout = arithmetic_lines()
+    train, heldout = arithmetic_lines(digits)
     return _char_task("arithmetic", [_arithmetic_line(t) for t in train],
-                      [_arithmetic_line(t) for t in heldout], {"num_arithmetic": len(train)}, layout)
+                      [_arithmetic_line(t) for t in heldout], {"num_arithmetic": len(train), "digits": digits}, layout)
 
 
 def facts_task(layout: str = "stream") -> SequenceTask:
@@ -139,16 +157,17 @@ def facts_task(layout: str = "stream") -> SequenceTask:
     return _char_task("facts", facts, [], {"num_facts": len(facts)}, layout)
 
 
-def arithmetic_and_facts_task(layout: str = "stream") -> SequenceTask:
-    """The 196 arithmetic lines and the 50 facts in one vocabulary; held out: the 4 arithmetic lines.
+def arithmetic_and_facts_task(layout: str = "stream", digits: int = 1) -> SequenceTask:
+    """The arithmetic training lines, then the 50 facts, in one vocabulary; held out: the held-out
+    arithmetic lines (the paper: 196 + 50 lines, 4 held out).
 
-    Lines are padded to the longest one (a fact). ``layout`` as in :func:`arithmetic_task`.
+    Lines are padded to the longest one (a fact). ``layout`` and ``digits`` as in :func:`arithmetic_task`.
     """
-    train, heldout = arithmetic_lines()
+    train, heldout = arithmetic_lines(digits)
     facts = [_fact_line(c, y) for c, y in capital_facts()]
     return _char_task("both", [_arithmetic_line(t) for t in train] + facts,
                       [_arithmetic_line(t) for t in heldout],
-                      {"num_arithmetic": len(train), "num_facts": len(facts)}, layout)
+                      {"num_arithmetic": len(train), "num_facts": len(facts), "digits": digits}, layout)
 
 
 def encode(task: SequenceTask, text: str) -> np.ndarray:

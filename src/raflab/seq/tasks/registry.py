@@ -25,7 +25,8 @@ def _kg_graph(graph: str, rng, num_entities, num_relations, num_triplets, umls_d
 def make_task(name: str, rng: np.random.Generator | None = None, **options) -> SequenceTask:
     """Build a task by name (one of ``TASKS``) with its options.
 
-    - ``arithmetic``, ``facts``, ``both``: ``layout`` ('stream' or 'lines').
+    - ``arithmetic``, ``facts``, ``both``: ``layout`` ('stream' or 'lines'); ``arithmetic`` and
+      ``both`` also ``digits`` (operand digits: 1, the paper's, or 2).
     - ``mqar``: the fields of :class:`MQARConfig`.
     - ``kg``: ``graph`` ('random' or 'umls'), ``num_entities``, ``num_relations``, ``num_triplets``
       (random graph), ``umls_dir``.
@@ -40,9 +41,11 @@ def make_task(name: str, rng: np.random.Generator | None = None, **options) -> S
     one_of(name, TASKS, "task")
     char_tasks = {"arithmetic": arithmetic_task, "facts": facts_task, "both": arithmetic_and_facts_task}
     if name in char_tasks:
-        unknown = sorted(set(options) - {"layout"})
+        allowed = {"layout"} if name == "facts" else {"layout", "digits"}
+        unknown = sorted(set(options) - allowed)
         if unknown:
-            raise ValueError(f"task {name!r} takes only the option layout, got {', '.join(unknown)}")
+            raise ValueError(f"task {name!r} takes only the option(s) {', '.join(sorted(allowed))}, "
+                             f"got {', '.join(unknown)}")
         return char_tasks[name](**options)
     if rng is None:
         raise ValueError(f"task {name!r} is random: pass rng (a numpy Generator)")
