@@ -30,7 +30,8 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import numbers
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -467,3 +468,28 @@ def parameter_count(config: NetConfig) -> int:
         block += layer_norm + 2 * C * H + b * (H + C)
     positions = config.block_size * C if config.positional else 0
     return V * C + positions + config.n_layer * block + layer_norm
+
+
+def width_for_parameters(target: int, config: NetConfig, max_width: int = 4096) -> int:
+    """The width (``n_embd``, a multiple of ``n_head``) whose :func:`parameter_count` is nearest
+    ``target`` with every other setting of ``config`` kept: how networks of different depths are
+    matched in size (Capacity Matters' layer comparison). Ties go to the narrower width.
+
+    >>> width_for_parameters(5072, NetConfig(vocab_size=120, block_size=2, mlp_ratio=4.0))
+    16
+    """
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral) or target < 1:
+        raise ValueError(f"target parameter count must be an integer >= 1, got {target!r}")
+    step = config.n_head
+    best, best_gap = None, None
+    for width in range(step, max_width + 1, step):
+        if config.mlp_ratio > 0 and round(config.mlp_ratio * width) < 1:
+            continue
+        gap = abs(parameter_count(replace(config, n_embd=width)) - int(target))
+        if best_gap is not None and gap > best_gap:
+            break  # the count grows with the width: past the nearest, every gap is larger
+        if best_gap is None or gap < best_gap:
+            best, best_gap = width, gap
+    if best is None:
+        raise ValueError(f"no width up to {max_width} fits target {target} parameters")
+    return best
