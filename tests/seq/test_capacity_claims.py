@@ -142,7 +142,7 @@ def test_capacity_claims_on_known_rows():
     assert walks["difference"] == pytest.approx(0.10 + 0.05 / 3)
     assert walks["verdict"] == "reproduced"
     assert set(claims["verdict"]) <= set(cc.VERDICTS)
-    with pytest.raises(ValueError, match="no column"):
+    with pytest.raises(ValueError, match="metric"):
         cc.capacity_claims(rows, metric="bits")
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from raflab.core.checks import one_of
 from raflab.core.summary import mean_stderr
 
 #: verdicts of a claim
@@ -168,8 +169,7 @@ def capacity_claims(rows: pd.DataFrame, metric: str = "fact_accuracy", claims=CA
     """One line per comparison of each claim found in a capacity study's per-seed rows (claims whose
     grid the study did not run give no line). ``metric``: "fact_accuracy" (the fraction of the
     (node, edge) -> node facts answered, the paper's accuracy for triplets and walks alike) or "mac"."""
-    if metric not in rows:
-        raise ValueError(f"the rows have no column {metric!r}; choose one of {', '.join(rows.columns)}")
+    one_of(metric, tuple(rows.columns), "metric")
     lines = [line for claim in claims for line in compare(rows, claim, metric)]
     return pd.DataFrame(lines)
 
