@@ -220,3 +220,26 @@ def test_graph_files_subsample_and_data_dir_study(tmp_path):
     assert run_sequence_experiment(run)["items"] == 5
     with pytest.raises(ValueError, match="no such folder"):
         with_graph_files(config, str(tmp_path / "missing"))
+
+
+def test_cli_capacity_study_on_graph_files(tmp_path):
+    from typer.testing import CliRunner
+
+    from raflab.cli import app
+
+    graph = tmp_path / "graph"
+    graph.mkdir()
+    _write_graph(graph)
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\nstudy: capacity\nseeds: 1\nbase: {task: kg, triplets: 6, steps: 2, batch: 8, "
+                      "warmup: 0, device: cpu}\ngrid: {width: [4, 8]}\n")
+    runner = CliRunner()
+    result = runner.invoke(app, ["seq", "study", "capacity", "--config", str(config), "--data-dir", str(graph),
+                                 "--store", str(tmp_path / "s.duckdb"), "--quiet", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(__import__("io").StringIO(result.stdout))
+    assert sorted(table["width"]) == [4, 8] and (table["fact_accuracy"].between(0, 1)).all()
+    assert "width (" in result.output  # the width claim's line, from one seed: inconclusive
+    assert "inconclusive" in result.output
+    bad = runner.invoke(app, ["seq", "study", "mqar", "--data-dir", str(graph)])
+    assert bad.exit_code == 2 and "--data-dir is read by the fictional-qa and capacity studies" in bad.output
