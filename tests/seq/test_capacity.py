@@ -17,13 +17,16 @@ SMALL_KG = {"entities": 50, "relations": 10, "triplets": 200, "mlp_ratio": 4.0, 
 def test_shipped_config_covers_the_papers_grid():
     config = load_study_config(shipped_study_config("capacity"))
     points = config.points()
-    assert len(points) == 20 + 8 + 12  # widths x triplets, then layers and activations at width 16
+    # widths x triplets; layers at two matched sizes; the activations' new points; walks and their triplets
+    assert len(points) == 20 + 12 + 6 + 2 + 2
     for point in points:
-        assert point["task"] == "kg"
+        assert point["task"] in ("kg", "walks")
         assert 1 <= point["triplets"] <= point["entities"] * point["relations"]
     assert sorted({p["width"] for p in points}) == [8, 16, 32, 64, 128]
     assert sorted({p.get("layers", 1) for p in points}) == [1, 2, 4]
     assert {p["activation"] for p in points} == {"relu", "gelu", "rrelu", "softmax"}
+    assert sum(p["task"] == "walks" for p in points) == sum(bool(p.get("walk_facts")) for p in points) == 2
+    assert config.seeds >= 3
     # a setting's accuracy curve needs several triplet counts, spanning a decade
     triplets = sorted({p["triplets"] for p in points})
     assert len(triplets) >= 4 and triplets[-1] >= 8 * triplets[0]

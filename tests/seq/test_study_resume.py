@@ -107,5 +107,5 @@ def test_named_studies_are_one_set_of_choices():
     assert registry.ALL_STUDIES[-2:] == ("fictional-qa", "cross-modal")
     with pytest.raises(ValueError, match="unknown study 'grokking'; choose one of too-big-to-think"):
         registry.run_named_study("grokking")
-    with pytest.raises(ValueError, match="--data-dir is read by the fictional-qa study only"):
+    with pytest.raises(ValueError, match="--data-dir is read by the fictional-qa and capacity studies only"):
         registry.run_named_study("mqar", data_dir="x")

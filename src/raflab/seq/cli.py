@@ -105,7 +105,7 @@ def study(name: str = typer.Argument(..., help="too-big-to-think | capacity | mq
           seeds: Optional[int] = typer.Option(None, "--seeds", help="override the config's seeds"),
           store: Optional[str] = StoreOpt,
           workers: int = typer.Option(1, "--workers", help="runs trained at once (processes)"),
-          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="fictional-qa: the real release's files"),
+          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="fictional-qa: the real release's files; capacity: a knowledge graph's train/valid/test.txt (head TAB relation TAB tail, UMLS layout) instead of the random graph"),
           quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
           out: str = OutOpt, fmt: Format = FormatOpt):
     """Run a study's shipped config (runs x seeds, each stored as it ends: resumable) and print its summary table."""

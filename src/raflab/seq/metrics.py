@@ -96,3 +96,33 @@ def multiple_choice_accuracy(option_logliks, correct_index) -> float:
     best = logliks == logliks.max(axis=1, keepdims=True)
     credit = best[np.arange(len(best)), correct_index] / best.sum(axis=1)
     return float(credit.mean()) if len(credit) else float("nan")
+
+
+def plateau_reached(curve, window: int, rel_tol: float) -> bool:
+    """True when a growing curve (e.g. memorized bits at successive evaluations) has stopped growing:
+    over its last ``window`` evaluations it rose by at most ``rel_tol`` of its value ``window``
+    evaluations ago, ``curve[-1] - curve[-1 - window] <= rel_tol * |curve[-1 - window]|``.
+
+    False while the curve has ``window`` evaluations or fewer, and while it is still at 0 (nothing
+    learned yet is not a plateau). A curve that falls over the window counts as stopped.
+
+    >>> plateau_reached([100, 200, 260, 261, 262], window=2, rel_tol=0.01)
+    True
+    >>> plateau_reached([100, 200, 260, 261, 262], window=3, rel_tol=0.01)
+    False
+    """
+    values = np.asarray(curve, dtype=float)
+    if values.ndim != 1:
+        raise ValueError(f"curve must be one-dimensional, got shape {values.shape}")
+    if isinstance(window, bool) or int(window) != window or window < 1:
+        raise ValueError(f"window must be an integer >= 1, got {window!r}")
+    if not rel_tol >= 0:
+        raise ValueError(f"rel_tol must be >= 0, got {rel_tol!r}")
+    if not np.isfinite(values).all():
+        raise ValueError("curve has NaN or infinite values")
+    if len(values) <= window:
+        return False
+    start, end = values[-1 - int(window)], values[-1]
+    if start == 0 and end == 0:
+        return False
+    return bool(end - start <= rel_tol * abs(start))

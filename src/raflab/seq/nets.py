@@ -34,7 +34,7 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -429,3 +429,5 @@ def parameter_count(config: NetConfig) -> int:
         block += layer_norm + 2 * C * H + b * (H + C)
     positions = config.block_size * C if config.positional else 0
     return V * C + positions + config.n_layer * block + layer_norm
+
+

@@ -66,6 +66,15 @@ def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     apply_style()
+    # the triplet grids only: walks, their triplets and the size-matched depths are the claims' table
+    plain = pd.Series(True, index=summary.index)
+    if "task" in summary:
+        plain &= summary["task"] == "kg"
+    if "walk_facts" in summary:
+        plain &= ~summary["walk_facts"].fillna(False).astype(bool)
+    if "target_params" in summary:
+        plain &= summary["target_params"].isna()
+    summary = summary[plain] if plain.any() else summary
     varied = [k for k in ("width", "layers", "activation") if summary[k].nunique() > 1] or ["width"]
     fig, axes = plt.subplots(1, len(varied), figsize=(4.2 * len(varied), 3.4), squeeze=False)
     for ax, key in zip(axes[0], varied):

@@ -28,6 +28,7 @@ from raflab.core.intervals import add_intervals
 from raflab.core.seeding import point_rng
 from raflab.core.summary import summarize
 from raflab.seq import metrics
+from raflab.seq.capacity_claims import capacity_claims, compare_with_references, fit_bits_per_parameter_ci
 from raflab.seq.claims import claim_notes, too_big_to_think_claims
 from raflab.seq.nets import NetConfig, count_parameters, make_model
 from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
@@ -66,6 +67,8 @@ class SeqRun(BaseModel):
     entities: int = Field(200, ge=2, description="kg / walks: entities of the random graph")
     relations: int = Field(10, ge=1, description="kg / walks: relations of the random graph")
     walks: int = Field(200, ge=1, description="walks: random walks")
+    walk_facts: bool = Field(False, description="kg: keep only the facts that the walks task of the same "
+                             "settings and seed teaches (triplets and walks of the same facts)")
     graph: Literal["random", "umls"] = "random"
     umls_dir: str | None = Field(None, description="kg / walks: folder of UMLS's train/valid/test.txt "
                                  "(default: the installed pykeen package's)")
@@ -90,6 +93,9 @@ class SeqRun(BaseModel):
     eval_every: int = Field(250, ge=1)
     target: float | None = Field(None, gt=0, le=1, description="stop when the training accuracy reaches this "
                                  "(in (0, 1])")
+    plateau_window: int | None = Field(None, ge=1, description="random: stop once the memorized bits grew by "
+                                       "at most plateau_tol (relative) over this many evaluations")
+    plateau_tol: float = Field(0.01, ge=0, description="random: the relative growth that counts as a plateau")
     seed: int = Field(0, ge=0)
     device: str = "auto"
 
@@ -105,8 +111,12 @@ class SeqRun(BaseModel):
 
     @model_validator(mode="after")
     def _shapes(self):
-        if self.model == "gpt" and self.width % self.heads:
+        if self.model == "gpt" and self.width % self.heads and self.target_params is None:
             raise ValueError(f"width must be divisible by heads (got width={self.width}, heads={self.heads})")
+        if self.plateau_window is not None and self.task != "random":
+            raise ValueError(f"plateau_window stops on memorized bits: task random only (got task {self.task!r})")
+        if self.plateau_window is not None and self.target is not None:
+            raise ValueError("plateau_window and target are two stopping rules; give one")
         return self
 
     def task_options(self) -> dict:
@@ -118,6 +128,8 @@ class SeqRun(BaseModel):
         if self.task in ("kg", "walks"):
             out = {"graph": self.graph, "num_entities": self.entities, "num_relations": self.relations,
                    "num_triplets": self.triplets, "umls_dir": self.umls_dir}
+            if self.task == "kg" and self.walk_facts:
+                return {**out, "num_walks": self.walks, "walk_facts": True}
             return {**out, "num_walks": self.walks} if self.task == "walks" else out
         if self.task == "random":
             return {"num_strings": self.examples, "length": self.seq_len, "vocab_size": self.vocab}
@@ -178,11 +190,18 @@ def train_config(run: SeqRun, progress: bool = False, checkpoint: str | None = N
                        checkpoint=checkpoint, progress=progress)
 
 
-def _evaluator(task):
+def _evaluator(task, run: SeqRun | None = None):
+    curve: list[float] = []  # memorized bits at each evaluation (plateau stop)
+
     def evaluate(model) -> dict:
         out = evaluate_split(model, task.train, "train")
         if task.heldout is not None:
             out.update(evaluate_split(model, task.heldout, "heldout"))
+        if run is not None and run.plateau_window is not None:
+            _, nll = sequence_outputs(model, task.train.inputs, task.train.targets)
+            curve.append(metrics.memorized_bits(nll, task.vocab_size, task.train.targets))
+            out["train_memorized_bits"] = curve[-1]
+            out["train_plateau"] = float(metrics.plateau_reached(curve, run.plateau_window, run.plateau_tol))
         return out
 
     return evaluate
@@ -235,8 +254,12 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
     model = make_model(net_config(run, task), seed=run.seed, device=device)
     fit = task.fit_split  # the char tasks train on windows of one text stream, evaluate on the lines
     data = {"idx": fit.inputs, "targets": fit.targets}
-    result = train_model(model, data, train_config(run, progress, checkpoint), evaluate=_evaluator(task),
-                         target_metric="train_accuracy")
+    config = train_config(run, progress, checkpoint)
+    plateau = run.plateau_window is not None
+    if plateau:
+        config = config.model_copy(update={"target": 1.0})
+    result = train_model(model, data, config, evaluate=_evaluator(task, run),
+                         target_metric="train_plateau" if plateau else "train_accuracy")
     accuracy = ACCURACY_KIND.get(run.task, "accuracy")
     final, history = result.final, result.history
     params = count_parameters(model)
@@ -248,11 +271,18 @@ def run_sequence_experiment(run: SeqRun, progress: bool = False, checkpoint: str
               "mac": metrics.maximum_attainable_capacity(history["train_exact"]),
               "items": len(task.train.inputs), "wall_s": result.wall_s, "tokens_per_s": result.tokens_per_s}
     record.update(char_task_accuracies(result.model, task))
+    if run.task in ("kg", "walks"):
+        # a fact = one (node, edge) -> node answer: a triplet, or one scored position of a walk
+        facts = int((task.train.targets != metrics.IGNORE_INDEX).sum())
+        record.update(facts=facts, fact_accuracy=final["train_token_accuracy"],
+                      facts_stored=int(round(final["train_token_accuracy"] * facts)))
     if run.task == "random":
         _, nll = sequence_outputs(result.model, task.train.inputs, task.train.targets)
         bits = metrics.memorized_bits(nll, task.vocab_size, task.train.targets)
         record.update(memorized_bits=bits, entropy_bits=float(task.info["entropy_bits"]),
                       bits_per_param=metrics.bits_per_parameter(bits, params))
+        if plateau:
+            record["saturated"] = bool(final.get("train_plateau", 0.0) == 1.0)
     return record
 
 
@@ -433,7 +463,7 @@ def summarize_study(rows: pd.DataFrame, by: list[str], ci95_of: tuple[str, ...] 
     by = [k for k in by if k in rows]
     values = [c for c in ("train_accuracy", "heldout_accuracy", "arithmetic_accuracy", "fact_accuracy",
                           "train_loss", "capacity", "mac", "memorized_bits", "bits_per_param", "params",
-                          "wall_s") if c in rows]
+                          "steps", "wall_s") if c in rows]
     out = summarize(rows, by, values, stderr_of=[c for c in values if c != "params"], ci95_of=ci95_of)
     return out.sort_values(by, kind="stable").reset_index(drop=True)
 
@@ -451,7 +481,7 @@ def fit_bits_per_parameter(summary: pd.DataFrame) -> float:
 
 
 #: how each study's rows are grouped over seeds
-STUDY_GROUPS = {"too-big-to-think": ["task", "digits", "width"], "capacity": ["triplets", "width", "layers", "activation"],
+STUDY_GROUPS = {"too-big-to-think": ["task", "digits", "width"], "capacity": ["task", "walk_facts", "triplets", "target_params", "width", "layers", "activation"],
                 "mqar": ["model", "target_params", "width", "pairs"], "bits": ["model", "layers", "width"]}
 #: the metrics whose 95% interval a study's table carries (its claims are settled by these intervals)
 STUDY_INTERVALS = {"mqar": ("heldout_accuracy", "train_accuracy")}
@@ -459,14 +489,25 @@ STUDY_INTERVALS = {"mqar": ("heldout_accuracy", "train_accuracy")}
 
 def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
     """The study's table: means and standard errors over seeds; notes (e.g. the fitted slope) in attrs."""
-    summary = summarize_study(rows, STUDY_GROUPS[study], ci95_of=STUDY_INTERVALS.get(study, ()))
+    groups = [g for g in STUDY_GROUPS[study] if g in rows]
+    summary = summarize_study(rows, groups, ci95_of=STUDY_INTERVALS.get(study, ()))
     notes = []
     if study == "bits":
-        slope = fit_bits_per_parameter(summary)
-        summary["entropy_bits"] = rows.groupby(STUDY_GROUPS[study], sort=True)["entropy_bits"].first().values
-        notes.append(f"fitted memorized bits per parameter: {slope:.3g} (published: "
-                     + "; ".join(f"{k} {v:g}" for k, v in REFERENCE_BITS_PER_PARAM.items()) + ")")
-        summary.attrs["bits_per_param_slope"] = slope
+        fit = fit_bits_per_parameter_ci(rows)
+        summary["entropy_bits"] = rows.groupby(groups, sort=True)["entropy_bits"].first().values
+        notes.append(f"fitted memorized bits per parameter: {fit['slope']:.3g}, 95% interval "
+                     f"[{fit['ci_low']:.3g}, {fit['ci_high']:.3g}] over {fit['runs']} runs ({fit['n_seeds']} seeds, "
+                     f"{fit['params_min']:,}-{fit['params_max']:,} parameters, {fit['runs_saturated']} at a plateau)")
+        notes += compare_with_references(fit)
+        summary.attrs["bits_per_param_slope"] = fit["slope"]
+        summary.attrs["bits_fit"] = fit
+    if study == "capacity" and "fact_accuracy" in rows:
+        claims = capacity_claims(rows)
+        summary.attrs["claims"] = claims
+        for line in claims.to_dict("records"):
+            notes.append(f"{line['claim']} ({line['setting']}): {line['treatment']} - {line['baseline']} = "
+                         f"{line['difference']:+.3f} [{line['ci_low']:+.3f}, {line['ci_high']:+.3f}], "
+                         f"n_seeds {line['n_seeds']}: {line['verdict']}")
     if study == "too-big-to-think":
         summary = add_intervals(summary, ["heldout_accuracy", "fact_accuracy", "arithmetic_accuracy"])
         claims = too_big_to_think_claims(summary)

@@ -47,8 +47,10 @@ from raflab.seq.tasks.graphs import (
     kg_walk_task,
     one_tail_per_pair,
     random_kg,
+    sample_triplets,
     umls_graph,
     umls_triplets,
+    walk_triplets,
 )
 from raflab.seq.tasks.mqar import MQARConfig, mqar_task
 from raflab.seq.tasks.random_strings import random_strings_task
@@ -60,5 +62,5 @@ __all__ = [
     "MQARConfig", "SequenceTask", "TokenSplit",
     "arithmetic_and_facts_task", "arithmetic_lines", "arithmetic_task", "capital_facts", "decode", "encode",
     "facts_task", "kg_triplet_task", "kg_walk_task", "make_task", "mqar_task", "one_tail_per_pair",
-    "random_kg", "random_strings_task", "umls_graph", "umls_triplets",
+    "random_kg", "random_strings_task", "sample_triplets", "umls_graph", "umls_triplets", "walk_triplets",
 ]

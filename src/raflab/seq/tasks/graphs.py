@@ -229,3 +229,30 @@ def kg_walk_task(triplets, num_walks: int, min_edges: int = 3, max_edges: int = 
             "edges_used": int(split.answer_mask.sum()), "pad_token": pad, "char_level": False}
     return SequenceTask("walks", n_e + n_r + 1, T, split, None,
                         _kg_itos(entity_names, relation_names, n_e, n_r, ("<pad>",)), info)
+
+
+def walk_triplets(task: SequenceTask) -> np.ndarray:
+    """The facts a walk task teaches: one (node, edge, next node) triplet per scored position of
+    :func:`kg_walk_task`'s walks, in walk order; each (node, edge) pair appears once.
+
+    A triplet task built from these (:func:`kg_triplet_task`) holds exactly the facts of the walks,
+    one per item instead of chained: the paper's "triplets vs sequences" at equal facts.
+    """
+    if task.name != "walks" or "num_entities" not in task.info:
+        raise ValueError(f"walk_triplets needs a walk task (kg_walk_task), got task {task.name!r}")
+    n_e = task.info["num_entities"]
+    inputs, targets = np.asarray(task.train.inputs), np.asarray(task.train.targets)
+    rows, cols = np.nonzero(targets != IGNORE_INDEX)  # position 2j+1 holds edge j, after node j
+    return np.stack([inputs[rows, cols - 1], inputs[rows, cols] - n_e, targets[rows, cols]],
+                    axis=1).astype(np.int64)
+
+
+def sample_triplets(triplets, num_triplets: int, rng: np.random.Generator) -> np.ndarray:
+    """A uniform random subset of ``num_triplets`` rows (all rows, in their order, when there are no
+    more than that): a real graph (UMLS) cut to the size a study asks for."""
+    t = _check_triplets(triplets)
+    if num_triplets < 1:
+        raise ValueError(f"num_triplets must be >= 1, got {num_triplets}")
+    if num_triplets >= len(t):
+        return t
+    return t[np.sort(rng.choice(len(t), size=num_triplets, replace=False))]
