@@ -106,10 +106,10 @@ def test_mamba2_parameter_count_equals_the_built_model(bias, mlp_ratio, headdim)
 
 def test_mamba2_heads_follow_headdim():
     config = NetConfig(vocab_size=5, block_size=4, mixer="mamba2", n_embd=32)  # inner 64
-    assert config.headdim == 16
+    assert config.head_dim == 16
     mixer = Mamba2Mixer(NetConfig(vocab_size=5, block_size=4, mixer="mamba2", n_embd=32, headdim=8))
     assert mixer.n_heads == 8 and mixer.A_log.shape == (8,) and mixer.in_proj.out_features == 2 * 64 + 2 * 16 + 8
-    assert NetConfig(vocab_size=5, block_size=4, mixer="mamba2", n_embd=14).headdim == 14  # inner 28
+    assert NetConfig(vocab_size=5, block_size=4, mixer="mamba2", n_embd=14).head_dim == 14  # inner 28
 
 
 def test_mamba2_initialization_is_mamba2s():

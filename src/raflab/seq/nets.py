@@ -135,9 +135,7 @@ class NetConfig:
                                          or self.headdim < 1):
             raise ValueError(f"headdim must be an integer >= 1 or None, got {self.headdim!r}")
         if self.mixer == "mamba2":
-            if self.headdim is None:
-                self.headdim = default_headdim(self.d_inner)
-            elif self.d_inner % self.headdim:
+            if self.headdim is not None and self.d_inner % self.headdim:
                 raise ValueError(f"headdim {self.headdim} does not divide the inner width {self.d_inner} "
                                  f"(expand {self.expand} x n_embd {self.n_embd})")
         if self.positional is None:
@@ -146,6 +144,12 @@ class NetConfig:
     @property
     def mlp_hidden(self) -> int:
         return round(self.mlp_ratio * self.n_embd)
+
+    @property
+    def head_dim(self) -> int:
+        """Mamba-2's channels per head: ``headdim``, or the default for this width when it is None
+        (resolved here, not stored, so a copy at another width gets its own default)."""
+        return self.headdim if self.headdim is not None else default_headdim(self.d_inner)
 
     @property
     def d_inner(self) -> int:

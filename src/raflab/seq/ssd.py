@@ -182,8 +182,8 @@ class Mamba2Mixer(nn.Module):
     def __init__(self, config):  # a raflab.seq.nets.NetConfig (nets imports this module)
         super().__init__()
         inner, n_state = config.d_inner, config.d_state
-        self.headdim, self.n_state = config.headdim, n_state
-        self.n_heads = inner // config.headdim
+        self.headdim, self.n_state = config.head_dim, n_state
+        self.n_heads = inner // config.head_dim
         self.inner = inner
         self.in_proj = nn.Linear(config.n_embd, 2 * inner + 2 * n_state + self.n_heads, bias=config.bias)
         conv_width = inner + 2 * n_state
@@ -226,7 +226,7 @@ def mamba2_parameter_count(config) -> int:
     in_proj (C + b)(2 E + 2 N + H), conv (E + 2 N)(d_conv + 1), dt_bias, A_log and D 3 H, RMSNorm E,
     out_proj E C + b C."""
     C, E, N, b = config.n_embd, config.d_inner, config.d_state, int(config.bias)
-    H = E // config.headdim
+    H = E // config.head_dim
     return (C + b) * (2 * E + 2 * N + H) + (E + 2 * N) * (config.d_conv + 1) + 3 * H + E + E * C + b * C
 
 
