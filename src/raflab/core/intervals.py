@@ -21,9 +21,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
-
 from raflab.core.checks import in_range, one_of
+from raflab.core.summary import mean_stderr, t_interval
+from raflab.core.summary import t_quantile as summary_t_quantile
 
 VERDICTS = ("reproduced", "not reproduced", "contradicted", "inconclusive")
 SIDES = ("above", "below")
@@ -32,11 +32,10 @@ MIN_SEEDS = 3
 
 
 def t_quantile(n_seeds: int, confidence: float = 0.95) -> float:
-    """The two-sided Student-t quantile for a mean over ``n_seeds`` values (NaN below two)."""
+    """The two-sided Student-t quantile for a mean over ``n_seeds`` values (NaN below two):
+    :func:`raflab.core.summary.t_quantile`, with ``confidence`` checked by name."""
     in_range(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
-    if n_seeds < 2:
-        return math.nan
-    return float(stats.t.ppf(0.5 + confidence / 2, n_seeds - 1))
+    return summary_t_quantile(n_seeds, confidence)
 
 
 def interval_from_stderr(mean: float, stderr: float, n_seeds: int,
@@ -48,13 +47,10 @@ def interval_from_stderr(mean: float, stderr: float, n_seeds: int,
 
 def mean_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high) of ``values`` (one metric over seeds, NaN values dropped)."""
+    in_range(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
     x = np.asarray(values, dtype=float).ravel()
-    x = x[~np.isnan(x)]
-    if x.size == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    stderr = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
-    return (mean, *interval_from_stderr(mean, stderr, x.size, confidence))
+    mean = mean_stderr(x)[0]
+    return (mean, *t_interval(x, confidence))
 
 
 def add_intervals(summary, metrics, confidence: float = 0.95):

@@ -12,7 +12,7 @@ holds 0 or fewer than 3 seeds were run).
 Bits per parameter (Morris et al. 2025): :func:`fit_bits_per_parameter_ci` fits memorized bits =
 slope x parameters through the origin over every run and gives the slope's 95% interval.
 
-The 95% intervals come from :func:`_ci95` (Student t, ddof = 1); it is private to this module for now.
+The 95% intervals come from :func:`raflab.core.intervals.mean_interval` (Student t, ddof = 1).
 """
 
 from __future__ import annotations
@@ -24,25 +24,13 @@ import pandas as pd
 from scipy import stats
 
 from raflab.core.checks import one_of
-from raflab.core.summary import mean_stderr
+from raflab.core.intervals import mean_interval as _ci95  # (mean, low, high), Student t, ddof = 1
+from raflab.core.summary import mean_stderr, t_quantile
 
 #: verdicts of a claim
 VERDICTS = ("reproduced", "contradicted", "inconclusive")
 #: the fewest seeds for a verdict other than "inconclusive"
 MIN_SEEDS = 3
-
-
-def _ci95(values) -> tuple[float, float, float]:
-    """(mean, low, high): the t-based 95% interval of the mean of ``values`` (NaN values dropped;
-    standard error with ddof = 1, ``scipy.stats.t`` with n - 1 degrees of freedom). With fewer than
-    two values the bounds are NaN."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    mean, se = mean_stderr(x)
-    if x.size < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, x.size - 1)) * se
-    return mean, mean - half, mean + half
 
 
 def verdict(low: float, high: float, claimed_sign: int, n_seeds: int) -> str:
@@ -199,7 +187,7 @@ def fit_through_origin(x, y) -> dict:
     slope = float(x @ y) / sxx
     resid = y - slope * x
     se = float(np.sqrt(resid @ resid / (x.size - 1) / sxx))
-    half = float(stats.t.ppf(0.975, x.size - 1)) * se
+    half = t_quantile(x.size) * se
     return {"slope": slope, "slope_stderr": se, "ci_low": slope - half, "ci_high": slope + half, "n": int(x.size)}
 
 

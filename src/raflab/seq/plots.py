@@ -97,7 +97,8 @@ def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
     return _finish(fig, out)
 
 
-MQAR_NAMES = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)"}
+MQAR_NAMES = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)",
+              "mamba2": "Mamba-2 (SSD)"}
 
 
 def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
@@ -108,14 +109,12 @@ def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
     if "target_params" in summary and summary["target_params"].notna().any():
         return plot_mqar_sizes(summary, out=out, title=title)
     apply_style()
-    models = [m for m in ("gpt", "s4d", "mamba", "mamba2") if m in set(summary["model"])]
-    names = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)",
-             "mamba2": "Mamba-2 (SSD)"}
+    models = [m for m in MQAR_NAMES if m in set(summary["model"])]
     fig, axes = plt.subplots(1, len(models), figsize=(3.8 * len(models), 3.3), sharey=True, squeeze=False)
     for ax, model in zip(axes[0], models):
         for pairs, line in summary[summary["model"] == model].groupby("pairs", sort=True):
             _errorbars(ax, line, "width", "heldout_accuracy", f"{pairs} pairs")
-        ax.set_title(names[model])
+        ax.set_title(MQAR_NAMES[model])
         ax.set_xscale("log", base=2)
         _grid_ticks(ax, summary["width"])
         ax.set_xlabel("width")
@@ -141,15 +140,8 @@ def plot_mqar_sizes(summary: pd.DataFrame, out=None, title: str | None = None):
             line = summary[(summary["target_params"] == size) & (summary["model"] == model)].sort_values("pairs")
             if not len(line):
                 continue
-            mean = _floats(line["heldout_accuracy"])
-            if "heldout_accuracy_ci95_low" in line:
-                low, high = _floats(line["heldout_accuracy_ci95_low"]), _floats(line["heldout_accuracy_ci95_high"])
-                yerr = np.nan_to_num(np.vstack([mean - low, high - mean]))
-            else:
-                yerr = _floats(line.get("heldout_accuracy_stderr", pd.Series(0.0, index=line.index)), missing=0)
             params = ", ".join(f"{int(p) / 1000:.1f}K" for p in line["params"].unique())
-            ax.errorbar(_floats(line["pairs"]), mean, yerr=yerr, marker="o", ms=4, capsize=3,
-                        label=f"{MQAR_NAMES.get(model, model)} ({params})")
+            _interval_bars(ax, line, "pairs", "heldout_accuracy", f"{MQAR_NAMES.get(model, model)} ({params})")
         ax.set_title(f"~{int(size) / 1000:g}K parameters")
         ax.set_xscale("log", base=2)
         _grid_ticks(ax, summary["pairs"])

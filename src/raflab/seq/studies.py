@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.memory import FLOAT32, require_memory
-from raflab.core.intervals import add_intervals
 from raflab.core.seeding import point_rng
 from raflab.core.summary import summarize
 from raflab.seq import metrics
@@ -484,7 +483,8 @@ def fit_bits_per_parameter(summary: pd.DataFrame) -> float:
 STUDY_GROUPS = {"too-big-to-think": ["task", "digits", "width"], "capacity": ["task", "walk_facts", "triplets", "target_params", "width", "layers", "activation"],
                 "mqar": ["model", "target_params", "width", "pairs"], "bits": ["model", "layers", "width"]}
 #: the metrics whose 95% interval a study's table carries (its claims are settled by these intervals)
-STUDY_INTERVALS = {"mqar": ("heldout_accuracy", "train_accuracy")}
+STUDY_INTERVALS = {"mqar": ("heldout_accuracy", "train_accuracy"),
+                   "too-big-to-think": ("heldout_accuracy", "fact_accuracy", "arithmetic_accuracy")}
 
 
 def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
@@ -509,7 +509,6 @@ def study_summary(study: str, rows: pd.DataFrame) -> pd.DataFrame:
                          f"{line['difference']:+.3f} [{line['ci_low']:+.3f}, {line['ci_high']:+.3f}], "
                          f"n_seeds {line['n_seeds']}: {line['verdict']}")
     if study == "too-big-to-think":
-        summary = add_intervals(summary, ["heldout_accuracy", "fact_accuracy", "arithmetic_accuracy"])
         claims = too_big_to_think_claims(summary)
         summary.attrs["claims"] = claims
         notes.extend(claim_notes(claims))
