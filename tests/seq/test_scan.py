@@ -145,3 +145,28 @@ def test_bad_method_and_chunk_raise_value_errors():
         selective_scan(*inputs, method="fft")
     with pytest.raises(ValueError, match="chunk must be a positive integer"):
         selective_scan(*inputs, chunk=0)
+
+
+@pytest.mark.parametrize("workers, batch", [(2, 5), (3, 7), (4, 2)])
+def test_batch_split_over_threads_equals_the_loop_and_restores_the_thread_count(workers, batch):
+    # the batch is cut into parts scanned on parallel threads (uneven parts, more workers than rows)
+    threads = torch.get_num_threads()
+    _assert_matches_loop(_inputs(batch, 29, 4, 3, seed=workers), chunk=6, workers=workers)
+    with torch.no_grad():
+        y = selective_scan(*[t.detach() for t in _inputs(batch, 29, 4, 3)], workers=workers)
+    assert not y.requires_grad
+    assert torch.get_num_threads() == threads
+
+
+def test_batch_workers_follow_torch_threads_on_cpu_only():
+    from raflab.seq.scan import batch_workers
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert batch_workers(32, "cpu") == 2
+        assert batch_workers(1, "cpu") == 1
+        assert batch_workers(32, "meta") == 1
+    finally:
+        torch.set_num_threads(threads)
+    with pytest.raises(ValueError, match="workers"):
+        selective_scan(*[t.detach() for t in _inputs(2, 4, 2, 2)], workers=0)

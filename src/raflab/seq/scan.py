@@ -23,6 +23,9 @@ which is its value, and nothing overflows.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 
 from raflab.core.checks import one_of
@@ -256,38 +259,125 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
     return grads
 
 
+# --------------------------------------------------------------------------- batch split over CPU threads
+# The chunked scan is some 600 small operations per pass (one per time step and a few per chunk),
+# each on a [batch, N, D] slab of a few hundred kB: cut across torch's threads, every one of them pays
+# a fork and join that costs as much as its arithmetic (2 threads barely beat 1). Cutting the *batch*
+# instead, each CPU thread scans its own rows from start to end with single-threaded operations and
+# no synchronization until the end; the interpreter lock is held only while an operation is
+# dispatched, not while it runs.
+
+_POOL_LOCK = threading.Lock()
+_POOL: dict[str, ThreadPoolExecutor] = {}
+
+
+def batch_workers(batch: int, device) -> int:
+    """How many parts ``selective_scan`` cuts a batch into: torch's CPU threads (at most the batch), 1 elsewhere."""
+    if torch.device(device).type != "cpu":
+        return 1
+    return max(1, min(torch.get_num_threads(), batch))
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    with _POOL_LOCK:
+        pool = _POOL.get("pool")
+        if pool is None or pool._max_workers < workers:  # noqa: SLF001 (grown, never shrunk)
+            pool = _POOL["pool"] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raflab-scan")
+        return pool
+
+
+def _single_threaded(task, grad_enabled: bool):
+    torch.set_num_threads(1)
+    with torch.set_grad_enabled(grad_enabled):  # grad mode is per thread: the caller's is passed on
+        return task()
+
+
+def _run_parts(tasks):
+    """Results of the zero-argument callables ``tasks``, each on its own CPU thread with 1 torch thread."""
+    if len(tasks) == 1:
+        return [tasks[0]()]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        grad_enabled = torch.is_grad_enabled()
+        futures = [_pool(len(tasks) - 1).submit(_single_threaded, task, grad_enabled) for task in tasks[1:]]
+        first = tasks[0]()
+        return [first] + [future.result() for future in futures]
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _batch_parts(batch: int, workers: int):
+    """``workers`` contiguous batch slices of near-equal size."""
+    bounds = [round(i * batch / workers) for i in range(workers + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+
+
+def _split_forward(u, delta, A, B, C, chunk, keep_states, workers):
+    """:func:`_chunked_forward` with the batch cut into ``workers`` parts scanned on parallel threads."""
+    parts = _batch_parts(u.shape[0], workers)
+    if len(parts) == 1:
+        return _chunked_forward(u, delta, A, B, C, chunk, keep_states)
+    results = _run_parts([lambda s=s: _chunked_forward(u[s], delta[s], A, B[s], C[s], chunk, keep_states)
+                          for s in parts])
+    y = torch.cat([r[0] for r in results], dim=1)
+    states = torch.cat([r[1] for r in results], dim=1) if keep_states else None
+    return y, states
+
+
+def _split_backward(dy, u, delta, A, B, C, states, chunk, needs, workers):
+    """:func:`_chunked_backward` over the batch parts of :func:`_split_forward`; A's gradient summed."""
+    parts = _batch_parts(u.shape[0], workers)
+    if len(parts) == 1:
+        return _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs)
+    results = _run_parts([lambda s=s: _chunked_backward(dy[s], u[s], delta[s], A, B[s], C[s], states[:, s],
+                                                        chunk, needs) for s in parts])
+    grads = [None] * 5
+    for i, need in enumerate(needs[:5]):
+        if need:
+            grads[i] = (torch.stack([r[i] for r in results]).sum(0) if i == 2
+                        else torch.cat([r[i] for r in results], dim=0))
+    return grads
+
+
 class _ChunkedScan(torch.autograd.Function):
     """y = scan(u, delta, A, B, C) without the skip term, with the hand-written backward pass."""
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, chunk):
+    def forward(ctx, u, delta, A, B, C, chunk, workers):
         with torch.autocast(u.device.type, enabled=False):
-            y, states = _chunked_forward(u, delta, A, B, C, chunk, keep_states=True)
+            y, states = _split_forward(u, delta, A, B, C, chunk, True, workers)
         ctx.save_for_backward(u, delta, A, B, C, states)
-        ctx.chunk = chunk
+        ctx.chunk, ctx.workers = chunk, workers
         return y.transpose(0, 1)
 
     @staticmethod
     def backward(ctx, dy):
         u, delta, A, B, C, states = ctx.saved_tensors
         with torch.autocast(u.device.type, enabled=False):
-            grads = _chunked_backward(dy, u, delta, A, B, C, states, ctx.chunk, ctx.needs_input_grad[:5])
-        return (*grads, None)
+            grads = _split_backward(dy, u, delta, A, B, C, states, ctx.chunk, ctx.needs_input_grad[:5],
+                                    ctx.workers)
+        return (*grads, None, None)
 
 
-def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int | None = None):
+def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int | None = None,
+                   workers: int | None = None):
     """The S6 recurrence of :func:`selective_scan_reference`, 5-8x faster than that loop on one CPU thread.
 
     Same arguments and result (shapes: u, delta [batch, length, D]; A [D, N]; B, C [batch, length, N];
     D [D] or None). ``method="chunked"`` (default): chunks of ``chunk`` time steps (default:
     :func:`default_chunk`), cache-sized buffers, hand-written backward (see the module docstring).
     ``method="parallel"``: the odd-even :func:`linear_scan`, differentiated by autograd (about three
-    [batch, length, D, N] tensors).
+    [batch, length, D, N] tensors). ``workers`` (chunked, CPU): the batch is cut into this many parts,
+    each scanned on its own thread with single-threaded operations (default :func:`batch_workers`:
+    torch's thread count; torch's thread count is set to 1 while they run and restored after).
     Half-precision inputs are scanned in float32 and the result is cast back.
     """
     one_of(method, SCAN_METHODS, "scan method")
     if chunk is not None and (not isinstance(chunk, int) or chunk < 1):
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     _check_scan_inputs(u, delta, A, B, C, D)
     dtype_in = u.dtype  # the result's dtype: that of the inputs together, as in the reference
     for t in (delta, A, B, C) + (() if D is None else (D,)):
@@ -296,13 +386,15 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     u, delta, A, B, C = (t.to(work) for t in (u, delta, A, B, C))
     if chunk is None:
         chunk = default_chunk(u.shape[0], u.shape[2], A.shape[1], work, u.device)
+    if workers is None:
+        workers = batch_workers(u.shape[0], u.device)
     if method == "parallel":
         y = _parallel_scan(u, delta, A, B, C)
     elif torch.is_grad_enabled() and any(t.requires_grad for t in (u, delta, A, B, C)):
-        y = _ChunkedScan.apply(u, delta, A, B, C, chunk)
+        y = _ChunkedScan.apply(u, delta, A, B, C, chunk, workers)
     else:
         with torch.autocast(u.device.type, enabled=False):
-            y = _chunked_forward(u, delta, A, B, C, chunk, keep_states=False)[0].transpose(0, 1)
+            y = _split_forward(u, delta, A, B, C, chunk, False, workers)[0].transpose(0, 1)
     if D is not None:
         y = y + u * D.to(work)
     return y.to(dtype_in)
