@@ -10,7 +10,7 @@ its own self-test only) is left out when it is loaded. Nothing of it is copied i
 All compute y_t = C_t h_t with h_t = exp(dt_t A_h) h_{t-1} + dt_t x_t B_t^T (no D); the script
 checks they agree, then prints the best time of the forward pass and of forward + backward for each,
 and the loop / raflab ratio. Default sizes: batch 32, length 256, 4 heads x headdim 16 (64 channels),
-state 16, chunk 64, float32, 2 threads.
+state 16, chunk: raflab's default for the device (16 on a CPU; the official minimal SSD gets the same), float32, 2 threads.
 Run: ``.venv/bin/python benchmarks/bench_ssd.py [--mamba /path/to/mamba] [--device cuda] [--threads 2]``
 """
 
@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from raflab.core.device import resolve_device
-from raflab.seq.ssd import ssd_scan, ssd_scan_reference
+from raflab.seq.ssd import CHUNK, CPU_CHUNK, ssd_scan, ssd_scan_reference
 
 MINIMAL = "mamba_ssm/modules/ssd_minimal.py"
 
@@ -87,13 +87,15 @@ def main(argv=None):
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--headdim", type=int, default=16)
     parser.add_argument("--state", type=int, default=16)
-    parser.add_argument("--chunk", type=int, default=64)
+    parser.add_argument("--chunk", type=int, default=None, help="chunk length (default: raflab's for the device)")
     parser.add_argument("--repeats", type=int, default=5, help="best of this many rounds (peers interleaved)")
     parser.add_argument("--mamba", default=None, help="state-spaces/mamba checkout, bare git dir or ssd_minimal.py")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     torch.set_num_threads(args.threads)
     inputs = ssd_inputs(args.batch, args.length, args.heads, args.headdim, args.state, device)
+    if args.chunk is None:
+        args.chunk = CPU_CHUNK if torch.device(device).type == "cpu" else CHUNK
     scans = {"loop": ssd_scan_reference, "raflab": lambda *t: ssd_scan(*t, chunk=args.chunk)}
     if args.mamba:
         minimal = load_ssd_minimal(args.mamba)

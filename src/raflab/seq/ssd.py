@@ -41,8 +41,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: the default chunk length Q of :func:`ssd_scan` (any value gives the same result)
+#: the default chunk length Q of :func:`ssd_scan` on a GPU (any value gives the same result)
 CHUNK = 64
+#: the default on a CPU: the quadratic blocks cost O(length Q), the chunk states O(length P N / Q);
+#: without a GPU's parallel width the short chunk wins (batch 32, length 256, 4 heads of 16, state 16,
+#: 2 threads: forward + backward about 3x faster at Q = 16 than at Q = 64, benchmarks/bench_ssd.py)
+CPU_CHUNK = 16
 
 
 def ssd_scan_reference(x, dt, A, B, C, D=None):
@@ -106,15 +110,18 @@ def segment_decay(a):
     return torch.exp(sums).masked_fill(above, 0.0)
 
 
-def ssd_scan(x, dt, A, B, C, D=None, chunk: int = CHUNK, return_state: bool = False):
+def ssd_scan(x, dt, A, B, C, D=None, chunk: int | None = None, return_state: bool = False):
     """The recurrence of :func:`ssd_scan_reference` by the chunked SSD algorithm (no loop over time).
 
-    Same arguments and result; ``chunk`` is the chunk length Q (a length that is not a multiple of Q
+    Same arguments and result; ``chunk`` is the chunk length Q (default ``CPU_CHUNK`` on a CPU,
+    ``CHUNK`` elsewhere; a length that is not a multiple of Q
     is padded at the end with steps that change nothing: dt = 0, x = 0). With ``return_state`` also
     the final state [batch, heads, P, N]. Work: O(length Q) for the quadratic blocks plus
     O(length / Q) chunk states; memory about [batch, heads, length, Q] plus the chunk states
     [batch, length / Q, heads, P, N].
     """
+    if chunk is None:
+        chunk = CPU_CHUNK if x.device.type == "cpu" else CHUNK
     if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
     batch, length, heads, P = x.shape
@@ -124,34 +131,36 @@ def ssd_scan(x, dt, A, B, C, D=None, chunk: int = CHUNK, return_state: bool = Fa
         x, B, C = (F.pad(t, (0, 0) * (t.dim() - 2) + (0, pad)) for t in (x, B, C))
         dt = F.pad(dt, (0, 0, 0, pad))
     n_chunks = (length + pad) // chunk
-    # chunked views: x [b, c, q, h, p]; log decays a [b, h, c, q]; B, C [b, c, q, n]
-    xdt = (x * dt.unsqueeze(-1)).reshape(batch, n_chunks, chunk, heads, P)
+    # chunked views, heads first so that every product below is a plain batched matmul over
+    # (batch, head, chunk): x dt [b, h, c, q, p]; log decays a [b, h, c, q]; B, C [b, 1, c, q, n]
+    xdt = (x * dt.unsqueeze(-1)).reshape(batch, n_chunks, chunk, heads, P).permute(0, 3, 1, 2, 4)
     a = (dt * A).reshape(batch, n_chunks, chunk, heads).permute(0, 3, 1, 2)
-    B = B.reshape(batch, n_chunks, chunk, -1)
-    C = C.reshape(batch, n_chunks, chunk, -1)
+    B = B.reshape(batch, 1, n_chunks, chunk, -1)
+    C = C.reshape(batch, 1, n_chunks, chunk, -1)
 
     # 1. inside each chunk: y_t = sum_{s <= t} L_ts (C_t . B_s) dt_s x_s
     decay = segment_decay(a)  # L [b, h, c, t, s]
-    scores = torch.einsum("bctn,bcsn->bcts", C, B)
-    y = torch.einsum("bhcts,bcts,bcshp->bcthp", decay, scores, xdt)
+    scores = C @ B.transpose(-1, -2)  # [b, 1, c, t, s]
+    y = (decay * scores) @ xdt  # [b, h, c, t, p]
 
-    # 2. each chunk's end state from its own inputs: sum_s L_{q-1,s} dt_s x_s B_s^T
-    chunk_states = torch.einsum("bhcs,bcshp,bcsn->bchpn", decay[..., -1, :], xdt, B)
+    # 2. each chunk's end state from its own inputs: sum_s L_{q-1,s} dt_s x_s B_s^T  [b, h, c, p, n]
+    chunk_states = (xdt * decay[..., -1, :].unsqueeze(-1)).transpose(-1, -2) @ B
 
     # 3. the state at the end of each chunk: chunk z adds its own state, decayed over chunks z+1..c
     total = a.sum(dim=-1)  # [b, h, c]: log decay across each chunk
     carry = segment_decay(total)  # [b, h, c, z]
-    end_states = torch.einsum("bhcz,bzhpn->bchpn", carry, chunk_states)
-    entering = torch.cat([torch.zeros_like(end_states[:, :1]), end_states[:, :-1]], dim=1)
+    end_states = (carry @ chunk_states.flatten(-2)).view(batch, heads, n_chunks, P, -1)
+    entering = torch.cat([torch.zeros_like(end_states[:, :, :1]), end_states[:, :, :-1]], dim=2)
 
     # 4. what the entering state adds: exp(a_0 + ... + a_t) (h_in C_t)
-    from_start = torch.exp(a.cumsum(dim=-1))  # [b, h, c, t]
-    y = y + torch.einsum("bctn,bchpn,bhct->bcthp", C, entering, from_start)
+    from_start = torch.exp(a.cumsum(dim=-1)).unsqueeze(-1)  # [b, h, c, t, 1]
+    y = y + from_start * (C @ entering.transpose(-1, -2))
+    y = y.permute(0, 2, 3, 1, 4)  # [b, c, t, h, p]
 
     y = y.reshape(batch, n_chunks * chunk, heads, P)[:, :length]
     if D is not None:
         y = y + x[:, :length] * D[:, None]
-    return (y, end_states[:, -1]) if return_state else y
+    return (y, end_states[:, :, -1]) if return_state else y
 
 
 # --------------------------------------------------------------------------- the Mamba-2 mixer
@@ -230,5 +239,5 @@ def mamba2_parameter_count(config) -> int:
     return (C + b) * (2 * E + 2 * N + H) + (E + 2 * N) * (config.d_conv + 1) + 3 * H + E + E * C + b * C
 
 
-__all__ = ["CHUNK", "ssd_scan", "ssd_scan_reference", "segment_sum", "segment_decay", "default_headdim", "Mamba2Mixer",
+__all__ = ["CHUNK", "CPU_CHUNK", "ssd_scan", "ssd_scan_reference", "segment_sum", "segment_decay", "default_headdim", "Mamba2Mixer",
            "mamba2_parameter_count"]
