@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from raflab.cli import app
 from raflab.ledger import run as ledger_run
-from raflab.ledger.registry import BUDGETS, LEDGER_VERDICTS, OUT_OF_REACH, PAPERS, Claim, Rule, all_claims, decide
+from raflab.ledger.claims import all_claims
+from raflab.ledger.registry import BUDGETS, LEDGER_VERDICTS, OUT_OF_REACH, PAPERS, Claim, Rule, decide
 
 CHEAP = ["raf.gardner-capacity", "hopfield.capacity-0138", "sdpi.omega-d-bits-at-constant-n"]
 
@@ -81,7 +82,7 @@ def test_a_failing_measurement_is_kept_as_failed(tmp_path, monkeypatch):
 
     claims = [c if c.id != "raf.gardner-capacity" else Claim(**{**c.__dict__, "measure": broken})
               for c in all_claims()]
-    monkeypatch.setattr("raflab.ledger.registry.all_claims", lambda: claims)
+    monkeypatch.setattr("raflab.ledger.claims.all_claims", lambda: claims)
     line = ledger_run.run_claims(["raf.gardner-capacity"], store=tmp_path / "s.duckdb", quiet=True).iloc[0]
     assert line["verdict"] == "failed" and "solver exploded" in line["note"]
     assert measures_theory.raf_gardner_capacity("quick", 0) == pytest.approx(2.0)

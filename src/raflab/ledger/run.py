@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from raflab.core.checks import one_of
-from raflab.ledger.registry import BUDGETS, FAILED, PAPERS, Claim, claims_by_id, decide, decide_study
+from raflab.ledger.claims import claims_by_id
+from raflab.ledger.registry import BUDGETS, FAILED, PAPERS, Claim, decide, decide_study
 from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
 from raflab.sweeps.store import ResultStore
 
