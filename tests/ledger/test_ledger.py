@@ -107,3 +107,12 @@ def test_cli_list_run_and_page_match_the_store(tmp_path):
     assert bad.exit_code == 2 and "unknown claim" in bad.output
     nothing = runner.invoke(app, ["reproduce"])
     assert nothing.exit_code == 2 and "--all or --list" in nothing.output
+
+
+def test_a_claim_out_of_reach_at_quick_is_stored_and_reported(tmp_path):
+    store = tmp_path / "o.duckdb"
+    for _ in range(2):  # measured, then read back from the store
+        line = ledger_run.run_claims(["tbtt.large-models-fail-to-extrapolate", "mqar.mamba-solves-mqar"],
+                                     budget="quick", store=store, quiet=True)
+        assert list(line["verdict"]) == [OUT_OF_REACH, OUT_OF_REACH]
+        assert line["value"].isna().all()

@@ -74,12 +74,15 @@ def _verdict(claim: Claim, budget: str, rows: pd.DataFrame) -> dict:
         return {**base, "value": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n_seeds": 0,
                 "verdict": FAILED, "note": str(failed["error"].iloc[0])}
     done = rows[rows["status"] == "done"] if len(rows) else rows
+    column = lambda name: done[name] if name in done else pd.Series([None] * len(done), index=done.index)  # noqa: E731
     if claim.study is not None:
-        result = json.loads(done["result"].iloc[0]) if len(done) else None
+        results = [r for r in column("result") if isinstance(r, str)]
+        result = json.loads(results[0]) if results else None
         out = decide_study(claim, result)
         note = (result or {}).get("note", "")
         return {**base, **out, "note": "; ".join(n for n in (claim.note, note) if n)}
-    values = [None if bool(o) else v for v, o in zip(done["value"], done["out_of_reach"])]
+    values = [None if (o is True or o == 1 or v is None or pd.isna(v)) else float(v)
+              for v, o in zip(column("value"), column("out_of_reach"))]
     return {**base, **decide(claim, values)}
 
 
