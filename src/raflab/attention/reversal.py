@@ -197,6 +197,8 @@ def reversal_map(snr, align, c, gamma, at_c: float = 1.0, at_gamma: float = 1.0,
     The boundary is searched inside the snr range for ``structure`` and the log10 gamma range for
     ``scale``.
     """
+    if len(boundary_align) + len(boundary_c):
+        check_simulation(np.concatenate([np.atleast_1d(boundary_c), [at_c]]), n, seeds)  # before any work
     maps = pd.concat([structure_map(snr, align, at_c, at_gamma, f, size) for size in (None, n)]
                      + [scale_map(c, gamma, at_snr, at_align, f, size) for size in (None, n)], ignore_index=True)
     lg = np.log10(np.asarray(gamma, float))
