@@ -105,6 +105,8 @@ def reversal_map_command(
                                        help="scale panel: c lines on which the boundary is checked ('none')"),
         probe_gap: float = typer.Option(0.01, "--probe-gap", help="sign probes where the theory gap is +-this"),
         n: int = NOpt, seeds: int = typer.Option(10, "--seeds", help="draws per checked point (paired gap)"),
+        match_scale: bool = typer.Option(False, "--match-scale", help="attention at the penalty gamma * "
+                                         "|XK|_F^2/|X|_F^2 (its p -> infinity value): features rescaled to X's norm"),
         seed: int = SeedOpt, device: str = DeviceOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Reversal map: E_attention - E_ridge over (snr, align) and (c, gamma), zero contour checked by
     Monte Carlo at n. Prints the boundary check (or, with no lines, the theory grid)."""
@@ -124,7 +126,7 @@ def reversal_map_command(
         raise ValueError(f"--probe-gap must be > 0 (got {probe_gap})")
     maps, checks = reversal_map(snrs, aligns, cs, gammas, at_c, at_gamma, at_snr, at_align, _activation(f),
                                 np.asarray(lines["boundary-align"]), np.asarray(lines["boundary-c"]), n, seeds,
-                                seed, probe_gap, device, progress=True)
+                                seed, probe_gap, device, progress=True, match_scale=match_scale)
     if out is not None:
         from raflab.attention.plots import plot_reversal_map
 

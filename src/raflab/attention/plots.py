@@ -77,7 +77,7 @@ def _gap_panel(ax, maps, panel, x, y, checks, log_y=False):
             handles.append(Line2D([], [], color="k", ls="--", label=f"gap = 0 (n = {finite['n'].iloc[0]:g})"))
     if checks is not None and len(checks):
         mine = checks[checks["panel"] == panel]
-        for kind, marker in (("boundary", "o"), ("probe", "s")):
+        for kind, marker in (("probe", "s"), ("boundary", "o")):  # boundary on top: probes can be close
             for ok, face in ((True, "tab:green"), (False, "tab:red")):
                 pts = mine[(mine["kind"] == kind) & (mine["agrees"] == ok)]
                 if len(pts):
@@ -111,14 +111,18 @@ def plot_reversal_map(maps, checks=None, out=None):
     axes[1].set_ylabel("γ")
     axes[1].set_title(f"f={f}, ρ={k['snr'].iloc[0]:g}, align={k['align'].iloc[0]:g}")
     for ax, mesh in zip(axes, (m1, m2)):
-        bar = fig.colorbar(mesh, ax=ax, label="E_attention − E_ridge (theory, p → ∞)")
+        matched = bool(maps["match_scale"].any()) if "match_scale" in maps else False
+        label = "E_attention(γ·s²) − E_ridge(γ)" if matched else "E_attention − E_ridge"
+        bar = fig.colorbar(mesh, ax=ax, label=f"{label} (theory, p → ∞)")
         top = mesh.norm.vmax
         bar.set_ticks([t for t in (-0.1, -0.01, 0.0, 0.01, 0.1) if abs(t) <= top])
         bar.set_ticklabels([f"{t:g}" for t in (-0.1, -0.01, 0.0, 0.01, 0.1) if abs(t) <= top])
     unique = {h.get_label(): h for h in handles + more}
     fig.tight_layout(rect=(0, 0.1, 1, 1))
+    scale_note = ("; attention features rescaled to X's Frobenius norm (penalty γ·s², s² = |XK|²/|X|²)"
+                  if "match_scale" in maps and maps["match_scale"].any() else "")
     fig.legend(handles=list(unique.values()), loc="lower center", ncol=3, fontsize=8,
-               title="blue: attention memorizes better; red: ridge does", title_fontsize=8)
+               title=f"blue: attention memorizes better; red: ridge does{scale_note}", title_fontsize=8)
     if out is not None:
         from pathlib import Path
 

@@ -265,13 +265,39 @@ def _kernel_constants(act: Activation, c, tau):
     return act.a1 / c, tau - act.a1, (act.nu - act.a1**2) / c
 
 
-def memorization_error_grid(c, gamma, snr, align, f="relu_centered", n=None, w_norm=1.0, rel_step=1e-4):
+def feature_scale(c, f="relu_centered", n=None):
+    """The p -> infinity ratio ``|X K|_F^2 / |X|_F^2`` of the attention features to the tokens, from the
+    Gaussian-equivalent kernel K0 = kappa C0 + b I + s W_n (C0 = Z^T Z/n, whose spectral moments are
+    m1 = c, m2 = c + c^2, m3 = c + 3c^2 + c^3; the spikes and the signal are low rank and drop out):
+    ``[kappa^2 m3 + 2 kappa b m2 + (b^2 + s^2) m1] / c``. ``n``: the diagonal tau_p at p = round(c n).
+
+    Scale-matched comparisons put the attention penalty at ``gamma * feature_scale``: the same as
+    rescaling X K to the Frobenius norm of X (E(M/s, gamma) = E(M, gamma s^2) exactly).
+
+    >>> round(float(feature_scale(1.0)), 4)  # centred ReLU at c = 1: X K has 2.59x the energy of X
+    2.5908
+    """
+    act = activation(f)
+    c = np.asarray(_check(c, 1.0)[0], float)
+    tau = tau_limit(act) if n is None else np.vectorize(lambda ci: tau_p(act, max(2, round(ci * n))))(c)
+    return _energy_ratio(c, *_kernel_constants(act, c, tau))
+
+
+def _energy_ratio(c, kappa, b, s2):
+    m1, m2, m3 = c, c + c**2, c + 3 * c**2 + c**3
+    return (kappa**2 * m3 + 2 * kappa * b * m2 + (b**2 + s2) * m1) / c
+
+
+def memorization_error_grid(c, gamma, snr, align, f="relu_centered", n=None, w_norm=1.0, rel_step=1e-4,
+                            match_scale=False):
     """E_attention and E_ridge on the full grid c x gamma x snr x align, reusing one noise-bulk solve per
     (c, gamma) for every (snr, align) (the bulk does not depend on the signal or the alignment).
 
     ``n``: evaluate at the finite size p = max(2, round(c n)) of a simulation (diagonal tau_p); ``None``:
     the p -> infinity limit. Returns a dict of arrays of shape (len c, len gamma, len snr, len align):
     ``attention``, ``ridge`` and ``gap`` = attention - ridge; and ``converged`` (len c, len gamma).
+    ``match_scale``: attention at the penalty gamma * :func:`feature_scale` (features rescaled to the
+    tokens' Frobenius norm), ridge at gamma.
 
     >>> out = memorization_error_grid([1.0], [1.0], [1.0], [1.0])
     >>> round(float(out["gap"][0, 0, 0, 0]), 4)  # aligned ReLU at c = gamma = rho = 1: attention wins
@@ -289,6 +315,8 @@ def memorization_error_grid(c, gamma, snr, align, f="relu_centered", n=None, w_n
     else:
         tau = np.array([tau_p(act, max(2, round(ci * n))) for ci in cc])
     kappa, b, s2 = _kernel_constants(act, cc, tau)
+    if match_scale:
+        gg = gg * _energy_ratio(cc, kappa, b, s2)
     hs, conv = [], np.ones(cc.size, bool)
     for sign in (+1, -1):
         sol = solve_bulk(cc, gg * (1 + sign * rel_step), kappa, b, s2)
