@@ -124,3 +124,51 @@ def test_map_cli_writes_png_and_records(tmp_path):
 def test_map_cli_bad_input(args):
     r = runner.invoke(app, ["attention", "map", "--n", "100", *args])
     assert r.exit_code == 2 and "error:" in r.output
+
+
+@pytest.mark.parametrize("f,c,n", [("relu_centered", 0.5, 2000), ("relu_centered", 2.0, 1000), ("tanh", 0.5, 2000),
+                                   ("tanh", 2.0, 1000)])
+def test_feature_scale_vs_measured_energy_ratio(f, c, n):
+    """feature_scale = lim |X K|_F^2 / |X|_F^2 (Gaussian-equivalent kernel moments) against the measured
+    ratio, snr = align = 1 (3 draws). Measured relative excess at c = 0.5 (ReLU): 10.8% at n = 250, 6.1%
+    at 500, 2.5% at 1000, 1.5% at 2000, a finite-size term that shrinks with n; at c = 2: 0.5% at n = 1000
+    (tanh: 2.1% / 1.4% at c = 0.5, n = 1000 / 2000; 0.4% at c = 2). Tolerance 2.5% (at the formula's own
+    tau_p)."""
+    from raflab.attention.simulate import attention_kernel
+    from raflab.attention.theory import activation, feature_scale
+    from raflab.attention.tokens import make_tokens
+
+    act = activation(f)
+    p = round(c * n)
+    ratios = []
+    for s in range(3):
+        X, _, _, wK, wQ = make_tokens(p, n, 1.0, 1.0, 1.0, np.random.default_rng(s))
+        M = X @ attention_kernel(X, act.f, wK, wQ)
+        ratios.append((M**2).sum() / (X**2).sum())
+    assert np.mean(ratios) == pytest.approx(float(feature_scale(c, f, n)), rel=0.025)
+
+
+def test_scale_matched_gap_is_attention_at_scaled_gamma():
+    """match_scale puts attention at gamma * feature_scale(c) and leaves ridge at gamma; at the unmatched
+    reversal point (c = gamma = rho = align = 1, ReLU: 0.2594 vs 0.2683) the matched attention error is
+    0.3273: attention loses, and no (snr <= 8, align) reverses it at c = gamma = 1."""
+    from raflab.attention.theory import feature_scale
+
+    s2 = float(feature_scale(1.0))
+    matched = memorization_error_grid([1.0], [1.0], [1.0], [1.0], match_scale=True)
+    plain = memorization_error_grid([1.0], [s2], [1.0], [1.0])
+    assert matched["attention"].item() == pytest.approx(plain["attention"].item(), abs=1e-12)
+    assert matched["ridge"].item() == pytest.approx(float(ridge_memorization_error(1.0, 1.0, 1.0)), abs=1e-12)
+    assert matched["attention"].item() == pytest.approx(0.3273, abs=1e-4)
+    grid = structure_map(np.linspace(0, 8, 33), np.linspace(0, 1, 11), match_scale=True)
+    assert (grid["gap"] > 0).all() and grid["match_scale"].all()
+
+
+def test_scale_matched_check_fast():
+    """Scale-matched boundary at c = 1 over log10 gamma (snr = align = 1), n = 400, 12 seeds: the Monte
+    Carlo measures attention at gamma * feature_scale(1, n = 400) and agrees with the theory within 3 s.e."""
+    pts = boundary_points("scale", [1.0], dict(snr=1.0, align=1.0), (-2.0, 1.5), n=400, match_scale=True)
+    assert (pts.kind == "boundary").sum() == 1 and pts.match_scale.all()
+    assert 1.5 < pts[pts.kind == "boundary"].gamma.item() < 2.5
+    out = check_points(pts, n=400, seeds=12, seed=5)
+    assert out.agrees.all(), out[["kind", "gamma", "gap_theory", "gap_mc", "gap_mc_stderr"]]
