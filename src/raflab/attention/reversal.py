@@ -147,7 +147,8 @@ def boundary_points(panel: str, lines, fixed: dict, span, f="relu_centered", n: 
     for v in np.atleast_1d(lines):
         rows += line_points(panel, dict(fixed, **{key: float(v)}), span, f, n, probe_gap, match_scale)
     if not rows:
-        return pd.DataFrame(columns=["panel", "kind", "c", "gamma", "snr", "align", "gap_theory", "gap_theory_limit"])
+        return pd.DataFrame(columns=["panel", "kind", "c", "gamma", "snr", "align", "gap_theory", "gap_theory_limit",
+                                     "match_scale"])
     df = pd.DataFrame(rows)[["panel", "kind", "c", "gamma", "snr", "align"]]
     for col, size in (("gap_theory", n), ("gap_theory_limit", None)):
         df[col] = [float(memorization_error_grid([r.c], [r.gamma], [r.snr], [r.align], f, size,
