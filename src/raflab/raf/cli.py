@@ -375,3 +375,36 @@ def realdata(data: str = typer.Option("digits", "--data", help="digits | mnist |
 
 
 raf_app.command("realdata")(realdata)
+
+
+@raf_app.command()
+@user_errors
+def geometry(alpha: float = typer.Option(2.0, "--alpha", help="n/d"),
+             eps: float = typer.Option(0.2, "--eps", help="fraction of facts in [0, 1)"),
+             lam: float = typer.Option(0.01, "--lam", help="ridge penalty >= 0 (0: lam -> 0+)"),
+             mu1: str = typer.Option("0.05:2.05:21", "--mu1", help="rule part sqrt(k'(0)): start:stop:num or a,b,c (> 0)"),
+             mu_star: str = typer.Option("0:2.2:23", "--mu-star", help="fact part sqrt(k(1)-k(0)-k'(0)) (>= 0)"),
+             loss: str = typer.Option("square,hinge", "--loss", help="losses: square (kernel ridge), hinge, logistic"),
+             kernels: str = typer.Option(";".join(("linear", "arccos", "activation:sign", "polynomial:degree=2",
+                                                   "polynomial:degree=3", "rbf:gamma=0.1", "rbf:gamma=0.5",
+                                                   "rbf:gamma=1", "rbf:gamma=2")),
+                                         "--kernels", help="kernels marked on the plane, separated by ';'"),
+             plane: bool = typer.Option(False, "--plane", help="print every plane point, not only the kernels"),
+             format: Format = FormatOpt, out: Path = OutOpt):
+    """Kernel geometry: errors of kernel ridge / hinge over the (mu1, mu_star) plane, kernels marked."""
+    from raflab.raf.experiments.geometry import kernel_geometry
+
+    check_out_path(out)
+    losses = tuple(part.strip() for part in loss.split(","))
+    names = tuple(part.strip() for part in kernels.split(";") if part.strip())
+    df = kernel_geometry(alpha, eps, lam, parse_range(mu1, "mu1"), parse_range(mu_star, "mu-star"),
+                         losses=losses, kernels=names)
+    title = f"kernel geometry: α={alpha:g}, ε={eps:g}, λ={lam:g}"
+    _emit(df if plane else df[df["where"] == "kernel"], format, title,
+          main=["kernel", "loss", "mu1", "mu_star", "gen_error", "fact_memorization_error", "ridge_optimal_lam",
+                "ridge_optimal_gen_error", "ridge_optimal_fact_memorization_error"])
+    if out is not None:
+        from raflab.raf.plots import plot_kernel_geometry
+
+        plot_kernel_geometry(df, out=out, title=title)
+        typer.echo(f"figure written to {out}", err=True)

@@ -268,3 +268,68 @@ def plot_learning_curves(curves: pd.DataFrame, out: str | Path | None = None, ti
     if title:
         fig.suptitle(title)
     return _finish(fig, out)
+
+
+def _short_kernel(text: str) -> str:
+    """``rbf:gamma=0.5`` -> ``rbf γ=0.5``, ``polynomial:degree=2`` -> ``poly 2``, ``activation:sign`` -> ``sign``."""
+    return (text.replace("activation:", "").replace("polynomial:degree=", "poly ")
+            .replace("rbf:gamma=", "rbf γ="))
+
+
+def plot_kernel_geometry(records: pd.DataFrame, out: str | Path | None = None, title: str | None = None):
+    """The (mu1, mu_star) plane of :func:`raflab.raf.experiments.geometry.kernel_geometry`: one row
+    per loss (generalization error, fact memorization error at the records' lam), and kernel
+    ridge's closed-form optimal lam with the fact memorization error there. The named kernels are
+    marked on every panel; the dashed line mu_star = mu1 sqrt(lam_lin*) bounds the kernels that
+    even lam -> 0+ over-regularizes (above it kernel ridge cannot reach the linear optimum)."""
+    from matplotlib.colors import LogNorm
+
+    from raflab.raf.experiments.geometry import linear_ridge_optimal_lam
+
+    apply_style()
+    plane, named = records[records["where"] == "plane"], records[records["where"] == "kernel"]
+    losses = list(dict.fromkeys(plane["loss"]))
+    fig, axes = plt.subplots(len(losses), 3, figsize=(13.5, 3.9 * len(losses)), squeeze=False)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.75")
+    eps = float(plane["eps"].iloc[0])
+    slope = np.sqrt(linear_ridge_optimal_lam(eps))
+    panels = []
+    for row, loss in enumerate(losses):
+        part = plane[plane["loss"] == loss]
+        panels += [(axes[row, 0], part, "gen_error", f"{loss}: generalization error", None),
+                   (axes[row, 1], part, "fact_memorization_error", f"{loss}: fact memorization error", None)]
+    first = plane[plane["loss"] == losses[0]]
+    panels.append((axes[0, 2], first, "ridge_optimal_lam", "kernel ridge: optimal λ (closed form)", "log"))
+    if len(losses) > 1:
+        panels.append((axes[1, 2], first, "ridge_optimal_fact_memorization_error",
+                       "kernel ridge at its optimal λ: fact memorization error", None))
+    for ax in axes[2:, 2]:
+        ax.set_visible(False)
+    for ax, part, column, label, scale in panels:
+        grid = part.pivot_table(index="mu_star", columns="mu1", values=column, aggfunc="first")
+        ok = part.pivot_table(index="mu_star", columns="mu1", values="converged", aggfunc="first").astype(bool)
+        values = np.where(ok.to_numpy(), grid.to_numpy(dtype=float), np.nan)
+        X, Y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
+        norm = None
+        if scale == "log":
+            positive = values[values > 0]
+            norm = LogNorm(vmin=positive.min(), vmax=positive.max()) if positive.size else None
+            values = np.where(values > 0, values, np.nan)  # lam* = 0 (grey): lam -> 0+ is best
+        mesh = ax.pcolormesh(X, Y, values, shading="nearest", cmap=cmap, norm=norm)
+        fig.colorbar(mesh, ax=ax)
+        xs = np.linspace(X.min(), X.max(), 50)
+        ax.plot(xs, slope * xs, color="white", ls="--", lw=1.2)
+        ax.scatter(named["mu1"], named["mu_star"], s=28, c="white", edgecolors="black", zorder=3)
+        for _, k in named.drop_duplicates("kernel").iterrows():
+            if X.min() <= k["mu1"] <= X.max() and Y.min() <= k["mu_star"] <= Y.max():
+                ax.annotate(_short_kernel(k["kernel"]), (k["mu1"], k["mu_star"]), xytext=(4, 3),
+                            textcoords="offset points", fontsize=7, color="white")
+        ax.set_xlim(X.min(), X.max())
+        ax.set_ylim(Y.min(), Y.max())
+        ax.set_xlabel("μ₁ (rule part, √k'(0))")
+        ax.set_ylabel("μ* (fact part, √(k(1)−k(0)−k'(0)))")
+        ax.set_title(label, fontsize=9)
+        ax.grid(False)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
