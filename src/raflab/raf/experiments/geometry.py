@@ -88,7 +88,7 @@ def named_kernel_points(kernels=NAMED_KERNELS) -> pd.DataFrame:
         m = get_kernel(name, **params).moments()
         rows.append({"kernel": text, "mu1": m.mu1, "mu_star": m.mu_star,
                      "ratio": m.mu_star / m.mu1 if m.mu1 > 0 else np.inf})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["kernel", "mu1", "mu_star", "ratio"])
 
 
 def linear_ridge_optimal_lam(eps):
