@@ -112,7 +112,7 @@ def test_plane_predicts_kernel_fits_reduced():
 
 @pytest.mark.slow
 def test_plane_predicts_kernel_fits_at_four_kernels():
-    """Four marked kernels x two losses, d = 600, 6 seeds, 10 000 test points (about 40 s)."""
+    """Four marked kernels x two losses, d = 600, 6 seeds, 10 000 test points (about 60 s on a shared 2-core machine)."""
     _fits_against_plane(MARKED, ("square", "hinge"), d=600, seeds=6, n_test=10_000)
 
 

@@ -333,3 +333,55 @@ def plot_kernel_geometry(records: pd.DataFrame, out: str | Path | None = None, t
     if title:
         fig.suptitle(title)
     return _finish(fig, out)
+
+
+def plot_realdata_front(records: pd.DataFrame, out: str | Path | None = None, title: str | None = None):
+    """Real data over RBF bandwidth x lam (records of :func:`raflab.raf.experiments.realdata.realdata_front`,
+    one alpha, eps and loss): the RBF kernel's generalization and fact memorization errors as
+    colour over the (lam, eta) grid of fixed bandwidths, and every point in the (generalization,
+    memorization) plane, coloured by eta, with each learner's front joined (the linear learner's
+    lam path in grey)."""
+    from matplotlib.colors import LogNorm
+
+    apply_style()
+    rbf = records[(records["kernel"] == "rbf") & (records["bandwidth"] != "median")]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.75")
+    for ax, column in zip(axes[:2], ("gen_error", "fact_memorization_error")):
+        grid = rbf[rbf["lam"] > 0].pivot_table(index="eta", columns="lam", values=column, aggfunc="first")
+        X, Y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
+        mesh = ax.pcolormesh(X, Y, grid.to_numpy(float), shading="nearest", cmap=cmap)
+        fig.colorbar(mesh, ax=ax)
+        front = rbf[rbf["on_front"].astype(bool) & (rbf["lam"] > 0)]
+        ax.scatter(front["lam"], front["eta"], s=22, facecolors="none", edgecolors="white", label="on the front")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("λ")
+        ax.set_ylabel("RBF bandwidth η (K = exp(−η|x−x'|²/d))")
+        ax.set_title(f"RBF kernel: {ERROR_LABELS[column]}", fontsize=9)
+        ax.grid(False)
+    axes[0].legend(fontsize=7, loc="lower left")
+    ax = axes[2]
+    if len(rbf):
+        points = ax.scatter(rbf["gen_error"], rbf["fact_memorization_error"], c=rbf["eta"], s=14, cmap="viridis",
+                            norm=LogNorm(rbf["eta"].min(), rbf["eta"].max()))
+        fig.colorbar(points, ax=ax, label="η")
+    for kernel, style in (("rbf", dict(color="black", ls="-")), ("linear", dict(color="0.5", ls="--"))):
+        part = records[records["kernel"] == kernel]
+        if kernel == "linear" and len(part):
+            ax.scatter(part["gen_error"], part["fact_memorization_error"], s=14, color="0.5", marker="s")
+        front = part[part["on_front"].astype(bool)].sort_values("gen_error")
+        if len(front):
+            ax.plot(front["gen_error"], front["fact_memorization_error"], marker="o", ms=3,
+                    label=f"{'RBF (all η, λ)' if kernel == 'rbf' else 'linear (λ path)'}: front", **style)
+    median = records[(records["kernel"] == "rbf") & (records["bandwidth"] == "median")]
+    if len(median):
+        ax.scatter(median["gen_error"], median["fact_memorization_error"], marker="x", color="tab:red",
+                   label="RBF, median bandwidth")
+    ax.set_xlabel(ERROR_LABELS["gen_error"])
+    ax.set_ylabel(ERROR_LABELS["fact_memorization_error"])
+    ax.set_title("what (η, λ) trade", fontsize=9)
+    ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
