@@ -29,9 +29,8 @@ import pandas as pd
 
 from raflab.core.checks import one_of
 from raflab.raf.config import check_raf_params
-from raflab.raf.kernel_functions import Kernel, KernelLinearization, _inner
+from raflab.raf.kernel_functions import Kernel, KernelLinearization, _inner, get_kernel
 from raflab.raf.learner_spec import parse_kernel
-from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.theory.erm import erm_theory
 
 __all__ = ["MomentKernel", "NAMED_KERNELS", "GEOMETRY_LOSSES", "named_kernel_points", "kernel_geometry",
