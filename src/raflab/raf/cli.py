@@ -399,7 +399,7 @@ raf_app.command("realdata")(realdata)
 def geometry(alpha: float = typer.Option(2.0, "--alpha", help="n/d"),
              eps: float = typer.Option(0.2, "--eps", help="fraction of facts in [0, 1)"),
              lam: float = typer.Option(0.01, "--lam", help="ridge penalty >= 0 (0: lam -> 0+)"),
-             mu1: str = typer.Option("0.05:2.05:21", "--mu1", help="rule part sqrt(k'(0)): start:stop:num or a,b,c (> 0)"),
+             mu1: str = typer.Option("0.1:2:20", "--mu1", help="rule part sqrt(k'(0)): start:stop:num or a,b,c (> 0)"),
              mu_star: str = typer.Option("0:2.2:23", "--mu-star", help="fact part sqrt(k(1)-k(0)-k'(0)) (>= 0)"),
              loss: str = typer.Option("square,hinge", "--loss", help="losses: square (kernel ridge), hinge, logistic"),
              kernels: str = typer.Option(";".join(("linear", "arccos", "activation:sign", "polynomial:degree=2",
