@@ -51,7 +51,7 @@ def test_raf_fact_bits():
     (["bound", "--sigma2", "-3"], "sigma2 must be > 0"),
     (["bound", "--error", "0.6"], "error must be in [0, 1/2]"),
     (["bound", "--error", "-0.1"], "error must be in [0, 1/2]"),
-    (["bound", "--instance", "sparse"], "unknown instance"),
+    (["bound", "--instance", "sparse-ish"], "unknown instance"),
     (["bound", "--instance", "boolean", "--r", "1.5"], "r must be"),
     (["measure", "--learner", "svm"], "unknown learner"),
     (["measure", "--instance", "nope"], "unknown instance"),
