@@ -137,3 +137,29 @@ def raf(ctx: typer.Context, model: str = ModelOpt, kappa: str = KappaOpt, activa
     options = _model_options(model, kappa, activation, kernel)
     priors = [(k, _prior(options, k)) for k in options.get("kappa", [None])]
     _emit(raf_fact_bits_table(priors, parse_range(eps, "eps")), fmt, f"fact bits per parameter at capacity: {model}")
+
+
+@sdpi_app.command()
+@user_errors
+def attack(learner: str = typer.Option("noisy-mean,sign-mean,ridge,logistic", "--learner",
+           help="comma list of noisy-mean | mean | sign-mean | ridge | logistic | mlp"),
+           d: int = typer.Option(64, "--d", help="dimension d >= 1"), r: float = ROpt,
+           n: int = typer.Option(32, "--n", help="training-set size (integer >= 1)"),
+           clusters: int = typer.Option(32, "--clusters", help="equally likely Boolean clusters (>= 1)"),
+           seeds: int = typer.Option(5, "--seeds", help="seeds (theta and cluster counts) for the 95% interval, >= 2"),
+           reps: int = typer.Option(100, "--reps", help="trainings per singleton cluster and seed"),
+           noise: float = typer.Option(0.5, "--noise", help="output noise sd relative to the weights' RMS coordinate"),
+           lam: float = typer.Option(1.0, "--lam", help="ridge penalty / inverse logistic C"),
+           device: str = device_option("where the mlp learner trains (the others run on the cpu)"),
+           fmt: Format = FormatOpt):
+    """Singleton recovery (Brown et al.): the fraction of a once-seen cluster's example bits read off the
+    trained model, with its 95% interval over seeds, beside the floor the SDPI bound guarantees."""
+    from raflab.bounds.attack import attack_table
+    from raflab.bounds.mechanisms import check_learner
+
+    learners = [check_learner(x.strip()) for x in learner.split(",")]
+    if not noise > 0:
+        raise ValueError(f"noise must be > 0 (got {noise})")
+    df = attack_table(learners, d, n, clusters, seeds=seeds, r=r, reps=reps, noise=noise, lam=lam, device=device,
+                      progress=True)
+    _emit(df, fmt, f"singleton recovery: {clusters} Boolean clusters, d={d}, n={n}")

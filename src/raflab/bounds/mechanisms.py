@@ -153,59 +153,70 @@ def _fit_linear(learner: str, x: np.ndarray, y: np.ndarray, lam: float) -> np.nd
     return out
 
 
-def _measure_at_theta(learner: str, theta: np.ndarray, n: int, instance: str, param: float, reps: int, noise: float,
-                      quantum: float, lam: float, mlp: MLPConfig, test_size: int, device: str,
-                      rng: np.random.Generator) -> dict:
-    """One theta of a base problem: R trainings of ``learner``; its bits (estimate, variance), the R errors,
-    the exact bits where known (NaN otherwise) and the released weights (R, d) of the linear learners."""
-    d = theta.size
-    x, y = draw_examples(instance, theta, param, (reps, n), rng)
-    scale_m = mean_rms(instance, n, param)
-    exact, released = np.nan, None
+def release_linear(learner: str, x: np.ndarray, y: np.ndarray, instance: str, param: float, noise: float,
+                   quantum: float, lam: float, rng: np.random.Generator) -> tuple[np.ndarray, float | None]:
+    """The released weights (R, d) of a linear learner on R training sets (x (R, n, d), y (R, n)) and the
+    variance of its own Gaussian output noise (None for the deterministic means)."""
+    n = x.shape[1]
     if learner in ("noisy-mean", "mean", "sign-mean"):
         m = np.einsum("rn,rnd->rd", y, x) / n
         if learner == "noisy-mean":
-            s = noise * scale_m
-            released = m + s * rng.standard_normal(m.shape)
-            b, se = gaussian_plugin_information(released, s * s)
-            exact = (gaussian_channel_bits_noisy_mean(d, n, param, s * s) if instance == "gaussian"
-                     else discrete_noisy_mean_bits(instance, d, n, param, s * s))
+            s = noise * mean_rms(instance, n, param)
+            return m + s * rng.standard_normal(m.shape), s * s
+        if learner == "sign-mean":
+            return np.sign(m), None
+        if instance == "gaussian":  # a deterministic learner must release finitely many values
+            step = quantum * mean_rms(instance, n, param)
+            return step * np.round(m / step), None
+        return m, None  # already finitely many values: counts over n
+    w = _fit_linear(learner, x, y, lam)
+    s = noise * np.sqrt(np.mean(w * w))
+    return w + s * rng.standard_normal(w.shape), s * s
+
+
+def _measure_at_theta(learner: str, theta: np.ndarray, n: int, instance: str, param: float, reps: int, noise: float,
+                      quantum: float, lam: float, mlp: MLPConfig, test_size: int, device: str,
+                      rng: np.random.Generator) -> dict:
+    """One theta of a base problem: R trainings of ``learner``; its bits (estimate, variance), the R errors
+    and the exact bits where known (NaN otherwise)."""
+    d = theta.size
+    x, y = draw_examples(instance, theta, param, (reps, n), rng)
+    exact = np.nan
+    if learner != "mlp":
+        released, noise_var = release_linear(learner, x, y, instance, param, noise, quantum, lam, rng)
+        if noise_var is not None:
+            b, se = gaussian_plugin_information(released, noise_var)
         else:
-            if learner == "sign-mean":
-                released = np.sign(m)
-            elif instance == "gaussian":  # a deterministic learner must release finitely many values
-                step = quantum * scale_m
-                released = step * np.round(m / step)
-            else:
-                released = m  # already finitely many values: counts over n
             b, se = plugin_discrete_information(released)
-            if learner == "sign-mean":  # exact given this theta: H(sign(m) | theta), coordinates independent
-                exact = (float(np.sum(binary_entropy_bits(ndtr(theta * np.sqrt(n / param)))))
-                         if instance == "gaussian" else discrete_sign_mean_bits(instance, d, n, param))
-            elif instance != "gaussian":
-                exact = discrete_mean_bits(instance, d, n, param)
-    elif learner in ("ridge", "logistic"):
-        w = _fit_linear(learner, x, y, lam)
-        s = noise * np.sqrt(np.mean(w * w))
-        released = w + s * rng.standard_normal(w.shape)
-        b, se = gaussian_plugin_information(released, s * s)
+        if learner == "noisy-mean":
+            exact = (gaussian_channel_bits_noisy_mean(d, n, param, noise_var) if instance == "gaussian"
+                     else discrete_noisy_mean_bits(instance, d, n, param, noise_var))
+        elif learner == "sign-mean":  # exact given this theta: H(sign(m) | theta), coordinates independent
+            exact = (float(np.sum(binary_entropy_bits(ndtr(theta * np.sqrt(n / param)))))
+                     if instance == "gaussian" else discrete_sign_mean_bits(instance, d, n, param))
+        elif learner == "mean" and instance != "gaussian":
+            exact = discrete_mean_bits(instance, d, n, param)
+        err = (linear_error(released, theta, param) if instance == "gaussian"
+               else linear_error_monte_carlo(released, theta, instance, param, test_size, rng))
     else:
-        params = fit_mlps(x, y, mlp, device)
-        noised = []
-        for q in params:
-            s = noise * np.sqrt(np.mean(q * q))
-            noised.append(q + s * rng.standard_normal(q.shape))
+        noised, scales = noised_mlps(x, y, mlp, noise, device, rng)
         flat = np.concatenate([q.reshape(reps, -1) for q in noised], axis=1)
         # one isotropic noise level is what the plug-in assumes: rescale each tensor to unit noise
-        scales = np.concatenate([np.full(q[0].size, noise * np.sqrt(np.mean(q * q))) for q in params])
-        b, se = gaussian_plugin_information(flat / scales, 1.0)
+        unit = np.concatenate([np.full(q[0].size, s) for q, s in zip(noised, scales)])
+        b, se = gaussian_plugin_information(flat / unit, 1.0)
         x_test, y_test = draw_examples(instance, theta, param, (test_size,), rng)
         logits = mlp_logits(noised, np.broadcast_to(x_test, (reps, *x_test.shape)))
         err = np.mean(np.sign(logits) != y_test, axis=1)
-    if released is not None:
-        err = (linear_error(released, theta, param) if instance == "gaussian"
-               else linear_error_monte_carlo(released, theta, instance, param, test_size, rng))
-    return {"bits": b, "var": se * se, "errors": err, "exact": exact, "released": released}
+    return {"bits": b, "var": se * se, "errors": err, "exact": exact}
+
+
+def noised_mlps(x: np.ndarray, y: np.ndarray, mlp: MLPConfig, noise: float, device: str,
+                rng: np.random.Generator) -> tuple[list, list]:
+    """R MLPs (:func:`fit_mlps`) released with Gaussian noise of sd ``noise`` x each tensor's RMS entry:
+    the noised parameters [W1, b1, w2] and the noise sd of each."""
+    params = fit_mlps(x, y, mlp, device)
+    scales = [noise * np.sqrt(np.mean(q * q)) for q in params]
+    return [q + s * rng.standard_normal(q.shape) for q, s in zip(params, scales)], scales
 
 
 def measure_memorization(learner: str, d: int, n: int, sigma2: float | None = None, reps: int = 2000,
