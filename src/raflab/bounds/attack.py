@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from raflab.bounds.instances import draw_examples, draw_theta, linear_error_monte_carlo
-from raflab.bounds.mechanisms import MLPConfig, check_learner, noised_mlps, release_linear
+from raflab.bounds.mechanisms import MLPConfig, check_learner, mlp_logits, noised_mlps, release_linear
 from raflab.bounds.mixture import singleton_recovery_floor
 from raflab.bounds.theory import check_sdpi_params, default_noise
 from raflab.core.seeding import point_rng
@@ -71,8 +71,6 @@ def singleton_attack(learner: str, d: int, n: int, clusters: int, r: float | Non
             params, _ = noised_mlps(x, y, mlp or MLPConfig(), noise, device, rng)
             readout = mlp_input_gradient(params)
             test_x, test_y = draw_examples("boolean", theta[c], r, (test_size,), rng)
-            from raflab.bounds.mechanisms import mlp_logits
-
             logits = mlp_logits(params, np.broadcast_to(test_x, (reps, *test_x.shape)))
             errors.append(np.mean(np.sign(logits) != test_y, axis=1).mean())
         else:

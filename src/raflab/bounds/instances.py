@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import binom, norm
 
-from raflab.bounds.information import LN2, binary_entropy_bits
+from raflab.bounds.information import LN2
 
 
 def draw_theta(instance: str, shape, rng: np.random.Generator) -> np.ndarray:
@@ -85,11 +85,8 @@ def linear_error_monte_carlo(weights: np.ndarray, theta: np.ndarray, instance: s
                              rng: np.random.Generator) -> np.ndarray:
     """Error of sign(<w, x>) per row of ``weights`` on ``test_size`` fresh examples (shared by the rows), a
     tie counting one half. By the label symmetry only u matters: the error is P(<w, u> < 0) + P(= 0)/2."""
-    u, _ = draw_examples(instance, theta, param, (test_size,), rng)
-    u = u * _[:, None]  # back to the label's frame
+    x, y = draw_examples(instance, theta, param, (test_size,), rng)
+    u = x * y[:, None]  # back to the label's frame
     score = weights @ u.T
     return np.mean(score < 0, axis=1) + 0.5 * np.mean(score == 0, axis=1)
 
-
-__all__ = ["draw_theta", "draw_examples", "mean_rms", "discrete_mean_bits", "discrete_sign_mean_bits",
-           "discrete_noisy_mean_bits", "linear_error_monte_carlo", "binary_entropy_bits"]

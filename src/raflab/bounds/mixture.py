@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.stats import binom
 
-from raflab.bounds.information import binary_entropy_bits, fano_information_bits
+from raflab.bounds.information import fano_information_bits
 from raflab.bounds.theory import bound_factor, check_sdpi_params
 
 
@@ -111,6 +111,3 @@ def singleton_recovery_floor(d: int, rho_one: float, error) -> np.ndarray:
     info = np.minimum(fano_information_bits(np.clip(error, 0.0, 0.5)) / rho_one, d)
     return 0.5 * (1.0 + info / d)
 
-
-__all__ = ["cluster_factors", "profile_bound_bits", "allocated_errors", "mixture_bound", "singleton_recovery_floor",
-           "binary_entropy_bits"]
