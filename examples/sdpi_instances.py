@@ -26,7 +26,8 @@ def main() -> None:
          ["n", "tau", "rho", "bound_factor", "lower_bound_bits", "matching_bits", "matching_ratio", "support_bits",
           "plain_algorithm_error"])
     scaling = pd.concat([sdpi_bound("sparse", d, [1], 0.25, p=d**-0.5) for d in (256, 1024, 4096, 16384)])
-    scaling["factor_over_sqrt_d_log2_sqrt_d"] = scaling["bound_factor"] / (np.sqrt(scaling["d"]) * np.log2(np.sqrt(scaling["d"])))
+    root_d = np.sqrt(scaling["d"])
+    scaling["factor_over_sqrt_d_log2_sqrt_d"] = scaling["bound_factor"] / (root_d * np.log2(root_d))
     show("sparse bound at n=1, p=d^-1/2, over d", scaling, ["d", "bound_factor", "factor_over_sqrt_d_log2_sqrt_d",
                                                            "lower_bound_bits", "matching_bits"])
     for base, noise, e in (("gaussian", {"sigma2": 16.0}, 0.35), ("boolean", {"r": 0.25}, 0.3)):

@@ -62,7 +62,8 @@ def test_mixture_measure_sums_clusters_and_sits_above_the_profile_bound():
 
 def test_recovery_floor_formula():
     d, e = 256, np.array([0.1, 0.25, 0.49])
-    np.testing.assert_allclose(singleton_recovery_floor(d, d**-1.0, e), 1 - (-(e * np.log2(e) + (1 - e) * np.log2(1 - e))) / 2)
+    h2 = -(e * np.log2(e) + (1 - e) * np.log2(1 - e))
+    np.testing.assert_allclose(singleton_recovery_floor(d, d**-1.0, e), 1 - h2 / 2)
     assert singleton_recovery_floor(d, 0.5, 0.0) == pytest.approx(0.5 + 1 / (2 * 0.5 * d))
 
 

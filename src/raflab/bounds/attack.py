@@ -102,7 +102,8 @@ def attack_table(learners, d: int, n: int, clusters: int, seeds: int = 5, r: flo
     rows = []
     for learner in track_rows(list(learners), f"singleton attack (d={d}, n={n}, k={clusters})", enabled=progress,
                               unit="learners"):
-        per_seed = pd.DataFrame([singleton_attack(learner, d, n, clusters, r=r, seed=s, **kwargs) for s in range(seeds)])
+        per_seed = pd.DataFrame([singleton_attack(learner, d, n, clusters, r=r, seed=s, **kwargs)
+                                 for s in range(seeds)])
         low, high = t_interval(per_seed["recovery"])
         floor = float(per_seed["predicted_floor"].mean())
         verdict = ("no floor (mlp)" if np.isnan(floor) else "above floor" if low >= floor

@@ -27,13 +27,15 @@ from raflab.raf.options import ActivationOpt, KappaOpt, KernelOpt, ModelOpt, _mo
 
 sdpi_app = typer.Typer(no_args_is_help=True, help="memorization lower bounds (strong data-processing inequalities)")
 
-InstanceOpt = typer.Option("gaussian", "--instance", help="gaussian | boolean (clustering) | sparse (hypercube) | mixture")
+InstanceOpt = typer.Option("gaussian", "--instance",
+                           help="gaussian | boolean (clustering) | sparse (hypercube) | mixture")
 SdpiDOpt = typer.Option(1024, "--d", help="dimension d >= 1")
 Sigma2Opt = typer.Option(None, "--sigma2",
                          help="gaussian noise variance > 0 (default sqrt(d): learnable from O(1) samples)")
 ROpt = typer.Option(None, "--r", help="boolean: coordinate correlation in (0, 1] (default d^(-1/4))")
 POpt = typer.Option(None, "--p", help="sparse: probability an example shows a coordinate, in (0, 1] (default d^(-1/2))")
-BaseOpt = typer.Option("boolean", "--base", help="mixture: the problem inside each cluster, gaussian | boolean | sparse")
+BaseOpt = typer.Option("boolean", "--base",
+                       help="mixture: the problem inside each cluster, gaussian | boolean | sparse")
 ClustersOpt = typer.Option(None, "--clusters", help="mixture: number of equally likely clusters >= 1 (default 8)")
 SdpiNOpt = typer.Option("1,4,16,64", "--n", help="training-set sizes (integers >= 1): a,b,c or start:stop:num")
 ErrorOpt = typer.Option(0.25, "--error", help="classification error of the learner, in [0, 1/2]")
@@ -59,8 +61,8 @@ def _problem_options(ctx, instance: str, base: str, d: int, sigma2, r, p, cluste
 
 @sdpi_app.command()
 @user_errors
-def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt, r: float = ROpt,
-          p: float = POpt, base: str = BaseOpt, clusters: int = ClustersOpt,
+def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, sigma2: float = Sigma2Opt,
+          r: float = ROpt, p: float = POpt, base: str = BaseOpt, clusters: int = ClustersOpt,
           n: str = SdpiNOpt, error: float = ErrorOpt, fmt: Format = FormatOpt, out: str = OutOpt):
     """Lower bound (1 - tau)/rho * (1 - h2(error)) and the matching algorithm's memorization, per n
     (a mixture: the least memorization over how the error is spread over clusters)."""
@@ -82,23 +84,26 @@ def bound(ctx: typer.Context, instance: str = InstanceOpt, d: int = SdpiDOpt, si
 
         plot_sdpi_tradeoff(df, out=out)
         typer.echo(f"figure written to {out}", err=True)
-    _emit(df, fmt, f"SDPI memorization lower bound: {instance} {'of ' + problem + ' clusters' if instance == 'mixture' else ''}, d={d}")
+    title = f"mixture of {problem} clusters" if instance == "mixture" else instance
+    _emit(df, fmt, f"SDPI memorization lower bound: {title}, d={d}")
 
 
 @sdpi_app.command()
 @user_errors
-def measure(ctx: typer.Context, instance: str = InstanceOpt, learner: str = typer.Option("noisy-mean,mean,ridge", "--learner",
-            help="comma list of noisy-mean | mean | sign-mean | ridge | logistic | mlp"),
+def measure(ctx: typer.Context, instance: str = InstanceOpt,
+            learner: str = typer.Option("noisy-mean,mean,ridge", "--learner", help="comma list of noisy-mean | mean | sign-mean | ridge | logistic | mlp"),
             d: int = typer.Option(16, "--d", help="dimension d >= 1"), sigma2: float = Sigma2Opt, r: float = ROpt,
             p: float = POpt, base: str = BaseOpt, clusters: int = ClustersOpt,
             n: str = typer.Option("1,4,16", "--n", help="training-set sizes (integers >= 1)"),
             reps: int = typer.Option(1000, "--reps", help="repeated trainings per theta (> released dimension + 1)"),
             thetas: int = typer.Option(1, "--thetas", help="independent thetas averaged over"),
             noise: float = typer.Option(0.5, "--noise", help="output noise sd relative to the weights' RMS coordinate"),
-            quantum: float = typer.Option(0.25, "--quantum", help="grid step of the quantized mean (relative; gaussian)"),
+            quantum: float = typer.Option(0.25, "--quantum",
+                                          help="grid step of the quantized mean (relative; gaussian)"),
             lam: float = typer.Option(1.0, "--lam", help="ridge penalty / inverse logistic C"),
             test_size: int = typer.Option(512, "--test-size", help="fresh examples for errors measured by sampling"),
-            seed: int = SeedOpt, device: str = device_option("where the mlp learner trains (the others run on the cpu)"),
+            seed: int = SeedOpt,
+            device: str = device_option("where the mlp learner trains (the others run on the cpu)"),
             fmt: Format = FormatOpt, out: str = OutOpt):
     """Measured I(A(X_1..n); X_1..n | theta) and error of each learner, beside the lower bound at that error."""
     from raflab.bounds.mechanisms import bound_at_median_error, check_learner, memorization_table

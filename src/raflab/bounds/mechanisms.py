@@ -319,7 +319,8 @@ def memorization_table(learners, d: int, n_values, sigma2: float | None = None, 
     return pd.DataFrame(rows)
 
 
-def bound_at_median_error(measured: pd.DataFrame, d: int, n_values, sigma2: float | None = None, **noise) -> pd.DataFrame:
+def bound_at_median_error(measured: pd.DataFrame, d: int, n_values, sigma2: float | None = None,
+                          **noise) -> pd.DataFrame:
     """The SDPI bound records (:func:`raflab.bounds.theory.sdpi_bound`) of the measured base instance at the
     median measured error (clipped to [0, 1/2]): the line drawn beside measured learners."""
     error = float(np.clip(measured["error"].median(), 0.0, 0.5))

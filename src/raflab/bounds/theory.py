@@ -44,7 +44,12 @@ from scipy.special import ndtr, ndtri, xlog1py
 from scipy.stats import binom
 
 from raflab.bounds.information import binary_entropy_bits, fano_information_bits, gaussian_channel_information_bits
-from raflab.bounds.sparse import sparse_bound_factor, sparse_revealed_support, sparse_sdpi_constants, sparse_support_bits
+from raflab.bounds.sparse import (
+    sparse_bound_factor,
+    sparse_revealed_support,
+    sparse_sdpi_constants,
+    sparse_support_bits,
+)
 from raflab.core.checks import choices_text, one_of
 from raflab.raf.theory.capacity import capacity_alpha, feature_constants
 
