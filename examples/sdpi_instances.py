@@ -1,16 +1,19 @@
 """The numbers of docs/sdpi.md's sparse-hypercube, mixture and singleton-attack sections, printed as tables.
 
-python examples/sdpi_instances.py            (about two minutes on one core)
+python examples/sdpi_instances.py [--out docs/figures/sdpi_attack.png]      (about two minutes on one core)
 """
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 import pandas as pd
 
 from raflab.bounds.attack import attack_table
 from raflab.bounds.mechanisms import memorization_table
-from raflab.bounds.mixture import mixture_bound
+from raflab.bounds.mixture import mixture_bound, singleton_recovery_floor
+from raflab.bounds.plots import plot_singleton_attack
 from raflab.bounds.theory import sdpi_bound
 
 
@@ -20,6 +23,9 @@ def show(title: str, df: pd.DataFrame, columns) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="docs/figures/sdpi_attack.png")
+    args = parser.parse_args()
     pd.set_option("display.width", 200)
     sizes = [1, 4, 16, 64, 256]
     show("sparse bound, d=1024, p=1/32, e=1/4", sdpi_bound("sparse", 1024, sizes, 0.25, p=1 / 32),
@@ -46,11 +52,15 @@ def main() -> None:
          [*cols, "singletons"])
     attack_cols = ["learner", "singletons_per_seed", "recovery", "recovery_ci95_low", "recovery_ci95_high",
                    "unique_recovery", "singleton_error", "predicted_floor", "theta_attacker", "verdict"]
-    show("singleton attack, d=64, n=32, k=32, noise 0.5, 5 seeds",
-         attack_table([*learners, "mlp"], 64, 32, 32, seeds=5, reps=100, device="cpu"), attack_cols)
+    points = attack_table([*learners, "mlp"], 64, 32, 32, seeds=5, reps=100, device="cpu")
+    show("singleton attack, d=64, n=32, k=32, noise 0.5, 5 seeds", points, attack_cols)
     trace = pd.concat([attack_table(["noisy-mean"], 64, 32, 32, seeds=5, reps=100, noise=s).assign(noise=s)
                        for s in (0.25, 1.0, 2.0, 4.0, 8.0)])
     show("singleton attack on the noisy mean over its output noise", trace, ["noise", *attack_cols[2:]])
+    errors = np.linspace(0.0, 0.5, 101)
+    floor = pd.DataFrame({"error": errors, "predicted_floor": singleton_recovery_floor(64, 64**-1.0, errors)})
+    plot_singleton_attack(trace, floor, points[points["learner"].isin(["sign-mean", "ridge", "mlp"])], out=args.out)
+    print(f"\nfigure written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -91,3 +91,16 @@ def test_attack_table_interval_and_verdict():
     # disagree with theta (which a theta-attacker always gets wrong) are recovered as often as the rest
     assert np.all(df["recovery"] > df["theta_attacker"])
     np.testing.assert_allclose(df["unique_recovery"], df["recovery"], atol=0.03)
+
+
+def test_attack_figure_is_written(tmp_path):
+    from raflab.bounds.plots import plot_singleton_attack
+
+    trace = attack_table(["noisy-mean"], 16, 8, 8, seeds=2, reps=10)
+    floor = {"error": np.linspace(0, 0.5, 11)}
+    floor["predicted_floor"] = singleton_recovery_floor(16, 16**-1.0, floor["error"])
+    import pandas as pd
+
+    out = tmp_path / "attack.png"
+    plot_singleton_attack(trace, pd.DataFrame(floor), trace, out=out)
+    assert out.exists() and out.stat().st_size > 1000
