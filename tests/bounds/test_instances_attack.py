@@ -1,6 +1,7 @@
 """Measured memorization on the Boolean, sparse and mixture instances, and the singleton-recovery attack."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import ndtr
 
@@ -99,8 +100,6 @@ def test_attack_figure_is_written(tmp_path):
     trace = attack_table(["noisy-mean"], 16, 8, 8, seeds=2, reps=10)
     floor = {"error": np.linspace(0, 0.5, 11)}
     floor["predicted_floor"] = singleton_recovery_floor(16, 16**-1.0, floor["error"])
-    import pandas as pd
-
     out = tmp_path / "attack.png"
     plot_singleton_attack(trace, pd.DataFrame(floor), trace, out=out)
     assert out.exists() and out.stat().st_size > 1000
