@@ -6,7 +6,9 @@ teach: ``raflab teach``: the learning-by-teaching simulation (robot learners tau
 Records: one per (task, condition, teacher_knowledge), means and standard errors over seeds; ``--out``
 draws the robot's learning curves (taught vs unseen items, one panel per task), ``--out-gain`` the
 teacher's retention gain by condition and prior-knowledge group. The model is documented in
-``docs/teaching.md`` and ``raflab.agents.teaching``.
+``docs/teaching.md`` and ``raflab.agents.teaching``. ``--mechanism``: the memory model of
+``raflab.agents.teaching_memory`` (one learning rule for both conditions, forgetting, immediate and delayed
+tests) over the grid of its options, one record per grid point; ``--out`` draws the region map.
 
 schema: ``raflab schema generate|train|eval``: rote SFT vs GRPO for schema linking on synthetic databases.
 
@@ -124,8 +126,8 @@ def teach(task: str = typer.Option("vocabulary,grammar", "--task",
 
 #: the columns of the mechanism table (the rest, counts and intervals: --format json / csv)
 MECHANISM_TABLE = ["teacher_knowledge", "retrieval_strength", "forgetting_rate", "tutee_error_rate", "judging_effort",
-                   "immediate_teaching", "immediate_practice", "delayed_teaching", "delayed_practice",
-                   "delayed_advantage", "delayed_winner", "corrections", "gap_teaching", "gap_practice"]
+                   "immediate_advantage", "immediate_advantage_stderr", "delayed_teaching", "delayed_practice",
+                   "delayed_advantage", "delayed_advantage_stderr", "delayed_winner", "corrections"]
 
 
 def _mechanism(teacher_knowledge, retrieval_strength, forgetting_rate, tutee_error_rate, judging_effort, *,
