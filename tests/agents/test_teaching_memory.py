@@ -89,13 +89,14 @@ def test_corrections_are_the_tutee_errors_the_child_can_correct():
     assert abs(df["tutee_errors"].sum() / (300 * len(df)) - err) < 0.01
 
 
-@pytest.mark.parametrize("tutee_error_rate, winner", [(0.0, "practice"), (1.0, "teaching")])
-def test_direction_follows_from_the_counted_retrieval_effort(tutee_error_rate, winner):
-    # random items, forgetting: per successful retrieval, practice spends effort 1, teaching judge + (tutee
-    # wrong): with judge 0.5, a tutee that never errs leaves teaching with half the effort (practice wins
-    # the delayed test), one that always errs gives it 1.5 (teaching wins). The same learning rule in both.
+@pytest.mark.parametrize("tutee_error_rate, judge, winner", [
+    (0.0, 0.5, "practice"), (1.0, 0.5, "teaching"), (0.5, 0.75, "teaching"), (0.5, 0.25, "practice")])
+def test_direction_follows_from_the_counted_retrieval_effort(tutee_error_rate, judge, winner):
+    # random items, forgetting: per successful retrieval, practice spends effort 1, teaching judge + P(tutee
+    # wrong): teaching should win the delayed test iff error rate > 1 - judge (a tutee that never errs
+    # leaves it judge alone; one that always errs gives it judge + 1). The same learning rule in both.
     rec = teaching_mechanism((0.3,), retrieval_strength=0.5, forgetting_rate=1.0,
-                             tutee_error_rate=tutee_error_rate, judging_effort=0.5, choice="random",
+                             tutee_error_rate=tutee_error_rate, judging_effort=judge, choice="random",
                              episodes=300, seeds=8, n_taught=30)
     r = rec.iloc[0]
     assert r["delayed_winner"] == winner
