@@ -26,6 +26,7 @@ FIGURE_OUT = {
     "optimal-lam": ["optimal-lam"],
     "rates": ["rates"],
     "realdata": ["realdata"],
+    "geometry": ["geometry"],
     "attention compare": ["attention", "compare"],
     "hopfield simulate": ["hopfield", "simulate"],
     "hopfield attractors": ["hopfield", "attractors"],

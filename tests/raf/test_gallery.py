@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from raflab.cli import app
 
 THEORY_FIGURES = {"errors_square", "errors_hinge", "errors_logistic", "rf_errors_kappa", "phase_hinge",
-                  "pareto_hinge", "bayes_vs_optimal_lam", "rates"}
+                  "pareto_hinge", "bayes_vs_optimal_lam", "rates", "kernel_geometry"}
 
 
 def test_theory_gallery_draws_every_figure(tmp_path):

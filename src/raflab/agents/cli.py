@@ -6,7 +6,9 @@ teach: ``raflab teach``: the learning-by-teaching simulation (robot learners tau
 Records: one per (task, condition, teacher_knowledge), means and standard errors over seeds; ``--out``
 draws the robot's learning curves (taught vs unseen items, one panel per task), ``--out-gain`` the
 teacher's retention gain by condition and prior-knowledge group. The model is documented in
-``docs/teaching.md`` and ``raflab.agents.teaching``.
+``docs/teaching.md`` and ``raflab.agents.teaching``. ``--mechanism``: the memory model of
+``raflab.agents.teaching_memory`` (one learning rule for both conditions, forgetting, immediate and delayed
+tests) over the grid of its options, one record per grid point; ``--out`` draws the region map.
 
 schema: ``raflab schema generate|train|eval``: rote SFT vs GRPO for schema linking on synthetic databases.
 
@@ -57,11 +59,36 @@ def teach(task: str = typer.Option("vocabulary,grammar", "--task",
                                                      help="extra gain when correcting the robot, grammar"),
           learning_rate: float = typer.Option(0.5, "--learning-rate", help="robot learning rate in (0,1]"),
           epsilon: float = typer.Option(0.1, "--epsilon", help="robot exploration probability in [0,1]"),
+          mechanism: bool = typer.Option(False, "--mechanism",
+                                         help="the memory model instead: one learning rule, forgetting, "
+                                              "immediate and delayed tests; a grid over the options below"),
+          retrieval_strength: str = typer.Option("0.5", "--retrieval-strength",
+                                                 help="--mechanism: stability gained per retrieval, >= 0; "
+                                                      "start:stop:num or a,b,c"),
+          forgetting_rate: str = typer.Option("1", "--forgetting-rate",
+                                              help="--mechanism: f of recall = m exp(-f t / S), >= 0; a range"),
+          tutee_error_rate: str = typer.Option("0.5", "--tutee-error-rate",
+                                               help="--mechanism: probability the tutee answers wrong; a range"),
+          judging_effort: str = typer.Option("0.5", "--judging-effort",
+                                             help="--mechanism: effort of judging a shown answer (producing "
+                                                  "one: 1); a range"),
+          encoding_rate: float = typer.Option(0.3, "--encoding-rate",
+                                              help="--mechanism: m <- m + rate (1 - m) when the answer is shown"),
+          initial_stability: float = typer.Option(50.0, "--initial-stability",
+                                                  help="--mechanism: initial stability S0, in episodes"),
+          delay: float = typer.Option(400.0, "--delay", help="--mechanism: episodes between the two tests"),
           format: Format = FormatOpt,
-          out: Path = typer.Option(None, "--out", help="write the robot learning-curve figure here (png, pdf, svg)"),
+          out: Path = typer.Option(None, "--out", help="write the robot learning-curve figure here (png, pdf, svg); "
+                                                       "--mechanism: the region map"),
           out_gain: Path = typer.Option(None, "--out-gain",
                                         help="write the retention-gain figure here (png, pdf, svg)")):
     """Learning by teaching: robot accuracy on taught and unseen items, the teacher's retention gain."""
+    if mechanism:
+        _mechanism(teacher_knowledge, retrieval_strength, forgetting_rate, tutee_error_rate, judging_effort,
+                   encoding_rate=encoding_rate, initial_stability=initial_stability, delay=delay,
+                   episodes=episodes, seeds=seeds, seed=seed, choice=choice, n_taught=taught, format=format,
+                   out=out)
+        return
     from raflab.agents.teaching import RobotParams, TeacherLearning, teaching_experiment
     from raflab.core.ranges import parse_range
 
@@ -95,6 +122,35 @@ def teach(task: str = typer.Option("vocabulary,grammar", "--task",
         part["condition"] = part["condition"].str.replace("_", " ")
         part.columns = [c.replace("_stderr", " ±").replace("_", " ") for c in part.columns]
         _emit(part, format, f"Learning by teaching, {name} (chance {chance:.3g}): {settings}")
+
+
+#: the columns of the mechanism table (the rest, counts and intervals: --format json / csv)
+MECHANISM_TABLE = ["teacher_knowledge", "retrieval_strength", "forgetting_rate", "tutee_error_rate", "judging_effort",
+                   "immediate_advantage", "immediate_advantage_stderr", "delayed_teaching", "delayed_practice",
+                   "delayed_advantage", "delayed_advantage_stderr", "delayed_winner", "corrections"]
+
+
+def _mechanism(teacher_knowledge, retrieval_strength, forgetting_rate, tutee_error_rate, judging_effort, *,
+               format, out, **options):
+    from raflab.agents.teaching_memory import teaching_mechanism
+    from raflab.core.ranges import parse_range
+
+    check_out_path(out)
+    axes = {name: parse_range(text, name.replace("_", " ")) for name, text in (
+        ("teacher_knowledge", teacher_knowledge), ("retrieval_strength", retrieval_strength),
+        ("forgetting_rate", forgetting_rate), ("tutee_error_rate", tutee_error_rate),
+        ("judging_effort", judging_effort))}
+    records = teaching_mechanism(axes.pop("teacher_knowledge"), **axes, **options)
+    settings = (f"{options['choice']} items, {options['n_taught']} taught items, {options['episodes']} episodes, "
+                f"delay {options['delay']:g}, {options['seeds']} paired seeds")
+    if out is not None:
+        from raflab.agents.plots import plot_teaching_map
+
+        plot_teaching_map(records, out=out, title=f"teaching - self-practice ({settings})")
+        typer.echo(f"figure written to {out}", err=True)
+    if format == Format.table:
+        records = records[MECHANISM_TABLE]
+    _emit(records, format, f"Learning by teaching as a mechanism: {settings}")
 
 
 schema_app = typer.Typer(no_args_is_help=True,

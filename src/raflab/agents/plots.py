@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -135,3 +137,51 @@ def plot_schema_curves(curves: pd.DataFrame, records: pd.DataFrame | None = None
     if title:
         fig.suptitle(title, fontsize=9)
     return _finish(fig, out)
+
+
+def plot_teaching_map(records: pd.DataFrame, out=None, title: str | None = None):
+    """Where teaching beats self-practice: one panel per forgetting rate (columns) and test (rows:
+    immediate, delayed); cells retrieval strength x tutee error rate, coloured by the mean advantage
+    (teaching - practice, paired over seeds), marked ``+`` where its 95% interval is above 0 (teaching
+    wins), ``-`` below 0 (practice wins), ``0`` where it holds 0. Records of one teacher knowledge and one
+    judging effort (:func:`raflab.agents.teaching_memory.memory_records`); nothing is averaged here."""
+    apply_style()
+    for axis in ("teacher_knowledge", "judging_effort"):
+        if records[axis].nunique() > 1:
+            raise ValueError(f"the map draws one {axis.replace('_', ' ')} at a time (got "
+                             f"{', '.join(f'{v:g}' for v in sorted(records[axis].unique()))})")
+    rates = sorted(records["forgetting_rate"].unique())
+    strengths = sorted(records["retrieval_strength"].unique())
+    errors = sorted(records["tutee_error_rate"].unique())
+    scale = max(1e-9, float(np.nanmax(np.abs(records[["immediate_advantage", "delayed_advantage"]].to_numpy()))))
+    fig, axes = plt.subplots(2, len(rates), figsize=(2.9 * len(rates) + 1.2, 5.4), squeeze=False,
+                             sharex=True, sharey=True)
+    marks = {"teaching": "+", "practice": "\u2212", "neither": "0"}
+    for row, when in enumerate(("immediate", "delayed")):
+        for col, f in enumerate(rates):
+            ax = axes[row][col]
+            part = records[records["forgetting_rate"] == f]
+            grid = part.pivot_table(index="retrieval_strength", columns="tutee_error_rate",
+                                    values=f"{when}_advantage").reindex(index=strengths, columns=errors)
+            image = ax.imshow(grid.to_numpy(float), origin="lower", cmap="RdBu", vmin=-scale, vmax=scale,
+                              aspect="auto")
+            win = part.set_index(["retrieval_strength", "tutee_error_rate"])[f"{when}_winner"]
+            for (s, e), w in win.items():
+                ax.text(errors.index(e), strengths.index(s), marks[w], ha="center", va="center", fontsize=9)
+            ax.set_xticks(range(len(errors)), [f"{e:g}" for e in errors], fontsize=7)
+            ax.set_yticks(range(len(strengths)), [f"{s:g}" for s in strengths], fontsize=7)
+            ax.set_title(f"{when}, forgetting rate {f:g}", fontsize=8)
+            ax.grid(False)
+            if row == 1:
+                ax.set_xlabel("tutee error rate")
+            if col == 0:
+                ax.set_ylabel("retrieval strength")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    bar = fig.add_axes((0.91, 0.15, 0.015, 0.7))
+    fig.colorbar(image, cax=bar, label="teaching \u2212 practice (recall)")
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out)
+    return fig

@@ -232,26 +232,104 @@ def _basis_coords(snr: float, align: float, w_norm: float):
 
 
 def _h_attention(T, kappa, m, alpha, beta, c):
-    """h_A = T1 - g^T B (I_9 + H B)^{-1} g for each row of T (P, 6)."""
+    """h_A = T1 - g^T B (I_9 + H B)^{-1} g, batched: ``T`` (P, 6), ``kappa`` and ``c`` (P,), and the
+    coordinates ``m``, ``alpha``, ``beta`` of mu, w_K, w_Q either (3,) (one structure for every point) or
+    (P, 3) (one per point). Returns (P,)."""
+    T = np.atleast_2d(np.asarray(T, float))
+    P = T.shape[0]
+    kappa, c = (np.broadcast_to(np.asarray(v, float), (P,)) for v in (kappa, c))
+    m, alpha, beta = (np.broadcast_to(np.asarray(v, float), (P, 3)) for v in (m, alpha, beta))
     I3 = np.eye(3)
-    Gam = I3 + np.outer(m, m)
-    W3 = I3 + np.outer(alpha, beta)
-    Z3 = np.zeros((3, 3))
-    out = np.empty(T.shape[0])
-    for i, (T1, T2, T3, T4, T5, T6) in enumerate(T):
-        k = kappa[i]
-        Bm = np.block(
-            [
-                [k**2 * W3.T @ (c[i] * Gam + Gam @ Gam) @ W3, k * W3.T, k * W3.T @ Gam],
-                [k * W3, Z3, Z3],
-                [k * Gam @ W3, Z3, I3],
-            ]
-        )
-        Tm = np.array([[T1, T3, T2], [T3, T6, T5], [T2, T5, T4]])
-        H = np.kron(Tm, Gam)
-        g = np.kron(np.array([T1, T3, T2]), m)
-        out[i] = T1 - g @ Bm @ np.linalg.solve(np.eye(9) + H @ Bm, g)
-    return out
+    Gam = I3 + m[:, :, None] * m[:, None, :]
+    W3 = I3 + alpha[:, :, None] * beta[:, None, :]
+    W3t = np.swapaxes(W3, 1, 2)
+    k = kappa[:, None, None]
+    Z3 = np.zeros((P, 3, 3))
+    Bm = np.block(
+        [
+            [k**2 * W3t @ (c[:, None, None] * Gam + Gam @ Gam) @ W3, k * W3t, k * W3t @ Gam],
+            [k * W3, Z3, Z3],
+            [k * Gam @ W3, Z3, np.broadcast_to(I3, (P, 3, 3))],
+        ]
+    )
+    T1, T2, T3, T4, T5, T6 = T.T
+    Tm = np.stack([np.stack([T1, T3, T2], -1), np.stack([T3, T6, T5], -1), np.stack([T2, T5, T4], -1)], 1)
+    H = np.einsum("pij,pkl->pikjl", Tm, Gam).reshape(P, 9, 9)  # kron(Tm, Gam) per point
+    g = np.einsum("pi,pk->pik", np.stack([T1, T3, T2], -1), m).reshape(P, 9)
+    sol = np.linalg.solve(np.eye(9) + H @ Bm, g[:, :, None])[:, :, 0]
+    return T1 - np.einsum("pi,pij,pj->p", g, Bm, sol)
+
+
+def _kernel_constants(act: Activation, c, tau):
+    """(kappa, b, s^2) of the Gaussian-equivalent kernel K0 = kappa C0 + b I + s W_n at ratio(s) c."""
+    return act.a1 / c, tau - act.a1, (act.nu - act.a1**2) / c
+
+
+def feature_scale(c, f="relu_centered", n=None):
+    """The p -> infinity ratio ``|X K|_F^2 / |X|_F^2`` of the attention features to the tokens, from the
+    Gaussian-equivalent kernel K0 = kappa C0 + b I + s W_n (C0 = Z^T Z/n, whose spectral moments are
+    m1 = c, m2 = c + c^2, m3 = c + 3c^2 + c^3; the spikes and the signal are low rank and drop out):
+    ``[kappa^2 m3 + 2 kappa b m2 + (b^2 + s^2) m1] / c``. ``n``: the diagonal tau_p at p = round(c n).
+
+    Scale-matched comparisons put the attention penalty at ``gamma * feature_scale``: the same as
+    rescaling X K to the Frobenius norm of X (E(M/s, gamma) = E(M, gamma s^2) exactly).
+
+    >>> round(float(feature_scale(1.0)), 4)  # centred ReLU at c = 1: X K has 2.59x the energy of X
+    2.5908
+    """
+    act = activation(f)
+    c = np.asarray(_check(c, 1.0)[0], float)
+    tau = tau_limit(act) if n is None else np.vectorize(lambda ci: tau_p(act, max(2, round(ci * n))))(c)
+    return _energy_ratio(c, *_kernel_constants(act, c, tau))
+
+
+def _energy_ratio(c, kappa, b, s2):
+    m1, m2, m3 = c, c + c**2, c + 3 * c**2 + c**3
+    return (kappa**2 * m3 + 2 * kappa * b * m2 + (b**2 + s2) * m1) / c
+
+
+def memorization_error_grid(c, gamma, snr, align, f="relu_centered", n=None, w_norm=1.0, rel_step=1e-4,
+                            match_scale=False):
+    """E_attention and E_ridge on the full grid c x gamma x snr x align, reusing one noise-bulk solve per
+    (c, gamma) for every (snr, align) (the bulk does not depend on the signal or the alignment).
+
+    ``n``: evaluate at the finite size p = max(2, round(c n)) of a simulation (diagonal tau_p); ``None``:
+    the p -> infinity limit. Returns a dict of arrays of shape (len c, len gamma, len snr, len align):
+    ``attention``, ``ridge`` and ``gap`` = attention - ridge; and ``converged`` (len c, len gamma).
+    ``match_scale``: attention at the penalty gamma * :func:`feature_scale` (features rescaled to the
+    tokens' Frobenius norm), ridge at gamma.
+
+    >>> out = memorization_error_grid([1.0], [1.0], [1.0], [1.0])
+    >>> round(float(out["gap"][0, 0, 0, 0]), 4)  # aligned ReLU at c = gamma = rho = 1: attention wins
+    -0.009
+    """
+    act = activation(f)
+    c, gamma = (np.atleast_1d(v).astype(float) for v in _check(np.atleast_1d(c), np.atleast_1d(gamma)))
+    snr, align = np.atleast_1d(np.asarray(snr, float)), np.atleast_1d(np.asarray(align, float))
+    coords = [_basis_coords(float(s), float(a), w_norm) for s in snr for a in align]
+    m, alpha, beta = (np.array([cd[i] for cd in coords]) for i in range(3))
+    S = len(coords)
+    cc, gg = (v.ravel() for v in np.meshgrid(c, gamma, indexing="ij"))
+    if n is None:
+        tau = np.full(cc.size, tau_limit(act))
+    else:
+        tau = np.array([tau_p(act, max(2, round(ci * n))) for ci in cc])
+    kappa, b, s2 = _kernel_constants(act, cc, tau)
+    if match_scale:
+        gg = gg * _energy_ratio(cc, kappa, b, s2)
+    hs, conv = [], np.ones(cc.size, bool)
+    for sign in (+1, -1):
+        sol = solve_bulk(cc, gg * (1 + sign * rel_step), kappa, b, s2)
+        conv &= sol.converged
+        rep = lambda v: np.repeat(v, S, axis=0)  # noqa: E731 - every point x every structure
+        tile = lambda v: np.tile(v, (cc.size, 1))  # noqa: E731
+        hs.append(_h_attention(rep(sol.T), rep(kappa), tile(m), tile(alpha), tile(beta), rep(cc)).reshape(cc.size, S))
+    e_att = -(gg[:, None] ** 2) * (hs[0] - hs[1]) / (2 * rel_step * gg[:, None])
+    shape = (c.size, gamma.size, snr.size, align.size)
+    e_att = e_att.reshape(shape)
+    e_rr = ridge_memorization_error(c[:, None, None, None], gamma[None, :, None, None], snr[None, None, :, None])
+    e_rr = np.broadcast_to(e_rr, shape)
+    return dict(attention=e_att, ridge=e_rr, gap=e_att - e_rr, converged=conv.reshape(c.size, gamma.size))
 
 
 def attention_theory(c, gamma, f="tanh", snr=0.0, align=0.0, p=None, w_norm=1.0, rel_step=1e-4):
@@ -271,9 +349,7 @@ def attention_theory(c, gamma, f="tanh", snr=0.0, align=0.0, p=None, w_norm=1.0,
     cc, gg = np.meshgrid(*_check(np.atleast_1d(c), np.atleast_1d(gamma)), indexing="ij")
     cc, gg = cc.ravel(), gg.ravel()
     tau = tau_p(act, p) if p is not None else tau_limit(act)
-    kappa = act.a1 / cc
-    b = tau - act.a1
-    s2 = (act.nu - act.a1**2) / cc
+    kappa, b, s2 = _kernel_constants(act, cc, tau)
     m, alpha, beta = _basis_coords(snr, align, w_norm)
     hs, conv, resid = [], np.ones(cc.size, bool), np.zeros(cc.size)
     for sign in (+1, -1):

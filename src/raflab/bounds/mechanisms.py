@@ -1,23 +1,29 @@
-"""Learners on Gaussian clustering and a measurement of how much of their training set they memorize.
+"""Learners on the SDPI problems and a measurement of how much of their training set they memorize.
 
-Gaussian clustering: theta ~ N(0, I_d), y = +-1 a fair coin, x = y (theta + sigma z). Every learner here
-returns a linear (or MLP) classifier sign(f(x)), fitted to R independent training sets drawn with the
+Gaussian clustering: theta ~ N(0, I_d), y = +-1 a fair coin, x = y (theta + sigma z); Boolean clustering,
+the sparse hypercube and mixtures of clusters of any of them (:mod:`raflab.bounds.instances`). Every learner
+here returns a linear (or MLP) classifier sign(f(x)), fitted to R independent training sets drawn with the
 same theta, all at once. Memorization I(A(X_1..n); X_1..n | theta) is then estimated from the R outputs:
 
-* ``noisy-mean`` (the Gaussian mechanism): m + N(0, s^2 I) with s = noise * sqrt(1 + sigma^2 / n), the
-  expected RMS coordinate of m; exact memorization (d/2) log2(1 + sigma^2 / (n s^2)).
-* ``mean``: the empirical mean rounded to a grid of step ``quantum`` * sqrt(1 + sigma^2 / n)
-  (a deterministic learner must release finitely many values to memorize finitely many bits).
-* ``sign-mean``: sign(m), one bit per coordinate; exact memorization by quadrature.
+* ``noisy-mean`` (the Gaussian mechanism): m + N(0, s^2 I) with s = noise * the expected RMS coordinate
+  of m (sqrt(1 + sigma^2 / n) on gaussian data); exact memorization (d/2) log2(1 + sigma^2 / (n s^2)) on
+  gaussian data, by quadrature of a Gaussian mixture's entropy on the discrete ones.
+* ``mean``: on gaussian data the empirical mean rounded to a grid of step ``quantum`` * sqrt(1 + sigma^2 / n)
+  (a deterministic learner must release finitely many values to memorize finitely many bits); on the
+  discrete problems the mean itself (n + 1 values per coordinate), exact memorization d H(count).
+* ``sign-mean``: sign(m) (0 at a tie), one to two bits per coordinate; exact memorization.
 * ``ridge``, ``logistic`` (scikit-learn, no intercept) and ``mlp`` (one hidden layer, torch, fixed
   initialization, full-batch Adam): released with Gaussian noise of standard deviation ``noise`` times
   the RMS coordinate of the released weights (estimated over the R fits, per weight tensor for the MLP).
+
+A mixture fits each cluster's learner on that cluster's examples (cluster counts drawn once per theta
+and held fixed); its memorization is the sum over clusters (independent given theta and the counts).
 
 Estimators (see :mod:`raflab.bounds.information`): the Wishart-corrected Gaussian plug-in for the noised learners
 (exact for Gaussian outputs, otherwise biased *upward*: a Gaussian has the most entropy at a given
 covariance), and the Miller-Madow plug-in entropy summed over coordinates for the quantized means
 (coordinates of the mean are independent given theta). Errors are exact given (theta, model) for the
-linear classifiers, Phi(-<w, theta> / (sigma |w|)), and measured on fresh examples for the MLP.
+linear classifiers on gaussian data, Phi(-<w, theta> / (sigma |w|)), and measured on fresh examples otherwise.
 """
 
 from __future__ import annotations
@@ -31,7 +37,24 @@ from scipy.special import ndtr
 import itertools
 
 from raflab.bounds.information import binary_entropy_bits, gaussian_plugin_information, plugin_discrete_information
-from raflab.bounds.theory import check_sdpi_params, gaussian_channel_bits_noisy_mean, lower_bound_bits, sdpi_bound
+from raflab.bounds.instances import (
+    discrete_mean_bits,
+    discrete_noisy_mean_bits,
+    discrete_sign_mean_bits,
+    draw_examples,
+    draw_theta,
+    linear_error_monte_carlo,
+    mean_rms,
+)
+from raflab.bounds.mixture import profile_bound_bits
+from raflab.bounds.theory import (
+    NOISE_NAME,
+    check_sdpi_params,
+    default_noise,
+    gaussian_channel_bits_noisy_mean,
+    lower_bound_bits,
+    sdpi_bound,
+)
 from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
 from raflab.core.memory import FLOAT64, require_memory
@@ -130,112 +153,178 @@ def _fit_linear(learner: str, x: np.ndarray, y: np.ndarray, lam: float) -> np.nd
     return out
 
 
-def measure_memorization(learner: str, d: int, n: int, sigma2: float, reps: int = 2000, thetas: int = 1,
-                         noise: float = 0.5, quantum: float = 0.25, lam: float = 1.0,
-                         mlp: MLPConfig | None = None, test_size: int = 512, seed: int = 0,
-                         device: str = "auto") -> dict:
+def release_linear(learner: str, x: np.ndarray, y: np.ndarray, instance: str, param: float, noise: float,
+                   quantum: float, lam: float, rng: np.random.Generator) -> tuple[np.ndarray, float | None]:
+    """The released weights (R, d) of a linear learner on R training sets (x (R, n, d), y (R, n)) and the
+    variance of its own Gaussian output noise (None for the deterministic means)."""
+    n = x.shape[1]
+    if learner in ("noisy-mean", "mean", "sign-mean"):
+        m = np.einsum("rn,rnd->rd", y, x) / n
+        if learner == "noisy-mean":
+            s = noise * mean_rms(instance, n, param)
+            return m + s * rng.standard_normal(m.shape), s * s
+        if learner == "sign-mean":
+            return np.sign(m), None
+        if instance == "gaussian":  # a deterministic learner must release finitely many values
+            step = quantum * mean_rms(instance, n, param)
+            return step * np.round(m / step), None
+        return m, None  # already finitely many values: counts over n
+    w = _fit_linear(learner, x, y, lam)
+    s = noise * np.sqrt(np.mean(w * w))
+    return w + s * rng.standard_normal(w.shape), s * s
+
+
+def _measure_at_theta(learner: str, theta: np.ndarray, n: int, instance: str, param: float, reps: int, noise: float,
+                      quantum: float, lam: float, mlp: MLPConfig, test_size: int, device: str,
+                      rng: np.random.Generator) -> dict:
+    """One theta of a base problem: R trainings of ``learner``; its bits (estimate, variance), the R errors
+    and the exact bits where known (NaN otherwise)."""
+    d = theta.size
+    x, y = draw_examples(instance, theta, param, (reps, n), rng)
+    exact = np.nan
+    if learner != "mlp":
+        released, noise_var = release_linear(learner, x, y, instance, param, noise, quantum, lam, rng)
+        if noise_var is not None:
+            b, se = gaussian_plugin_information(released, noise_var)
+        else:
+            b, se = plugin_discrete_information(released)
+        if learner == "noisy-mean":
+            exact = (gaussian_channel_bits_noisy_mean(d, n, param, noise_var) if instance == "gaussian"
+                     else discrete_noisy_mean_bits(instance, d, n, param, noise_var))
+        elif learner == "sign-mean":  # exact given this theta: H(sign(m) | theta), coordinates independent
+            exact = (float(np.sum(binary_entropy_bits(ndtr(theta * np.sqrt(n / param)))))
+                     if instance == "gaussian" else discrete_sign_mean_bits(instance, d, n, param))
+        elif learner == "mean" and instance != "gaussian":
+            exact = discrete_mean_bits(instance, d, n, param)
+        err = (linear_error(released, theta, param) if instance == "gaussian"
+               else linear_error_monte_carlo(released, theta, instance, param, test_size, rng))
+    else:
+        noised, scales = noised_mlps(x, y, mlp, noise, device, rng)
+        flat = np.concatenate([q.reshape(reps, -1) for q in noised], axis=1)
+        # one isotropic noise level is what the plug-in assumes: rescale each tensor to unit noise
+        unit = np.concatenate([np.full(q[0].size, s) for q, s in zip(noised, scales)])
+        b, se = gaussian_plugin_information(flat / unit, 1.0)
+        x_test, y_test = draw_examples(instance, theta, param, (test_size,), rng)
+        logits = mlp_logits(noised, np.broadcast_to(x_test, (reps, *x_test.shape)))
+        err = np.mean(np.sign(logits) != y_test, axis=1)
+    return {"bits": b, "var": se * se, "errors": err, "exact": exact}
+
+
+def noised_mlps(x: np.ndarray, y: np.ndarray, mlp: MLPConfig, noise: float, device: str,
+                rng: np.random.Generator) -> tuple[list, list]:
+    """R MLPs (:func:`fit_mlps`) released with Gaussian noise of sd ``noise`` x each tensor's RMS entry:
+    the noised parameters [W1, b1, w2] and the noise sd of each."""
+    params = fit_mlps(x, y, mlp, device)
+    scales = [noise * np.sqrt(np.mean(q * q)) for q in params]
+    return [q + s * rng.standard_normal(q.shape) for q, s in zip(params, scales)], scales
+
+
+def measure_memorization(learner: str, d: int, n: int, sigma2: float | None = None, reps: int = 2000,
+                         thetas: int = 1, noise: float = 0.5, quantum: float = 0.25, lam: float = 1.0,
+                         mlp: MLPConfig | None = None, test_size: int = 512, seed: int = 0, device: str = "auto",
+                         instance: str = "gaussian", r: float | None = None, p: float | None = None,
+                         clusters: int = 8, base: str = "boolean") -> dict:
     """Estimate I(A(X_1..n); X_1..n | theta) of one learner by ``reps`` trainings per theta.
 
     Parameters
     ----------
     learner : one of LEARNERS
-    d, n, sigma2 : the Gaussian clustering problem and the training-set size
+    d, n : dimension and training-set size
+    sigma2, r, p : the noise parameter of the (base) problem (defaults: :func:`raflab.bounds.theory.default_noise`)
+    instance : 'gaussian' | 'boolean' | 'sparse' | 'mixture' (``clusters`` clusters of ``base``, each fitted
+        on its own examples; the cluster counts are drawn once per theta and held fixed over the trainings,
+        so what is measured is I(A; S | theta, N) <= mem_n, which the mixture bound also bounds)
     reps : repeated trainings per theta (the Gaussian plug-in needs reps > released dimension + 1)
     thetas : independent thetas; the record averages over them (the bound is on the theta-average)
     noise : output-noise standard deviation relative to the released weights' RMS coordinate
-    quantum : grid step of ``mean``, relative to the RMS coordinate of m
+    quantum : grid step of ``mean`` on gaussian data, relative to the RMS coordinate of m (boolean and
+        sparse means take n + 1 values already and are released as they are)
     lam : ridge penalty / inverse logistic C (per sample count as in scikit-learn)
 
     Returns
     -------
-    dict record: memorization_bits and its standard error, error (on fresh data) and its standard error,
+    dict record: memorization_bits and its standard error, error (on fresh data; exact given theta for
+    linear classifiers on gaussian data, ``test_size`` fresh examples otherwise) and its standard error,
     exact_bits where the memorization given the drawn thetas is known in closed form (NaN otherwise),
-    the estimator used.
+    the estimator used; for a mixture also the mean number of singleton clusters and
+    ``profile_lower_bound_bits``, the bound at each cluster's measured error.
     """
     learner = check_learner(learner)
-    check_sdpi_params(d=d, n=n, sigma2=sigma2)
+    check_sdpi_params(d=d, n=n, instance=instance)
     if reps < 2 or thetas < 1:
         raise ValueError(f"reps must be >= 2 and thetas >= 1 (got reps={reps}, thetas={thetas})")
     if not noise > 0 or not quantum > 0:
         raise ValueError(f"noise and quantum must be > 0 (got noise={noise}, quantum={quantum})")
+    problem = base if instance == "mixture" else instance
+    (name, param), = default_noise(problem, d, sigma2, r, p).items()
+    k = int(clusters) if instance == "mixture" else 1
+    check_sdpi_params(clusters=k)
     mlp = mlp or MLPConfig()
-    scale_m = np.sqrt(1.0 + sigma2 / n)
-    bits, bits_var, errors, exact = [], [], [], []
+    bits, bits_var, errors, exact, profile, singles = [], [], [], [], [], []
     for t in range(thetas):
-        # theta depends on (seed, d, sigma2, t) only: the same thetas at every n, so curves in n are smooth
-        theta = point_rng(seed, d, sigma2, t).standard_normal(d)
-        rng = point_rng(seed, d, n, sigma2, t)
-        x, y = gaussian_clustering_sample(theta, sigma2, (reps, n), rng)
-        if learner in ("noisy-mean", "mean", "sign-mean"):
-            m = np.einsum("rn,rnd->rd", y, x) / n
-            if learner == "noisy-mean":
-                s = noise * scale_m
-                released = m + s * rng.standard_normal(m.shape)
-                b, se = gaussian_plugin_information(released, s * s)
-            else:
-                step = quantum * scale_m
-                released = np.sign(m) if learner == "sign-mean" else step * np.round(m / step)
-                b, se = plugin_discrete_information(released)
-            err = linear_error(released, theta, sigma2)
-        elif learner in ("ridge", "logistic"):
-            w = _fit_linear(learner, x, y, lam)
-            s = noise * np.sqrt(np.mean(w * w))
-            released = w + s * rng.standard_normal(w.shape)
-            b, se = gaussian_plugin_information(released, s * s)
-            err = linear_error(released, theta, sigma2)
-        else:
-            params = fit_mlps(x, y, mlp, device)
-            noised = []
-            for p in params:
-                s = noise * np.sqrt(np.mean(p * p))
-                noised.append(p + s * rng.standard_normal(p.shape))
-            flat = np.concatenate([p.reshape(reps, -1) for p in noised], axis=1)
-            # one isotropic noise level is what the plug-in assumes: rescale each tensor to unit noise
-            scales = np.concatenate([np.full(p[0].size, noise * np.sqrt(np.mean(p * p))) for p in params])
-            b, se = gaussian_plugin_information(flat / scales, 1.0)
-            x_test, y_test = gaussian_clustering_sample(theta, sigma2, (test_size,), rng)
-            logits = mlp_logits(noised, np.broadcast_to(x_test, (reps, *x_test.shape)))
-            err = np.mean(np.sign(logits) != y_test, axis=1)
-        if learner == "noisy-mean":
-            exact.append(gaussian_channel_bits_noisy_mean(d, n, sigma2, (noise * scale_m) ** 2))
-        elif learner == "sign-mean":  # exact given this theta: H(sign(m) | theta), coordinates independent
-            exact.append(np.sum(binary_entropy_bits(ndtr(theta * np.sqrt(n / sigma2)))))
-        bits.append(b)
-        bits_var.append(se * se)
-        errors.append(err)
+        # theta depends on (seed, d, param, t) only: the same thetas at every n, so curves in n are smooth
+        theta = (point_rng(seed, d, param, t).standard_normal(d) if instance == "gaussian"
+                 else draw_theta(problem, (k, d), point_rng(seed, d, param, k, t)))
+        rng = point_rng(seed, d, n, param, t) if instance == "gaussian" else point_rng(seed, d, n, param, k, t)
+        counts = rng.multinomial(n, np.full(k, 1.0 / k)) if instance == "mixture" else np.array([n])
+        recs = [_measure_at_theta(learner, np.atleast_2d(theta)[c], int(counts[c]), problem, param, reps, noise,
+                                  quantum, lam, mlp, test_size, device, rng) if counts[c] > 0 else None
+                for c in range(k)]
+        cluster_err = np.stack([rec["errors"] if rec else np.full(reps, 0.5) for rec in recs])  # (k, R)
+        bits.append(sum(rec["bits"] for rec in recs if rec))
+        bits_var.append(sum(rec["var"] for rec in recs if rec))
+        exact.append(sum(rec["exact"] for rec in recs if rec))
+        errors.append(cluster_err.mean(axis=0))
+        profile.append(profile_bound_bits(problem, counts, cluster_err.mean(axis=1), param))
+        singles.append(int(np.sum(counts == 1)))
     error, error_stderr = mean_stderr(np.concatenate(errors))
-    return {"instance": "gaussian", "learner": learner, "d": int(d), "n": int(n), "sigma2": float(sigma2), "reps": reps,
-            "thetas": thetas, "memorization_bits": float(np.mean(bits)),
-            # the standard error of the mean over thetas from each theta's estimator variance (not over seeds)
-            "memorization_bits_stderr": float(np.sqrt(np.sum(bits_var)) / thetas),
-            "exact_bits": float(np.mean(exact)) if exact else np.nan,
-            "error": error, "error_stderr": error_stderr,
-            # discrete: plug-in entropy + Miller-Madow; gaussian: log-det plug-in, Wishart-corrected
-            "estimator": "discrete" if learner in ("mean", "sign-mean") else "gaussian"}
+    record = {"instance": instance, "learner": learner, "d": int(d), "n": int(n), name: float(param),
+              "reps": reps, "thetas": thetas, "memorization_bits": float(np.mean(bits)),
+              # the standard error of the mean over thetas from each theta's estimator variance (not over seeds)
+              "memorization_bits_stderr": float(np.sqrt(np.sum(bits_var)) / thetas),
+              "exact_bits": float(np.mean(exact)),
+              "error": error, "error_stderr": error_stderr,
+              # discrete: plug-in entropy + Miller-Madow; gaussian: log-det plug-in, Wishart-corrected
+              "estimator": "discrete" if learner in ("mean", "sign-mean") else "gaussian"}
+    if instance == "mixture":
+        record.update({"base": base, "clusters": k, "singletons": float(np.mean(singles)),
+                       "profile_lower_bound_bits": float(np.mean(profile))})
+    return record
 
 
-def memorization_table(learners, d: int, n_values, sigma2: float, progress: bool = False, **kwargs) -> pd.DataFrame:
+def memorization_table(learners, d: int, n_values, sigma2: float | None = None, progress: bool = False,
+                       **kwargs) -> pd.DataFrame:
     """Records of :func:`measure_memorization` for each learner and n, with the lower bound at each
-    learner's measured error (``lower_bound_bits``) and at that error plus two standard errors.
+    learner's measured error (``lower_bound_bits``) and at that error plus two standard errors; for a
+    mixture the bound is the one at the measured per-cluster errors (``profile_lower_bound_bits``).
     ``progress``: a bar on a terminal's stderr, one step per (learner, n)."""
     reps, n_max = kwargs.get("reps", 2000), int(np.max(n_values))
     # the training sets (reps x n x d) with their labels, the released weights and their d x d covariance
     require_memory(FLOAT64 * (2 * reps * n_max * d + 2 * reps * d + 2 * d * d),
                    f"measuring memorization at d={d}, n={n_max} with {reps} repeated trainings")
+    instance = kwargs.get("instance", "gaussian")
     rows = []
     for learner, n in track_rows(list(itertools.product(learners, n_values)), f"measuring memorization (d={d})",
                                  enabled=progress, unit="points"):
         rec = measure_memorization(learner, d, int(n), sigma2, **kwargs)
         err = min(rec["error"], 0.5)
-        rec["lower_bound_bits"] = float(lower_bound_bits("gaussian", n, sigma2, err))
-        rec["lower_bound_bits_at_error_plus_2se"] = float(
-            lower_bound_bits("gaussian", n, sigma2, min(err + 2 * rec["error_stderr"], 0.5)))
+        if instance == "mixture":
+            rec["lower_bound_bits"] = rec["profile_lower_bound_bits"]
+        else:
+            param = rec[NOISE_NAME[instance]]
+            rec["lower_bound_bits"] = float(lower_bound_bits(instance, n, param, err))
+            rec["lower_bound_bits_at_error_plus_2se"] = float(
+                lower_bound_bits(instance, n, param, min(err + 2 * rec["error_stderr"], 0.5)))
         rows.append(rec)
     return pd.DataFrame(rows)
 
 
-def bound_at_median_error(measured: pd.DataFrame, d: int, n_values, sigma2: float) -> pd.DataFrame:
-    """The gaussian SDPI bound records (:func:`raflab.bounds.theory.sdpi_bound`) at the median measured
-    error (clipped to [0, 1/2]): the line drawn beside measured learners."""
+def bound_at_median_error(measured: pd.DataFrame, d: int, n_values, sigma2: float | None = None,
+                          **noise) -> pd.DataFrame:
+    """The SDPI bound records (:func:`raflab.bounds.theory.sdpi_bound`) of the measured base instance at the
+    median measured error (clipped to [0, 1/2]): the line drawn beside measured learners."""
     error = float(np.clip(measured["error"].median(), 0.0, 0.5))
-    return sdpi_bound("gaussian", d, n_values, error, sigma2=sigma2)
+    instance = str(measured["instance"].iloc[0]) if "instance" in measured else "gaussian"
+    if instance == "gaussian":
+        noise = {"sigma2": sigma2 if sigma2 is not None else float(measured["sigma2"].iloc[0])}
+    return sdpi_bound(instance, d, n_values, error, **noise)

@@ -45,7 +45,8 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
     ax.set_yscale("log")
     ax.set_xlabel("training-set size n")
     ax.set_ylabel("excess memorization I(A; X_1..n | θ) [bits]")
-    ax.set_title(title or f"{b['instance'].iloc[0]} clustering, d={b['d'].iloc[0]}")
+    problem = {"sparse": "sparse hypercube"}.get(b["instance"].iloc[0], f"{b['instance'].iloc[0]} clustering")
+    ax.set_title(title or f"{problem}, d={b['d'].iloc[0]}")
     if measured is not None:  # many entries: below the axes, where they cover no curve
         ax.plot([], [], ":", color="0.3", label="dotted: each learner's bound at its error")
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
@@ -67,4 +68,33 @@ def plot_sdpi_tradeoff(bound, measured=None, curve=None, traced=None, out=None, 
         ax.set_ylabel("excess memorization [bits]")
         ax.set_title(f"the trade-off at n={n0:g}")
         ax.legend(fontsize=7)
+    return _finish(fig, out)
+
+
+def plot_singleton_attack(traced, floor, points=None, out=None):
+    """Singleton recovery against the model's error on singleton clusters.
+
+    ``traced``: records of :func:`raflab.bounds.attack.attack_table` for one learner over its output noise
+    (recovery with its 95% interval over seeds); ``floor``: records with columns ``error`` and
+    ``predicted_floor`` (the SDPI floor as a curve); ``points``: more attack records (other learners), drawn
+    as single points. The theta-attacker's (1 + r)/2 and chance are horizontal lines.
+    """
+    apply_style()
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    f = floor.sort_values("error")
+    ax.plot(f["error"], f["predicted_floor"], "k-", lw=2, label="SDPI floor (coordinatewise learners)")
+    t = traced.sort_values("singleton_error")
+    low, high = _floats(t["recovery_ci95_low"]), _floats(t["recovery_ci95_high"])
+    ax.errorbar(_floats(t["singleton_error"]), _floats(t["recovery"]),
+                yerr=[_floats(t["recovery"]) - low, high - _floats(t["recovery"])], fmt="o-", ms=4, color="C0",
+                label=f"{t['learner'].iloc[0]} over its output noise (95% CI over seeds)")
+    if points is not None:
+        for i, (_, rec) in enumerate(points.iterrows()):
+            ax.plot(rec["singleton_error"], rec["recovery"], "s", ms=6, color=f"C{i + 1}", label=rec["learner"])
+    ax.axhline(float(t["theta_attacker"].iloc[0]), color="0.4", ls="--", label="attacker knowing θ only: (1 + r)/2")
+    ax.axhline(0.5, color="0.7", ls=":", label="chance")
+    ax.set_xlabel("model's error on clusters seen once")
+    ax.set_ylabel("fraction of a singleton's bits recovered")
+    ax.set_title(f"singleton recovery, d={t['d'].iloc[0]}, n={t['n'].iloc[0]}, k={t['clusters'].iloc[0]}")
+    ax.legend(fontsize=7, loc="lower left")
     return _finish(fig, out)

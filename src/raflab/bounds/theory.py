@@ -44,16 +44,27 @@ from scipy.special import ndtr, ndtri, xlog1py
 from scipy.stats import binom
 
 from raflab.bounds.information import binary_entropy_bits, fano_information_bits, gaussian_channel_information_bits
+from raflab.bounds.sparse import (
+    sparse_bound_factor,
+    sparse_revealed_support,
+    sparse_sdpi_constants,
+    sparse_support_bits,
+)
 from raflab.core.checks import choices_text, one_of
 from raflab.raf.theory.capacity import capacity_alpha, feature_constants
 
-INSTANCES = ("gaussian", "boolean")
+#: the base problems (theory here) and the mixture of clusters of one of them (raflab.bounds.mixture)
+BASE_INSTANCES = ("gaussian", "boolean", "sparse")
+INSTANCES = (*BASE_INSTANCES, "mixture")
+#: the noise parameter of each base problem
+NOISE_NAME = {"gaussian": "sigma2", "boolean": "r", "sparse": "p"}
 #: the RAF learners with a storage capacity (hinge ERM's); bayes has none
 CAPACITY_MODELS = ("linear", "rf", "kernel")
 LN2 = np.log(2.0)
 
 
-def check_sdpi_params(d=None, n=None, sigma2=None, error=None, r=None, instance=None) -> None:
+def check_sdpi_params(d=None, n=None, sigma2=None, error=None, r=None, instance=None, p=None, clusters=None,
+                      base=None) -> None:
     """One-line ValueError for each value outside its domain."""
     if instance is not None:
         one_of(instance, INSTANCES, "instance")
@@ -69,6 +80,12 @@ def check_sdpi_params(d=None, n=None, sigma2=None, error=None, r=None, instance=
         raise ValueError(f"error must be in [0, 1/2] (got {error})")
     if r is not None and not (0.0 < r <= 1.0):
         raise ValueError(f"r must be in (0, 1] (got {r})")
+    if p is not None and not (0.0 < p <= 1.0):
+        raise ValueError(f"p must be in (0, 1] (got {p})")
+    if clusters is not None and not (clusters >= 1 and clusters == int(clusters)):
+        raise ValueError(f"clusters must be an integer >= 1 (got {clusters})")
+    if base is not None:
+        one_of(base, BASE_INSTANCES, "base instance")
 
 
 def gaussian_sdpi_constants(n, sigma2: float) -> tuple[np.ndarray, np.ndarray]:
@@ -123,9 +140,11 @@ def boolean_tau_numeric(n: int, r: float, restarts: int = 8, seed: int = 0) -> f
 
 
 def bound_factor(instance: str, n, noise: float) -> np.ndarray:
-    """(1 - tau_n) / rho_n, vectorized over n; ``noise`` is sigma^2 (gaussian) or r (boolean)."""
+    """(1 - tau_n) / rho_n, vectorized over n; ``noise`` is sigma^2 (gaussian), r (boolean) or p (sparse)."""
     if instance == "gaussian":
         return noise * (1.0 + noise) / np.asarray(n, dtype=float)
+    if instance == "sparse":
+        return sparse_bound_factor(n, noise)
     tau, rho = boolean_sdpi_constants(n, noise)
     return (1.0 - tau) / rho
 
@@ -197,21 +216,22 @@ def boolean_quantized_mean(d: int, n, r: float, error: float) -> dict:
 
 
 def sdpi_bound(instance: str, d: int, n, error: float, sigma2: float | None = None,
-               r: float | None = None) -> pd.DataFrame:
+               r: float | None = None, p: float | None = None) -> pd.DataFrame:
     """Records of the lower bound and the matching algorithm, one per n.
 
     Parameters
     ----------
-    instance : 'gaussian' | 'boolean'
+    instance : 'gaussian' | 'boolean' | 'sparse' (the mixture: :func:`raflab.bounds.mixture.mixture_bound`)
     d : dimension; n : sample sizes (array); error : target classification error in [0, 1/2]
-    sigma2 : Gaussian noise variance (gaussian); r : coordinate correlation in (0, 1] (boolean)
+    sigma2 : Gaussian noise variance (gaussian); r : coordinate correlation in (0, 1] (boolean);
+    p : probability that an example shows a coordinate (sparse)
 
     Examples
     --------
     >>> sdpi_bound("gaussian", 1024, [1, 4], 0.25, sigma2=32.0)["bound_factor"].tolist()
     [1056.0, 264.0]
     """
-    check_sdpi_params(instance=instance, d=d, n=n, error=error)
+    check_sdpi_params(d=d, n=n, error=error, base=instance)
     n = np.atleast_1d(np.asarray(n, dtype=float))
     fano = float(fano_information_bits(error))
     if instance == "gaussian":
@@ -224,6 +244,15 @@ def sdpi_bound(instance: str, d: int, n, error: float, sigma2: float | None = No
                  "plain_algorithm_error": match["mean_error"], "sign_mean_bits": gaussian_sign_mean_bits(d, n, sigma2),
                  "matching_factor_bound": match["factor_bound"]}
         noise, head = sigma2, {"sigma2": sigma2}
+    elif instance == "sparse":
+        if p is None:
+            raise ValueError("the sparse instance needs p")
+        check_sdpi_params(p=p)
+        tau, rho = sparse_sdpi_constants(n, p)
+        match = sparse_revealed_support(d, n, p, error)
+        extra = {"matching_algorithm": "revealed support, thinned", "matching_keep_prob": match["keep_prob"],
+                 "plain_algorithm_error": match["support_error"], "support_bits": sparse_support_bits(d, n, p)}
+        noise, head = p, {"p": p}
     else:
         if r is None:
             raise ValueError("the boolean instance needs r")
@@ -277,14 +306,20 @@ def check_capacity_model(model: str) -> str:
     return one_of(model, CAPACITY_MODELS, "model")
 
 
-def default_noise(instance: str, d: int, sigma2: float | None = None, r: float | None = None) -> dict:
-    """The noise parameter of ``instance``, checked: ``{"sigma2": ...}`` for gaussian (default sqrt(d): learnable
-    from O(1) samples) or ``{"r": ...}`` for boolean (default d^(-1/4))."""
-    check_sdpi_params(instance=instance, d=d)
+def default_noise(instance: str, d: int, sigma2: float | None = None, r: float | None = None,
+                  p: float | None = None) -> dict:
+    """The noise parameter of base ``instance``, checked: ``{"sigma2": ...}`` for gaussian (default sqrt(d):
+    learnable from O(1) samples), ``{"r": ...}`` for boolean (default d^(-1/4)) or ``{"p": ...}`` for sparse
+    (default d^(-1/2): about sqrt(d) coordinates shown per example, learnable from O(1) of them)."""
+    check_sdpi_params(d=d, base=instance)
     if instance == "gaussian":
         sigma2 = float(np.sqrt(d)) if sigma2 is None else sigma2
         check_sdpi_params(sigma2=sigma2)
         return {"sigma2": sigma2}
+    if instance == "sparse":
+        p = float(d) ** -0.5 if p is None else p
+        check_sdpi_params(p=p)
+        return {"p": p}
     r = float(d) ** -0.25 if r is None else r
     check_sdpi_params(r=r)
     return {"r": r}

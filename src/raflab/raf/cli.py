@@ -341,13 +341,20 @@ def _classes(text: str, name: str) -> tuple[int, ...]:
 
 @user_errors
 def realdata(data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist | cifar10"),
-             rule: str = typer.Option("3,5", "--rule", help="the two rule classes: first -> +1, second -> -1"),
-             facts: str = typer.Option("1", "--facts", help="fact classes (random ±1 labels), e.g. 1 or 1,7"),
+             rule: str = typer.Option(None, "--rule", help="the two rule classes: first -> +1, second -> -1 "
+                                                           "[default: 3,5; cifar10: cat,dog = 3,5]"),
+             facts: str = typer.Option(None, "--facts", help="fact classes (random ±1 labels), e.g. 1 or 1,7 "
+                                                             "[default: 1; cifar10: automobile = 1]"),
              alpha: str = AlphaOpt, eps: str = typer.Option("0.2", "--eps", help="fraction of facts in [0,1]"),
              lam: str = typer.Option("0.0001,0.001,0.01,0.1,1,10,100", "--lam",
                                      help="ridge penalties >= 0 (one eigendecomposition serves them all)"),
              kernel: str = typer.Option("rbf,linear", "--kernel",
-                                        help="learners: rbf (median-bandwidth RBF kernel) and/or linear (pixels)"),
+                                        help="learners: rbf (RBF kernel) and/or linear (pixels)"),
+             eta: str = typer.Option("median", "--eta", help="RBF bandwidths, K = exp(-eta |x-x'|^2 / d): median "
+                                                             "(the median heuristic) and/or values > 0: "
+                                                             "start:stop:num or a,b,c (e.g. median,0.1,1)"),
+             front: bool = typer.Option(False, "--front", help="print only the (gen, memorization) front of "
+                                                                "each learner over eta x lam"),
              loss: str = LossOpt, seeds: int = SeedsOpt, seed: int = SeedOpt,
              data_dir: Path = typer.Option(None, "--data-dir", help="folder with the mnist / cifar10 files "
                                                                     "(never downloaded)"),
@@ -355,23 +362,66 @@ def realdata(data: str = typer.Option("digits", "--data", help="digits | mnist |
              test_fraction: float = typer.Option(0.3, help="digits: fraction of each rule class held out"),
              max_test: int = typer.Option(None, help="use at most this many test images per seed"),
              format: Format = FormatOpt, out: Path = OutOpt):
-    """Rules and facts on real images: gen error and fact memorization, RBF kernel vs linear learner."""
-    from raflab.raf.experiments.realdata import realdata_experiment
+    """Rules and facts on real images: gen error and fact memorization over RBF bandwidth x lam, vs linear."""
+    from raflab.raf.experiments.realdata import DEFAULT_CLASSES, realdata_experiment, realdata_front
 
     check_out_path(out)
-    rule_classes, fact_classes = _classes(rule, "--rule"), _classes(facts, "--facts")
+    rule_classes = None if rule is None else _classes(rule, "--rule")
+    fact_classes = None if facts is None else _classes(facts, "--facts")
     kernels = tuple(k.strip() for k in kernel.split(","))
-    df = realdata_experiment(data, rule_classes, fact_classes, parse_range(alpha, "alpha"), parse_range(eps, "eps"),
-                             parse_range(lam, "lam"), kernel=kernels, loss=loss, seeds=seeds, seed=seed,
-                             data_dir=data_dir, fact_count=fact_count, test_fraction=test_fraction,
-                             max_test=max_test, progress=True)
-    title = f"rules and facts on {data}: rule {rule}, facts {facts}, {loss} loss"
-    _emit(df, format, title)
+    parts = [p.strip() for p in eta.split(",")]
+    numbers = [p for p in parts if p != "median"]
+    etas = ("median",) * ("median" in parts) + tuple(float(v) for v in (parse_range(",".join(numbers), "eta")
+                                                                        if numbers else ()))
+    df = realdata_front(realdata_experiment(
+        data, rule_classes, fact_classes, parse_range(alpha, "alpha"), parse_range(eps, "eps"),
+        parse_range(lam, "lam"), kernel=kernels, eta=etas, loss=loss, seeds=seeds, seed=seed, data_dir=data_dir,
+        fact_count=fact_count, test_fraction=test_fraction, max_test=max_test, progress=True))
+    default = DEFAULT_CLASSES.get(data, ((), ()))
+    rule_text = rule or ",".join(map(str, default[0]))
+    facts_text = facts or ",".join(map(str, default[1]))
+    title = f"rules and facts on {data}: rule {rule_text}, facts {facts_text}, {loss} loss"
+    _emit(df[df["on_front"]] if front else df, format, title,
+          main=["kernel", "bandwidth", "lam", "gen_error", "fact_memorization_error", "on_front"])
     if out is not None:
-        from raflab.raf.plots import plot_realdata
+        from raflab.raf.plots import plot_realdata, plot_realdata_front
 
-        plot_realdata(df, out=out, title=title)
+        several = df.loc[df["kernel"] == "rbf", "bandwidth"].nunique() > 1
+        (plot_realdata_front if several else plot_realdata)(df, out=out, title=title)
         typer.echo(f"figure written to {out}", err=True)
 
 
 raf_app.command("realdata")(realdata)
+
+
+@raf_app.command()
+@user_errors
+def geometry(alpha: float = typer.Option(2.0, "--alpha", help="n/d"),
+             eps: float = typer.Option(0.2, "--eps", help="fraction of facts in [0, 1)"),
+             lam: float = typer.Option(0.01, "--lam", help="ridge penalty >= 0 (0: lam -> 0+)"),
+             mu1: str = typer.Option("0.1:2:20", "--mu1", help="rule part sqrt(k'(0)): start:stop:num or a,b,c (> 0)"),
+             mu_star: str = typer.Option("0:2.2:23", "--mu-star", help="fact part sqrt(k(1)-k(0)-k'(0)) (>= 0)"),
+             loss: str = typer.Option("square,hinge", "--loss", help="losses: square (kernel ridge), hinge, logistic"),
+             kernels: str = typer.Option(";".join(("linear", "arccos", "activation:sign", "polynomial:degree=2",
+                                                   "polynomial:degree=3", "rbf:gamma=0.1", "rbf:gamma=0.5",
+                                                   "rbf:gamma=1", "rbf:gamma=2")),
+                                         "--kernels", help="kernels marked on the plane, separated by ';'"),
+             plane: bool = typer.Option(False, "--plane", help="print every plane point, not only the kernels"),
+             format: Format = FormatOpt, out: Path = OutOpt):
+    """Kernel geometry: errors of kernel ridge / hinge over the (mu1, mu_star) plane, kernels marked."""
+    from raflab.raf.experiments.geometry import kernel_geometry
+
+    check_out_path(out)
+    losses = tuple(part.strip() for part in loss.split(","))
+    names = tuple(part.strip() for part in kernels.split(";") if part.strip())
+    df = kernel_geometry(alpha, eps, lam, parse_range(mu1, "mu1"), parse_range(mu_star, "mu-star"),
+                         losses=losses, kernels=names)
+    title = f"kernel geometry: α={alpha:g}, ε={eps:g}, λ={lam:g}"
+    _emit(df if plane else df[df["where"] == "kernel"], format, title,
+          main=["kernel", "loss", "mu1", "mu_star", "gen_error", "fact_memorization_error", "ridge_optimal_lam",
+                "ridge_optimal_gen_error", "ridge_optimal_fact_memorization_error"])
+    if out is not None:
+        from raflab.raf.plots import plot_kernel_geometry
+
+        plot_kernel_geometry(df, out=out, title=title)
+        typer.echo(f"figure written to {out}", err=True)

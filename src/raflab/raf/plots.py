@@ -268,3 +268,121 @@ def plot_learning_curves(curves: pd.DataFrame, out: str | Path | None = None, ti
     if title:
         fig.suptitle(title)
     return _finish(fig, out)
+
+
+def _short_kernel(text: str) -> str:
+    """``rbf:gamma=0.5`` -> ``rbf γ=0.5``, ``polynomial:degree=2`` -> ``poly 2``, ``activation:sign`` -> ``sign``."""
+    return (text.replace("activation:", "").replace("polynomial:degree=", "poly ")
+            .replace("rbf:gamma=", "rbf γ="))
+
+
+def plot_kernel_geometry(records: pd.DataFrame, out: str | Path | None = None, title: str | None = None):
+    """The (mu1, mu_star) plane of :func:`raflab.raf.experiments.geometry.kernel_geometry`: one row
+    per loss (generalization error, fact memorization error at the records' lam), and kernel
+    ridge's closed-form optimal lam with the fact memorization error there. The named kernels are
+    marked on every panel; the dashed line mu_star = mu1 sqrt(lam_lin*) bounds the kernels that
+    even lam -> 0+ over-regularizes (above it kernel ridge cannot reach the linear optimum)."""
+    from matplotlib.colors import LogNorm
+
+    from raflab.raf.experiments.geometry import linear_ridge_optimal_lam
+
+    apply_style()
+    plane, named = records[records["where"] == "plane"], records[records["where"] == "kernel"]
+    losses = list(dict.fromkeys(plane["loss"]))
+    fig, axes = plt.subplots(len(losses), 3, figsize=(13.5, 3.9 * len(losses)), squeeze=False)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.75")
+    eps = float(plane["eps"].iloc[0])
+    slope = np.sqrt(linear_ridge_optimal_lam(eps))
+    panels = []
+    for row, loss in enumerate(losses):
+        part = plane[plane["loss"] == loss]
+        panels += [(axes[row, 0], part, "gen_error", f"{loss}: generalization error", None),
+                   (axes[row, 1], part, "fact_memorization_error", f"{loss}: fact memorization error", None)]
+    first = plane[plane["loss"] == losses[0]]
+    panels.append((axes[0, 2], first, "ridge_optimal_lam", "kernel ridge: optimal λ (closed form)", "log"))
+    if len(losses) > 1:
+        panels.append((axes[1, 2], first, "ridge_optimal_fact_memorization_error",
+                       "kernel ridge at its optimal λ: fact memorization error", None))
+    for ax in axes[2:, 2]:
+        ax.set_visible(False)
+    for ax, part, column, label, scale in panels:
+        grid = part.pivot_table(index="mu_star", columns="mu1", values=column, aggfunc="first")
+        ok = part.pivot_table(index="mu_star", columns="mu1", values="converged", aggfunc="first").astype(bool)
+        values = np.where(ok.to_numpy(), grid.to_numpy(dtype=float), np.nan)
+        X, Y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
+        norm = None
+        if scale == "log":
+            positive = values[values > 0]
+            norm = LogNorm(vmin=positive.min(), vmax=positive.max()) if positive.size else None
+            values = np.where(values > 0, values, np.nan)  # lam* = 0 (grey): lam -> 0+ is best
+        mesh = ax.pcolormesh(X, Y, values, shading="nearest", cmap=cmap, norm=norm)
+        fig.colorbar(mesh, ax=ax)
+        xs = np.linspace(X.min(), X.max(), 50)
+        ax.plot(xs, slope * xs, color="white", ls="--", lw=1.2)
+        ax.scatter(named["mu1"], named["mu_star"], s=28, c="white", edgecolors="black", zorder=3)
+        for _, k in named.drop_duplicates("kernel").iterrows():
+            if X.min() <= k["mu1"] <= X.max() and Y.min() <= k["mu_star"] <= Y.max():
+                ax.annotate(_short_kernel(k["kernel"]), (k["mu1"], k["mu_star"]), xytext=(4, 3),
+                            textcoords="offset points", fontsize=7, color="white")
+        ax.set_xlim(X.min(), X.max())
+        ax.set_ylim(Y.min(), Y.max())
+        ax.set_xlabel("μ₁ (rule part, √k'(0))")
+        ax.set_ylabel("μ* (fact part, √(k(1)−k(0)−k'(0)))")
+        ax.set_title(label, fontsize=9)
+        ax.grid(False)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)
+
+
+def plot_realdata_front(records: pd.DataFrame, out: str | Path | None = None, title: str | None = None):
+    """Real data over RBF bandwidth x lam (records of :func:`raflab.raf.experiments.realdata.realdata_front`,
+    one alpha, eps and loss): the RBF kernel's generalization and fact memorization errors as
+    colour over the (lam, eta) grid of fixed bandwidths, and every point in the (generalization,
+    memorization) plane, coloured by eta, with each learner's front joined (the linear learner's
+    lam path in grey)."""
+    from matplotlib.colors import LogNorm
+
+    apply_style()
+    rbf = records[(records["kernel"] == "rbf") & (records["bandwidth"] != "median")]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.75")
+    for ax, column in zip(axes[:2], ("gen_error", "fact_memorization_error")):
+        grid = rbf[rbf["lam"] > 0].pivot_table(index="eta", columns="lam", values=column, aggfunc="first")
+        X, Y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
+        mesh = ax.pcolormesh(X, Y, grid.to_numpy(float), shading="nearest", cmap=cmap)
+        fig.colorbar(mesh, ax=ax)
+        front = rbf[rbf["on_front"].astype(bool) & (rbf["lam"] > 0)]
+        ax.scatter(front["lam"], front["eta"], s=22, facecolors="none", edgecolors="white", label="on the front")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("λ")
+        ax.set_ylabel("RBF bandwidth η (K = exp(−η|x−x'|²/d))")
+        ax.set_title(f"RBF kernel: {ERROR_LABELS[column]}", fontsize=9)
+        ax.grid(False)
+    axes[0].legend(fontsize=7, loc="upper left")
+    ax = axes[2]
+    if len(rbf):
+        points = ax.scatter(rbf["gen_error"], rbf["fact_memorization_error"], c=rbf["eta"], s=14, cmap="viridis",
+                            norm=LogNorm(rbf["eta"].min(), rbf["eta"].max()))
+        fig.colorbar(points, ax=ax, label="η")
+    for kernel, style in (("rbf", dict(color="black", ls="-")), ("linear", dict(color="0.5", ls="--"))):
+        part = records[records["kernel"] == kernel]
+        if kernel == "linear" and len(part):
+            ax.scatter(part["gen_error"], part["fact_memorization_error"], s=14, color="0.5", marker="s")
+        front = part[part["on_front"].astype(bool)].sort_values("gen_error")
+        if len(front):
+            ax.plot(front["gen_error"], front["fact_memorization_error"], marker="o", ms=3,
+                    label=f"{'RBF (all η, λ)' if kernel == 'rbf' else 'linear (λ path)'}: front", **style)
+    median = records[(records["kernel"] == "rbf") & (records["bandwidth"] == "median")]
+    if len(median):
+        ax.scatter(median["gen_error"], median["fact_memorization_error"], marker="x", color="tab:red",
+                   label="RBF, median bandwidth")
+    ax.set_xlabel(ERROR_LABELS["gen_error"])
+    ax.set_ylabel(ERROR_LABELS["fact_memorization_error"])
+    ax.set_xscale("symlog", linthresh=0.02)  # the front sits at small errors; chance is 0.5
+    ax.set_title("what (η, λ) trade (x: linear below 0.02, log above)", fontsize=9)
+    ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, out)

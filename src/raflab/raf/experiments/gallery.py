@@ -138,6 +138,28 @@ def real_data(out_dir: Path, s: GallerySettings) -> Path:
     return path
 
 
+def kernel_geometry_figure(out_dir: Path, s: GallerySettings) -> Path:
+    from raflab.raf.experiments.geometry import kernel_geometry
+    from raflab.raf.plots import plot_kernel_geometry
+
+    records = kernel_geometry(2.0, 0.2, 0.01, np.linspace(0.1, 2.0, 20), np.linspace(0, 2.2, 12))
+    path = out_dir / "kernel_geometry.png"
+    _close(plot_kernel_geometry(records, out=path, title="kernel geometry: α=2, ε=0.2, λ=0.01"))
+    return path
+
+
+def real_data_bandwidth(out_dir: Path, s: GallerySettings) -> Path:
+    from raflab.raf.experiments.realdata import realdata_front
+    from raflab.raf.plots import plot_realdata_front
+
+    records = realdata_front(realdata_experiment(
+        data=s.data, alpha=3.0, eps=0.2, lam=np.geomspace(1e-4, 100, 7), data_dir=s.data_dir,
+        eta=("median", 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0), seeds=max(s.seeds, 5), seed=s.seed))
+    path = out_dir / f"realdata_{s.data}_eta_lam.png"
+    _close(plot_realdata_front(records, out=path, title=f"{s.data}: RBF bandwidth η x λ, α=3, ε=0.2"))
+    return path
+
+
 def make_gallery(out_dir: str | Path, settings: GallerySettings | None = None) -> pd.DataFrame:
     """Draw every RAF figure into ``out_dir``; one record per figure with its wall time."""
     settings = settings or GallerySettings()
@@ -152,9 +174,11 @@ def make_gallery(out_dir: str | Path, settings: GallerySettings | None = None) -
              ("phase_hinge", "theory", lambda: phase(out_dir, settings)),
              ("pareto_hinge", "theory", lambda: pareto(out_dir, settings)),
              ("bayes_vs_optimal_lam", "theory", lambda: bayes_and_optimal(out_dir, settings)),
-             ("rates", "theory", lambda: rates(out_dir, settings))]
+             ("rates", "theory", lambda: rates(out_dir, settings)),
+             ("kernel_geometry", "theory", lambda: kernel_geometry_figure(out_dir, settings))]
     if not settings.theory_only:
         jobs.append((f"realdata_{settings.data}", "fits", lambda: real_data(out_dir, settings)))
+        jobs.append((f"realdata_{settings.data}_eta_lam", "fits", lambda: real_data_bandwidth(out_dir, settings)))
     rows = []
     for name, kind, job in jobs:
         start = time.perf_counter()

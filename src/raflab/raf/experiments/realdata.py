@@ -19,11 +19,19 @@ Learners, all without intercept, on the objective J = sum_mu loss(y_mu, f(x_mu))
 - ``kernel='linear'`` (model ``linear``): the linear learner f(x) = w.x / sqrt(d) on the z-scored
   pixels (:func:`raflab.raf.experiments.simulate.fit_path`, i.e. :func:`raflab.raf.learners.erm.ridge_path`
   or :class:`raflab.raf.learners.erm.LinearERM`);
-- ``kernel='rbf'`` (model ``kernel``): K(x, x') = exp(-|x - x'|^2 / (2 s^2)) with the median
-  heuristic s^2 = median over training pairs mu < nu of |x_mu - x_nu|^2 (s = the median pairwise
-  distance; scikit-learn's ``gamma`` = 1 / (2 s^2), raflab's ``RBFKernel(gamma=d / (2 s^2))``).
-  One eigendecomposition K = U S U^T (:func:`raflab.raf.learners.kernel_erm.kernel_features`) serves the
-  whole lam path and every loss, as in :class:`raflab.raf.learners.kernel_erm.KernelERM`.
+- ``kernel='rbf'`` (model ``kernel``): K(x, x') = exp(-eta |x - x'|^2 / d), the bandwidth eta in
+  raflab's :class:`raflab.raf.kernel_functions.RBFKernel` convention (its ``gamma``; scikit-learn's
+  ``gamma`` is eta / d), so an eta of the real-data sweep is the RBF point
+  (mu1, mu_star) = RBFKernel(eta).moments() of the kernel-geometry plane
+  (:mod:`raflab.raf.experiments.geometry`; z-scored inputs have |x|^2 / d close to 1). ``eta='median'``
+  is the median heuristic K = exp(-|x - x'|^2 / (2 s^2)), s^2 = median over training pairs
+  mu < nu of |x_mu - x_nu|^2, i.e. eta = d / (2 s^2), set per seed. One eigendecomposition
+  K = U S U^T (:func:`raflab.raf.learners.kernel_erm.kernel_features`) per eta serves the whole lam
+  path and every loss, as in :class:`raflab.raf.learners.kernel_erm.KernelERM`.
+
+The (generalization, memorization) front over the eta x lam grid of each learner is marked by
+:func:`realdata_front` (column ``on_front``: no other (eta, lam) is at least as good on both errors
+and better on one).
 
 Both kernels have K(x, x) ~ 1 on z-scored inputs (RBF: exactly 1; linear: |x|^2 / d averages to the
 fraction of pixels not constant on the training set: ~0.85 for digits, whose border is blank), so one lam
@@ -62,7 +70,16 @@ from raflab.raf.losses import get_loss
 from raflab.raf.metrics import error_rate, raf_training_errors
 
 __all__ = ["ImagePools", "RealDataSplit", "load_pools", "draw_split", "zscore", "median_rbf_gamma",
-           "fit_scores_path", "realdata_experiment", "REALDATA_KERNELS"]
+           "fit_scores_path", "realdata_experiment", "realdata_front", "REALDATA_KERNELS", "DEFAULT_CLASSES",
+           "CIFAR10_CLASSES"]
+
+#: CIFAR-10's class names by label
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+#: (rule, facts) of each data set when none are given: for CIFAR-10 the paper's choice, cat (+1) vs
+#: dog (-1) as the rule and automobile images as the facts; the same labels for the others
+DEFAULT_CLASSES = {"digits": ((3, 5), (1,)), "mnist": ((3, 5), (1,)), "fashion-mnist": ((3, 5), (1,)),
+                   "cifar10": ((CIFAR10_CLASSES.index("cat"), CIFAR10_CLASSES.index("dog")),
+                               (CIFAR10_CLASSES.index("automobile"),))}
 
 #: learners of the experiment: kernel name -> model column
 REALDATA_KERNELS = {"rbf": "kernel", "linear": "linear"}
@@ -120,7 +137,7 @@ def _check_classes(rule, facts, present) -> tuple[tuple[int, int], tuple[int, ..
     return rule, facts
 
 
-def load_pools(data: str = "digits", rule=(3, 5), facts=(1,), data_dir=None) -> ImagePools:
+def load_pools(data: str = "digits", rule=None, facts=None, data_dir=None) -> ImagePools:
     """Images of the rule and fact classes from :func:`raflab.core.images.load_images`, flattened.
 
     Raises
@@ -129,6 +146,9 @@ def load_pools(data: str = "digits", rule=(3, 5), facts=(1,), data_dir=None) -> 
         For an unknown data set, a missing ``data_dir`` (or one without the files), a rule that is
         not two distinct classes, overlapping rule and fact classes, or a class the data lack.
     """
+    one_of(data, DEFAULT_CLASSES, "image data set")
+    rule = DEFAULT_CLASSES[data][0] if rule is None else rule
+    facts = DEFAULT_CLASSES[data][1] if facts is None else facts
     images, labels = load_images(data, data_dir, "train")
     present = sorted(int(c) for c in np.unique(labels))
     rule, facts = _check_classes(rule, facts, present)
@@ -270,14 +290,54 @@ def fit_scores_path(K: np.ndarray, K_test: np.ndarray, y: np.ndarray, loss: str,
     return [(U @ (np.sqrt(S) * w), to_test @ w) for w in ws]
 
 
-def _fit_learner(kernel: str, split: RealDataSplit, loss: str, lams):
-    """(train_scores, test_scores) per lam and the scikit-learn RBF gamma (NaN for linear)."""
+def _fit_learner(kernel: str, split: RealDataSplit, loss: str, lams, eta="median"):
+    """(train_scores, test_scores) per lam and the RBF bandwidth eta of raflab's convention (NaN for
+    linear); ``eta='median'``: the median heuristic's."""
     if kernel == "linear":
         root_d = np.sqrt(split.X.shape[1])
         return [(split.X @ w / root_d, split.X_test @ w / root_d) for w in fit_path(split.X, split.y, loss, lams)], np.nan
-    gamma = median_rbf_gamma(split.X)
-    k = get_kernel("rbf", gamma=gamma * split.X.shape[1])  # raflab's RBF divides |x - x'|^2 by d
-    return fit_scores_path(k.matrix(split.X), k.matrix(split.X_test, split.X), split.y, loss, lams), gamma
+    d = split.X.shape[1]
+    eta = median_rbf_gamma(split.X) * d if eta == "median" else float(eta)  # raflab's RBF divides by d
+    k = get_kernel("rbf", gamma=eta)
+    return fit_scores_path(k.matrix(split.X), k.matrix(split.X_test, split.X), split.y, loss, lams), eta
+
+
+def _check_etas(eta) -> tuple:
+    """``'median'``, a number > 0, or a sequence of them -> a tuple of 'median' and floats."""
+    values = (eta,) if isinstance(eta, str) or np.isscalar(eta) else tuple(eta)
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            if v != "median":
+                raise ValueError(f"eta must be 'median' or a number > 0 (got {v!r})")
+            out.append(v)
+        elif not (np.isfinite(v) and v > 0):
+            raise ValueError(f"eta must be 'median' or a number > 0 (got {v!r})")
+        else:
+            out.append(float(v))
+    if not out:
+        raise ValueError("eta needs at least one value")
+    return tuple(dict.fromkeys(out))
+
+
+def _bandwidth_label(eta) -> str:
+    return eta if isinstance(eta, str) else f"{eta:g}"
+
+
+def realdata_front(records: pd.DataFrame, tol: float = 1e-12) -> pd.DataFrame:
+    """``records`` with ``on_front``: within each learner (model, kernel) and (data, rule, facts, loss,
+    alpha, eps), the (bandwidth, lam) points that no other point of the group beats on both the
+    generalization and the fact memorization error (at least as good on both, better on one;
+    differences below ``tol`` are ties). A missing fact memorization error (eps = 0) counts as 0."""
+    from raflab.raf.experiments.regularization import non_dominated
+
+    keys = [k for k in ("data", "rule", "facts", "model", "kernel", "loss", "alpha", "eps") if k in records]
+    out = records.copy()
+    out["on_front"] = False
+    for _, part in out.groupby(keys, sort=False, dropna=False):
+        g, f = part["gen_error"].to_numpy(float), part["fact_memorization_error"].fillna(0.0).to_numpy(float)
+        out.loc[part.index, "on_front"] = non_dominated(g, f, tol)
+    return out
 
 
 def _metrics(split: RealDataSplit, train_scores, test_scores, loss: str) -> dict[str, float]:
@@ -294,13 +354,14 @@ def _class_label(classes) -> str:
 
 def realdata_experiment(
     data: str = "digits",
-    rule=(3, 5),
-    facts=(1,),
+    rule=None,
+    facts=None,
     alpha=1.0,
     eps=0.2,
     lam=(1e-3, 1e-2, 1e-1, 1.0),
     *,
     kernel=("rbf", "linear"),
+    eta="median",
     loss: str = "square",
     seeds: int = 5,
     seed: int = 0,
@@ -320,15 +381,17 @@ def realdata_experiment(
     ----------
     data : {'digits', 'mnist', 'fashion-mnist', 'cifar10'}
         Read by :func:`raflab.core.images.load_images` (``data_dir`` for all but digits).
-    rule : two class labels
-        The first gets label +1, the second -1.
-    facts : class labels
-        Their images get random ±1 labels.
+    rule : two class labels, optional
+        The first gets label +1, the second -1 (default: :data:`DEFAULT_CLASSES`; CIFAR-10: cat vs dog).
+    facts : class labels, optional
+        Their images get random ±1 labels (default: :data:`DEFAULT_CLASSES`; CIFAR-10: automobile).
     alpha, eps, lam : float or sequence
         n / d, fraction of facts in [0, 1], ridge penalty >= 0 (0: the lam -> 0+ limit).
     kernel : str or sequence of {'rbf', 'linear'}
-        The learners: ``rbf`` (median-bandwidth RBF kernel, model ``kernel``), ``linear`` (the
-        linear learner on the pixels, model ``linear``).
+        The learners: ``rbf`` (RBF kernel, model ``kernel``), ``linear`` (the linear learner on the
+        pixels, model ``linear``).
+    eta : 'median', float > 0, or a sequence of them
+        RBF bandwidths, K = exp(-eta |x - x'|^2 / d) (module docstring); 'median': the median heuristic.
     loss : {'square', 'hinge', 'logistic'}
         Square: kernel ridge; hinge: the SVM (without intercept).
     seeds, seed : int
@@ -345,12 +408,14 @@ def realdata_experiment(
     Returns
     -------
     pandas.DataFrame
-        Records with data, rule, facts, model, kernel, loss, alpha, eps, lam, d, n, n_test,
-        rbf_gamma (scikit-learn convention, mean over seeds; NaN for linear), the means of
+        Records with data, rule, facts, model, kernel, bandwidth ('median' or the eta value as text;
+        empty for linear), loss, alpha, eps, lam, d, n, n_test, eta (raflab's convention, mean over
+        seeds: the median heuristic's varies), rbf_gamma = eta / d (scikit-learn's; NaN for linear), the means of
         gen_error, rule_train_error, fact_memorization_error, train_loss, each with ``_stderr``
         (standard error over seeds, ddof=1; NaN with one seed), and n_seeds.
     """
     kernels = (kernel,) if isinstance(kernel, str) else tuple(kernel)
+    etas = _check_etas(eta)
     for k in kernels:
         one_of(k, REALDATA_KERNELS, "kernel", also="(the real-data experiment's learners)")
     alpha, eps, lam = (np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in (alpha, eps, lam))
@@ -369,21 +434,22 @@ def realdata_experiment(
                               enabled=progress, unit="fits"):
         split = draw_split(pools, a, e, seed + s, fact_count=fact_count, test_fraction=test_fraction,
                            max_test=max_test)
-        for k in kernels:
+        for k, bandwidth in ((k, b) for k in kernels for b in (etas if k == "rbf" else (None,))):
             try:
-                path, gamma = _fit_learner(k, split, loss, lam)
+                path, used_eta = _fit_learner(k, split, loss, lam, bandwidth)
             except NotSeparableError as exc:
                 raise NotSeparableError(f"{exc} ({k}, alpha={a:g}, eps={e:g}, seed {seed + s})") from None
             for l_, (train_scores, test_scores) in zip(lam, path):
-                rows.append({**head, "model": REALDATA_KERNELS[k], "kernel": k, "loss": loss, "alpha": a,
-                             "eps": e, "lam": l_, "d": pools.d, "n": len(split.y), "n_test": len(split.y_test),
-                             "rbf_gamma": gamma, "seed": seed + s,
-                             **_metrics(split, train_scores, test_scores, loss)})
+                rows.append({**head, "model": REALDATA_KERNELS[k], "kernel": k,
+                             "bandwidth": "" if bandwidth is None else _bandwidth_label(bandwidth), "loss": loss,
+                             "alpha": a, "eps": e, "lam": l_, "d": pools.d, "n": len(split.y),
+                             "n_test": len(split.y_test), "eta": used_eta, "rbf_gamma": used_eta / pools.d,
+                             "seed": seed + s, **_metrics(split, train_scores, test_scores, loss)})
     per_seed = pd.DataFrame(rows)
     if raw:
         return per_seed
-    keys = ["data", "rule", "facts", "model", "kernel", "loss", "alpha", "eps", "lam", "d"]
-    out = summarize(per_seed, keys, ["n", "n_test", "rbf_gamma", *ERRORS], stderr_of=ERRORS)
+    keys = ["data", "rule", "facts", "model", "kernel", "bandwidth", "loss", "alpha", "eps", "lam", "d"]
+    out = summarize(per_seed, keys, ["n", "n_test", "eta", "rbf_gamma", *ERRORS], stderr_of=ERRORS)
     for count in ("n", "n_test"):  # integers unless fact_count='bernoulli' made n vary over seeds
         if np.all(out[count] == np.round(out[count])):
             out[count] = out[count].astype(int)

@@ -85,8 +85,20 @@ def pareto_front(loss: str, alpha: float, eps: float, lams, *, model_options: Le
     df = df[df["converged"].astype(bool)].sort_values(["lam"], ignore_index=True)
     g, f = df["gen_error"].to_numpy(), df["fact_memorization_error"].fillna(0.0).to_numpy()
     # differences below the fixed point's accuracy are ties, not dominance
-    t = 1e-8
+    df["pareto"] = non_dominated(g, f, 1e-8)
+    return df
+
+
+def non_dominated(g, f, tol: float = 0.0) -> np.ndarray:
+    """Mask of the points (g_i, f_i) that no other point beats: at most as large on both, smaller on
+    one (by more than ``tol``; smaller differences are ties).
+
+    Examples
+    --------
+    >>> non_dominated([0.1, 0.2, 0.3], [0.3, 0.1, 0.2]).tolist()
+    [True, True, False]
+    """
+    g, f, t = np.asarray(g, dtype=float), np.asarray(f, dtype=float), tol
     dominated = ((g[None, :] <= g[:, None] + t) & (f[None, :] <= f[:, None] + t)
                  & ((g[None, :] < g[:, None] - t) | (f[None, :] < f[:, None] - t))).any(axis=1)
-    df["pareto"] = ~dominated
-    return df
+    return ~dominated
