@@ -205,6 +205,23 @@ def sdpi_bound_is_tight(budget, seed):
     return float(_gaussian_bound(1024)["matching_ratio"])
 
 
+def sdpi_sparse_growth(budget, seed):
+    """Exponent of d in the sparse-hypercube bound factor at n = 1, p = d^-1/2, d 256 -> 16384."""
+    from raflab.bounds.sparse import sparse_bound_factor
+
+    small, large = (float(sparse_bound_factor([1], d ** -0.5)[0]) for d in (256, 16384))
+    return float(np.log(large / small) / np.log(16384 / 256))
+
+
+def sdpi_singleton_recovery(budget, seed):
+    """Singleton-recovery attack on ridge (Boolean clusters, d 64, n 32, 32 clusters): bits recovered
+    minus the floor the bound predicts at the learner's error."""
+    from raflab.bounds.attack import singleton_attack
+
+    r = singleton_attack("ridge", 64, 32, 32, reps=100 if budget == QUICK else 200, seed=seed)
+    return float(r["recovery"] - r["predicted_floor"])
+
+
 def _claim(id, paper, claim, quantity, rule, fn, exact=False, source="", note="", **kw):
     return Claim(id=id, paper=paper, claim=claim, quantity=quantity, rule=rule, measure=fn, exact=exact,
                  source=source, note=note, **kw)
@@ -282,4 +299,12 @@ THEORY_CLAIMS = (
     _claim("sdpi.bound-is-tight", "sdpi", "the bound is attained up to a constant factor (a noisy-mean "
            "learner memorizes within a small factor of it)", "matching algorithm's bits / bound (d 1024, "
            "n 4, error 1/4)", Rule(3.0, "below"), sdpi_bound_is_tight, exact=True, source="raflab sdpi bound"),
+    _claim("sdpi.sparse-omega-d-bits", "sdpi", "on the sparse hypercube too, Omega(d) bits at O(1) examples",
+           "exponent of d in the bound factor at n = 1, p = d^-1/2 (raflab's reconstruction of the instance)",
+           Rule(0.95, "above"), sdpi_sparse_growth, exact=True, source="raflab sdpi bound --instance sparse",
+           note="the reconstruction gives sqrt(d) log2 sqrt(d): the paper's own instance may differ (docs/sdpi.md)"),
+    _claim("sdpi.singleton-recovery", "sdpi", "an accurate learner gives away the bits of examples it saw "
+           "once (Brown et al.'s singleton recovery), at least as many as the bound's floor",
+           "recovered fraction minus the predicted floor, ridge", Rule(0.0, "above"), sdpi_singleton_recovery,
+           source="raflab sdpi attack"),
 )
