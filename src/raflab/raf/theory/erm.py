@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from raflab.core.checks import one_of
-from raflab.core.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
+from raflab.core.fixed_point import FixedPointResult, relative_residual, solve_fixed_point, warn_unconverged
 from raflab.core.memory import BYTES_PER_RECORD, require_memory
 from raflab.core.quadrature import gaussian_nodes
 from raflab.raf.activations import gaussian_moments
@@ -33,6 +33,7 @@ from raflab.raf.learner_spec import LearnerSpec, learner_spec
 from raflab.raf.losses import Loss, get_loss
 from raflab.raf.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
 from raflab.raf.theory.bayes import bayes_optimal_theory
+from raflab.raf.theory.closed_form import PiecewiseAffineChannel, has_closed_form, square_ridge_fixed_point
 from raflab.raf.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -120,6 +121,15 @@ class RAFChannel:
         }
 
 
+def make_channel(loss: Loss | str, interpolating: bool = False, nodes_per_piece: int = 10,
+                 quadrature: bool = False):
+    """The channel step: in closed form where the proximal map is piecewise affine (square, hinge;
+    :mod:`raflab.raf.theory.closed_form`), else (or with ``quadrature``) by Gauss-Legendre."""
+    if not quadrature and has_closed_form(loss):
+        return PiecewiseAffineChannel(loss, interpolating)
+    return RAFChannel(loss, interpolating, nodes_per_piece)
+
+
 def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping):
     channel_alpha = prior.channel_alpha(alpha)
 
@@ -161,6 +171,21 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
             getattr(result, field)[cycling] = getattr(retry, field)
         result.iterations[cycling] += retry.iterations
     return result
+
+
+def _exact_square_ridge(channel, alpha, eps, lam, tol) -> FixedPointResult:
+    """Square loss, linear student: the closed-form fixed point, checked by one pass of the map."""
+    state = square_ridge_fixed_point(alpha, eps, lam, channel.interpolating)
+    ok = np.all(np.isfinite(state), axis=1)
+    if channel.interpolating:
+        ok &= state[:, 2] > _V_TILDE_MIN
+    residual = np.full(len(state), np.inf)
+    if ok.any():
+        x = state[ok]
+        new = np.stack(RidgePrior.overlaps(*channel.conjugates(alpha[ok], eps[ok], *x.T), lam[ok]), axis=1)
+        residual[ok] = relative_residual(new, x)
+    state = np.where(ok[:, None], state, np.nan)
+    return FixedPointResult(state, ok & (residual < max(tol, 1e-12)), np.zeros(len(state), int), residual)
 
 
 def _warm_start_lines(solve, alpha_lines: np.ndarray) -> FixedPointResult:
@@ -270,6 +295,7 @@ def erm_theory(
     damping: float = 1.0,
     warm_start: bool = True,
     nodes_per_piece: int = 10,
+    quadrature: bool = False,
     learner: LearnerSpec | None = None,
 ) -> pd.DataFrame:
     """Asymptotic errors of ERM on the RAF model over the grid alpha x eps x lam (x kappa for rf).
@@ -299,6 +325,10 @@ def erm_theory(
         Relative fixed-point residual at which a point counts as converged.
     warm_start : bool
         Solve a coarse subset of alpha first and start the rest from its interpolation.
+    quadrature : bool
+        Integrate the channel by Gauss-Legendre quadrature (``nodes_per_piece`` nodes per smooth
+        piece) even for square and hinge loss, whose channel is otherwise evaluated in closed form
+        (and whose linear square-loss fixed point is solved in closed form): the slow reference path.
 
     Returns
     -------
@@ -337,14 +367,14 @@ def erm_theory(
         for k in np.atleast_1d(np.asarray(learner.kappa, dtype=float)).ravel():
             prior = learner_prior(learner, k)
             df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
-                                  nodes_per_piece)
+                                  nodes_per_piece, quadrature)
             df.insert(5, "kappa", k)
             df.insert(6, "activation", _label(learner.activation))
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
     prior = learner_prior(learner)
     df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
-                          nodes_per_piece)
+                          nodes_per_piece, quadrature)
     if model == "kernel":
         df.insert(5, "kernel", _label(learner.kernel))
     return df
@@ -366,7 +396,7 @@ def _label(thing) -> str:
 
 
 def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
-                     nodes_per_piece) -> pd.DataFrame:
+                     nodes_per_piece, quadrature=False) -> pd.DataFrame:
     E, Lm, A = np.meshgrid(eps, lam, alpha, indexing="ij")  # lines along alpha
     a_flat, e_flat, l_flat = A.ravel(), E.ravel(), Lm.ravel()
     n_lines = eps.size * lam.size
@@ -375,8 +405,16 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
                               np.zeros(a_flat.size, int), np.full(a_flat.size, np.inf))
     interpolating = np.zeros(a_flat.size, dtype=bool)
 
+    def channel(interpolating):
+        return make_channel(loss, interpolating, nodes_per_piece, quadrature)
+
+    exact = not quadrature and loss.name == "square" and isinstance(prior, RidgePrior)
+
     def run(channel, lam_eff, subset):
         """Solve the points ``subset`` (a mask over the flat grid) line by line along alpha."""
+        if exact:
+            return _exact_square_ridge(channel, a_flat[subset], e_flat[subset], lam_eff[subset], tol)
+
         def solve(idx, init):
             sel = np.flatnonzero(subset)[idx]
             return _solve_points(channel, prior, a_flat[sel], e_flat[sel], lam_eff[sel], init,
@@ -399,17 +437,17 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
         interpolating[idx] = flag
 
     zero = l_flat == 0
-    regular = run(RAFChannel(loss, False, nodes_per_piece), l_flat, ~zero)
+    regular = run(channel(False), l_flat, ~zero)
     if regular is not None:
         store(regular, ~zero, False)
     if zero.any():
         # lam -> 0+: try the interpolating (rescaled) fixed point; where it does not exist the
         # data are not separable and plain lam = 0 ERM has a finite fixed point instead.
-        interp = run(RAFChannel(loss, True, nodes_per_piece), np.ones_like(l_flat), zero)
+        interp = run(channel(True), np.ones_like(l_flat), zero)
         store(interp, zero, True)
         failed = zero & ~result.converged
         if failed.any():
-            plain = run(RAFChannel(loss, False, nodes_per_piece), l_flat, failed)
+            plain = run(channel(False), l_flat, failed)
             store(plain, failed, False)
 
     m, q, V = result.state.T
@@ -417,7 +455,7 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
     for flag in (False, True):
         sel = interpolating == flag
         if sel.any():
-            part = RAFChannel(loss, flag, nodes_per_piece).observables(e_flat[sel], m[sel], q[sel], V[sel])
+            part = channel(flag).observables(e_flat[sel], m[sel], q[sel], V[sel])
             for k, v in part.items():
                 obs[k][sel] = v
     for k, undefined in undefined_errors(e_flat).items():
