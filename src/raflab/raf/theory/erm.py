@@ -23,7 +23,8 @@ import pandas as pd
 from scipy.special import ndtr
 
 from raflab.core.checks import one_of
-from raflab.core.fixed_point import FixedPointResult, relative_residual, solve_fixed_point, warn_unconverged
+from raflab.core.fixed_point import (FixedPointResult, relative_residual, solve_fixed_point,
+                                     solve_fixed_point_newton, warn_unconverged)
 from raflab.core.memory import BYTES_PER_RECORD, require_memory
 from raflab.core.quadrature import gaussian_nodes
 from raflab.raf.activations import gaussian_moments
@@ -45,6 +46,8 @@ _Q_DIVERGED = 1e14
 #: iterations without a tenfold residual improvement after which an undamped point counts as cycling
 _PATIENCE = 1000
 _V_TILDE_MIN = 1e-8
+#: Newton iterations before a point falls back to Anderson / damped iteration
+_NEWTON_MAX_ITER = 30
 
 
 class RAFChannel:
@@ -148,8 +151,14 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
         # V_tilde = lam V = 0 (linear: V_tilde = 1 - alpha P(margin constraint active)).
         return state[:, 2] > _V_TILDE_MIN if channel.interpolating else np.ones(len(state), bool)
 
-    def solve(init, damping, index=None, max_iter=max_iter, patience=None):
+    newton = isinstance(channel, PiecewiseAffineChannel)
+
+    def solve(init, damping, index=None, max_iter=max_iter, patience=None, newton=newton):
         index = np.arange(len(init)) if index is None else index
+        if newton:  # a closed-form channel is cheap and smooth: Newton, Jacobian by differences
+            return solve_fixed_point_newton(lambda state, idx: update(state, index[idx]), init, tol=tol,
+                                            max_iter=min(max_iter, _NEWTON_MAX_ITER), damping=damping,
+                                            diverged=diverged, admissible=admissible, positive=(1, 2))
         return solve_fixed_point(lambda state, idx: update(state, index[idx]), init, tol=tol,
                                  max_iter=max_iter, damping=damping, diverged=diverged,
                                  admissible=admissible, positive=(1, 2),
@@ -159,6 +168,16 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
 
     patience = _PATIENCE if damping > 0.3 else None
     result = solve(init, damping, patience=patience)
+    if newton:
+        # what Newton left (it stops at _NEWTON_MAX_ITER, never at divergence of a plain step)
+        # goes to the iteration below from its start
+        left = np.flatnonzero(~result.converged)
+        if left.size:
+            again = solve(np.asarray(init)[left], damping, left, patience=patience, newton=False)
+            for field in ("state", "converged", "residual", "stalled"):
+                getattr(result, field)[left] = getattr(again, field)
+            result.iterations[left] += again.iterations
+        newton = False
     # A point that ran out of iterations, or whose residual stopped improving, without diverging is
     # cycling (seen for random features at n/p >> 1, where the hinge map has a stable 4-cycle, and
     # for hinge at small lam and eps = 0): a damped restart from its start settles it.
@@ -166,7 +185,8 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
     if cycling.size and damping > 0.3:
         # a cycle settles within tens of damped steps; a point still creeping after this is
         # genuinely critical (e.g. min-norm square loss at n = p), not worth another full budget
-        retry = solve(np.asarray(init)[cycling], 0.3, cycling, max_iter=max(min(200, max_iter), max_iter // 20))
+        retry = solve(np.asarray(init)[cycling], 0.3, cycling, max_iter=max(min(200, max_iter), max_iter // 20),
+                      newton=False)
         for field in ("state", "converged", "residual"):
             getattr(result, field)[cycling] = getattr(retry, field)
         result.iterations[cycling] += retry.iterations
