@@ -18,12 +18,14 @@ m^ = 2 alpha (1-eps) E[f(+1, omega) phi(a xi)] / s.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
 from raflab.core.checks import one_of
-from raflab.core.fixed_point import (FixedPointResult, relative_residual, solve_fixed_point,
+from raflab.core.fixed_point import (ConvergenceWarning, FixedPointResult, relative_residual, solve_fixed_point,
                                      solve_fixed_point_newton, warn_unconverged)
 from raflab.core.memory import BYTES_PER_RECORD, require_memory
 from raflab.core.quadrature import gaussian_nodes
@@ -31,7 +33,7 @@ from raflab.raf.activations import gaussian_moments
 from raflab.raf.config import ERM_MODELS, check_raf_params
 from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learner_spec import LearnerSpec, learner_spec
-from raflab.raf.losses import Loss, get_loss
+from raflab.raf.losses import Loss, SquareLoss, get_loss
 from raflab.raf.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
 from raflab.raf.theory.bayes import bayes_optimal_theory
 from raflab.raf.theory.closed_form import PiecewiseAffineChannel, has_closed_form, square_ridge_fixed_point
@@ -142,9 +144,11 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
 
     q_max = _Q_DIVERGED_INTERPOLATING if channel.interpolating else _Q_DIVERGED
 
+    V_min = _V_TILDE_MIN if channel.interpolating else 0.0
+
     def diverged(state):
         m, q, V = state.T
-        return ~((V > 0) & (q > 0) & (q < q_max) & (m**2 <= q * (1 + 1e-12)))
+        return ~((V > V_min) & (q > 0) & (q < q_max) & (m**2 <= q * (1 + 1e-12)))
 
     def admissible(state):
         # Where interpolation is impossible the rescaled map's only root is the degenerate
@@ -169,9 +173,9 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
     patience = _PATIENCE if damping > 0.3 else None
     result = solve(init, damping, patience=patience)
     if newton:
-        # what Newton left (it stops at _NEWTON_MAX_ITER, never at divergence of a plain step)
-        # goes to the iteration below from its start
-        left = np.flatnonzero(~result.converged)
+        # points that ran out of Newton iterations go to the iteration below from their start;
+        # points whose plain update left the admissible region stay failed (as in the iteration)
+        left = np.flatnonzero(~result.converged & (result.iterations >= min(max_iter, _NEWTON_MAX_ITER)))
         if left.size:
             again = solve(np.asarray(init)[left], damping, left, patience=patience, newton=False)
             for field in ("state", "converged", "residual", "stalled"):
@@ -460,15 +464,24 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
     regular = run(channel(False), l_flat, ~zero)
     if regular is not None:
         store(regular, ~zero, False)
+    alpha_c = np.full(a_flat.size, np.nan)
     if zero.any():
-        # lam -> 0+: try the interpolating (rescaled) fixed point; where it does not exist the
-        # data are not separable and plain lam = 0 ERM has a finite fixed point instead.
-        interp = run(channel(True), np.ones_like(l_flat), zero)
-        store(interp, zero, True)
-        failed = zero & ~result.converged
-        if failed.any():
-            plain = run(channel(False), l_flat, failed)
-            store(plain, failed, False)
+        # lam -> 0+: the interpolating (rescaled) fixed point where the data can be interpolated,
+        # plain lam = 0 ERM (a finite fixed point) where they cannot. For margin losses the phase
+        # is known in advance: separable iff alpha < alpha_c(eps) (raflab.raf.theory.capacity).
+        alpha_c[zero] = _separability_threshold(loss, prior, e_flat[zero])
+        known = zero & np.isfinite(alpha_c) & ~quadrature
+        below, above = known & (a_flat < alpha_c), known & (a_flat >= alpha_c)
+        for subset, flag, lam_eff in ((below, True, np.ones_like(l_flat)), (above, False, l_flat)):
+            if subset.any():
+                store(run(channel(flag), lam_eff, subset), subset, flag)
+        # otherwise: try the interpolating fixed point; where it does not exist plain lam = 0 ERM
+        unknown = zero & ~known
+        if unknown.any():
+            store(run(channel(True), np.ones_like(l_flat), unknown), unknown, True)
+            failed = unknown & ~result.converged
+            if failed.any():
+                store(run(channel(False), l_flat, failed), failed, False)
 
     m, q, V = result.state.T
     obs = {k: np.empty_like(m) for k in ("gen_error", "rule_train_error", "fact_memorization_error", "train_loss")}
@@ -488,4 +501,36 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
         "converged": result.converged, "iterations": result.iterations, "residual": result.residual,
     })
     warn_unconverged(result, f"{prior.name} {loss.name} theory")
+    _warn_at_threshold(result.converged, a_flat, e_flat, alpha_c)
     return df
+
+
+#: relative distance to alpha_c within which a lam -> 0+ point counts as on the capacity line
+THRESHOLD_BAND = 1e-3
+
+
+def _separability_threshold(loss, prior, eps: np.ndarray) -> np.ndarray:
+    """alpha_c(eps) below which the lam -> 0+ limit of a margin loss interpolates (max-margin);
+    NaN where not known (square loss: its threshold is n = p, found by trying)."""
+    if isinstance(loss, SquareLoss):
+        return np.full(eps.size, np.nan)
+    from raflab.raf.theory.capacity import capacity_alpha
+
+    values, inverse = np.unique(eps, return_inverse=True)
+    try:
+        return np.array([capacity_alpha(prior, float(e))[0] for e in values])[inverse]
+    except (TypeError, ValueError):  # a prior without a capacity: fall back to trying both phases
+        return np.full(eps.size, np.nan)
+
+
+def _warn_at_threshold(converged, alpha, eps, alpha_c) -> None:
+    """Name the unconverged lam -> 0+ points that lie on the capacity line, and why they must."""
+    at = ~converged & (np.abs(alpha / alpha_c - 1.0) < THRESHOLD_BAND)
+    if at.any():
+        where = ", ".join(f"(alpha={a:g}, eps={e:g}; alpha_c={c:.6g})" for a, e, c in
+                          zip(alpha[at][:5], eps[at][:5], alpha_c[at][:5]))
+        warnings.warn(
+            f"{int(at.sum())} lam -> 0+ point(s) lie on the capacity line alpha = alpha_c(eps) {where}: "
+            "there the max-margin margin is 0 and the plain lam = 0 minimizer's norm is infinite, so "
+            "neither fixed point is finite (q -> inf from both sides); they stay converged=False",
+            ConvergenceWarning, stacklevel=3)
