@@ -144,7 +144,10 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
 
     q_max = _Q_DIVERGED_INTERPOLATING if channel.interpolating else _Q_DIVERGED
 
-    V_min = _V_TILDE_MIN if channel.interpolating else 0.0
+    newton = isinstance(channel, PiecewiseAffineChannel)
+    # Newton's steps can walk (a factor e per step) towards the degenerate V_tilde -> 0 root of the
+    # interpolating map without q blowing up: stop them there (it is inadmissible anyway)
+    V_min = _V_TILDE_MIN if channel.interpolating and newton else 0.0
 
     def diverged(state):
         m, q, V = state.T
@@ -154,8 +157,6 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
         # Where interpolation is impossible the rescaled map's only root is the degenerate
         # V_tilde = lam V = 0 (linear: V_tilde = 1 - alpha P(margin constraint active)).
         return state[:, 2] > _V_TILDE_MIN if channel.interpolating else np.ones(len(state), bool)
-
-    newton = isinstance(channel, PiecewiseAffineChannel)
 
     def solve(init, damping, index=None, max_iter=max_iter, patience=None, newton=newton):
         index = np.arange(len(init)) if index is None else index
@@ -470,7 +471,7 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
         # plain lam = 0 ERM (a finite fixed point) where they cannot. For margin losses the phase
         # is known in advance: separable iff alpha < alpha_c(eps) (raflab.raf.theory.capacity).
         alpha_c[zero] = _separability_threshold(loss, prior, e_flat[zero])
-        known = zero & np.isfinite(alpha_c) & ~quadrature
+        known = zero & np.isfinite(alpha_c) & (not quadrature)
         below, above = known & (a_flat < alpha_c), known & (a_flat >= alpha_c)
         for subset, flag, lam_eff in ((below, True, np.ones_like(l_flat)), (above, False, l_flat)):
             if subset.any():
