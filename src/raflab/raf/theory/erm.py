@@ -472,12 +472,17 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
         # is known in advance: separable iff alpha < alpha_c(eps) (raflab.raf.theory.capacity).
         alpha_c[zero] = _separability_threshold(loss, prior, e_flat[zero])
         known = zero & np.isfinite(alpha_c) & (not quadrature)
+        # exactly on the capacity line neither fixed point is finite (see _warn_at_threshold): not
+        # solved, reported as NaN with converged=False
+        on_line = known & (np.abs(a_flat / alpha_c - 1.0) < 1e-9)
+        result.state[on_line] = np.nan
+        known &= ~on_line
         below, above = known & (a_flat < alpha_c), known & (a_flat >= alpha_c)
         for subset, flag, lam_eff in ((below, True, np.ones_like(l_flat)), (above, False, l_flat)):
             if subset.any():
                 store(run(channel(flag), lam_eff, subset), subset, flag)
         # otherwise: try the interpolating fixed point; where it does not exist plain lam = 0 ERM
-        unknown = zero & ~known
+        unknown = zero & ~known & ~on_line
         if unknown.any():
             store(run(channel(True), np.ones_like(l_flat), unknown), unknown, True)
             failed = unknown & ~result.converged
