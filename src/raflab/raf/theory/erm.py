@@ -7,8 +7,15 @@ The fixed point of ``shared/raf_model.md`` is split, as in GCMProject, into
 * a **channel** (:class:`RAFChannel`): how the loss and the RAF labels (a rule with probability
   1-eps, a fair coin with probability eps) turn overlaps into conjugates;
 
-and one loop (:func:`raflab.core.fixed_point.solve_fixed_point`) iterates them, vectorized over a
-grid and warm-started along alpha. Adding a loss means adding a proximal map to ``raflab.raf.losses``.
+and one loop iterates them, vectorized over a grid and warm-started along alpha. Square and hinge
+loss (piecewise-affine proximal maps) get the channel in closed form
+(:class:`raflab.raf.theory.closed_form.PiecewiseAffineChannel`) and Newton's method
+(:func:`raflab.core.fixed_point.solve_fixed_point_newton`); the linear square-loss fixed point is
+solved outright. Other losses (logistic), and every loss with ``quadrature=True``, integrate the
+channel by Gauss-Legendre and iterate with Anderson mixing
+(:func:`raflab.core.fixed_point.solve_fixed_point`). Adding a loss means adding a proximal map to
+``raflab.raf.losses``. At lam = 0 the phase of a margin loss (interpolating max-margin below the
+capacity alpha_c(eps), plain lam = 0 ERM above it) comes from :mod:`raflab.raf.theory.capacity`.
 
 Symmetry used throughout: z(-y, -omega) = -z(y, omega), so every average over y reduces to y = +1.
 With xi ~ N(0,1), omega = sqrt(q) xi and a = (m/sqrt q) / s, s = sqrt(1 - m^2/q):
