@@ -141,3 +141,33 @@ def test_agrees_with_the_papers_code(loss):
     ours = linear_erm_theory(loss, alpha, 0.2, 0.1, tol=1e-12)
     theirs = np.array([peer.perceptron_SE_solution(loss, a, 0.2, 0.1, tol=1e-12)[0][:3] for a in alpha])
     np.testing.assert_allclose(ours[STATE].values, theirs, rtol=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge"])
+@pytest.mark.parametrize("options", [dict(model="rf", kappa=2.0, activation="relu"), dict(model="kernel")])
+def test_fast_path_equals_quadrature_path_for_other_priors(loss, options):
+    """Random features and kernels: the closed-form channel with Newton vs quadrature + Anderson."""
+    alpha, eps = np.linspace(0.5, 5, 6), [0.0, 0.4]
+    fast = erm_theory(loss, alpha, eps, 0.05, tol=1e-12, **options)
+    slow = erm_theory(loss, alpha, eps, 0.05, tol=1e-12, quadrature=True, nodes_per_piece=30, **options)
+    assert fast.converged.all() and slow.converged.all()
+    np.testing.assert_allclose(fast[STATE].values, slow[STATE].values, rtol=1e-8)
+    np.testing.assert_allclose(fast[ERRORS].values, slow[ERRORS].values, atol=1e-9)
+
+
+def test_random_features_lam_zero_phases_from_capacity():
+    """rf hinge at lam -> 0+: interpolating iff alpha < alpha_c(eps) (Cover's 2 kappa at eps = 1)."""
+    from raflab.raf.theory.erm import make_prior
+
+    opts = dict(model="rf", kappa=2.0, activation="relu")
+    alpha, eps = np.array([1.0, 2.5, 3.5, 4.5, 6.0]), np.array([0.2, 1.0])
+    fast = erm_theory("hinge", alpha, eps, 0.0, tol=1e-12, **opts)
+    assert fast.converged.all()
+    a_c = np.array([capacity_alpha(make_prior(**opts), e)[0] for e in fast.eps])
+    np.testing.assert_array_equal(np.isinf(fast.V), fast.alpha < a_c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        slow = erm_theory("hinge", alpha, eps, 0.0, tol=1e-12, quadrature=True, nodes_per_piece=30, **opts)
+    both = slow.converged.values
+    assert both.sum() >= 8
+    np.testing.assert_allclose(fast[STATE].values[both], slow[STATE].values[both], rtol=1e-8)
