@@ -40,6 +40,16 @@ from raflab.raf.theory.erm import DEFAULT_INIT, RAFChannel, RidgePrior
 PLANE_ALPHA, PLANE_EPS = np.linspace(0.25, 6, 24), np.linspace(0, 1, 21)
 
 
+def best_of(fn, repeats):
+    """Best wall time of ``repeats`` calls and the last output (bench_rf_theory uses it)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
 def timed(fn, inner: int = 1):
     """(wall seconds, CPU seconds) per call over ``inner`` calls, and the last output."""
     t0, c0 = time.perf_counter(), time.process_time()
