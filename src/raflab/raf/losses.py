@@ -54,6 +54,22 @@ class Loss:
     def interpolation_kinks(self):
         return [1.0]
 
+    def proximal_pieces(self, V):
+        """The proximal map of label +1 as affine pieces, or None where it is not piecewise affine.
+
+        A list of tuples ``(upper, c, d, l0, l1, l2)`` in increasing omega, one per piece: on
+        (previous upper, upper) z(+1, omega) = c + d omega and loss(+1, z) = l0 + l1 omega + l2 omega^2;
+        the last upper is +inf. Entries are arrays broadcast against V (or scalars). Used by the
+        closed-form channel (:mod:`raflab.raf.theory.closed_form`).
+        """
+        return None
+
+    def interpolation_pieces(self, V):
+        """:meth:`proximal_pieces` of the lam -> 0+ projection (:meth:`interpolation_projection`),
+        where the losses are all zero; V is the rescaled V_tilde (it does not enter z)."""
+        one, zero = np.ones_like(V), np.zeros_like(V)
+        return [(one, one, zero, zero, zero, zero), (np.full_like(V, np.inf), zero, one, zero, zero, zero)]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -85,6 +101,15 @@ class SquareLoss(Loss):
     def interpolation_kinks(self):
         return []
 
+    def proximal_pieces(self, V):
+        # z = (omega + V)/(1 + V) everywhere; 1 - z = (1 - omega)/(1 + V)
+        k = 0.5 / (1.0 + V) ** 2
+        return [(np.full_like(V, np.inf), V / (1.0 + V), 1.0 / (1.0 + V), k, -2.0 * k, k)]
+
+    def interpolation_pieces(self, V):
+        one, zero = np.ones_like(V), np.zeros_like(V)
+        return [(np.full_like(V, np.inf), one, zero, zero, zero, zero)]
+
 
 class HingeLoss(Loss):
     """max(0, 1 - y z)."""
@@ -108,6 +133,12 @@ class HingeLoss(Loss):
 
     def kinks(self, V):
         return [1.0 - V, np.ones_like(V)]
+
+    def proximal_pieces(self, V):
+        # pushed by the full slope (z = omega + V, loss 1 - V - omega), on the margin, untouched
+        one, zero = np.ones_like(V), np.zeros_like(V)
+        return [(1.0 - V, V, one, 1.0 - V, -one, zero), (one, one, zero, zero, zero, zero),
+                (np.full_like(V, np.inf), zero, one, zero, zero, zero)]
 
     def zero_crossing(self, V):
         return -V

@@ -7,8 +7,15 @@ The fixed point of ``shared/raf_model.md`` is split, as in GCMProject, into
 * a **channel** (:class:`RAFChannel`): how the loss and the RAF labels (a rule with probability
   1-eps, a fair coin with probability eps) turn overlaps into conjugates;
 
-and one loop (:func:`raflab.core.fixed_point.solve_fixed_point`) iterates them, vectorized over a
-grid and warm-started along alpha. Adding a loss means adding a proximal map to ``raflab.raf.losses``.
+and one loop iterates them, vectorized over a grid and warm-started along alpha. Square and hinge
+loss (piecewise-affine proximal maps) get the channel in closed form
+(:class:`raflab.raf.theory.closed_form.PiecewiseAffineChannel`) and Newton's method
+(:func:`raflab.core.fixed_point.solve_fixed_point_newton`); the linear square-loss fixed point is
+solved outright. Other losses (logistic), and every loss with ``quadrature=True``, integrate the
+channel by Gauss-Legendre and iterate with Anderson mixing
+(:func:`raflab.core.fixed_point.solve_fixed_point`). Adding a loss means adding a proximal map to
+``raflab.raf.losses``. At lam = 0 the phase of a margin loss (interpolating max-margin below the
+capacity alpha_c(eps), plain lam = 0 ERM above it) comes from :mod:`raflab.raf.theory.capacity`.
 
 Symmetry used throughout: z(-y, -omega) = -z(y, omega), so every average over y reduces to y = +1.
 With xi ~ N(0,1), omega = sqrt(q) xi and a = (m/sqrt q) / s, s = sqrt(1 - m^2/q):
@@ -18,21 +25,25 @@ m^ = 2 alpha (1-eps) E[f(+1, omega) phi(a xi)] / s.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
 from raflab.core.checks import one_of
-from raflab.core.fixed_point import FixedPointResult, solve_fixed_point, warn_unconverged
+from raflab.core.fixed_point import (ConvergenceWarning, FixedPointResult, relative_residual, solve_fixed_point,
+                                     solve_fixed_point_newton, warn_unconverged)
 from raflab.core.memory import BYTES_PER_RECORD, require_memory
 from raflab.core.quadrature import gaussian_nodes
 from raflab.raf.activations import gaussian_moments
 from raflab.raf.config import ERM_MODELS, check_raf_params
 from raflab.raf.kernel_functions import get_kernel
 from raflab.raf.learner_spec import LearnerSpec, learner_spec
-from raflab.raf.losses import Loss, get_loss
+from raflab.raf.losses import Loss, SquareLoss, get_loss
 from raflab.raf.metrics import generalization_error_from_overlaps, misclassified, undefined_errors
 from raflab.raf.theory.bayes import bayes_optimal_theory
+from raflab.raf.theory.closed_form import PiecewiseAffineChannel, has_closed_form, square_ridge_fixed_point
 from raflab.raf.theory.priors import KernelPrior, RandomFeaturesPrior, RidgePrior
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -44,6 +55,8 @@ _Q_DIVERGED = 1e14
 #: iterations without a tenfold residual improvement after which an undamped point counts as cycling
 _PATIENCE = 1000
 _V_TILDE_MIN = 1e-8
+#: Newton iterations before a point falls back to Anderson / damped iteration
+_NEWTON_MAX_ITER = 30
 
 
 class RAFChannel:
@@ -120,6 +133,15 @@ class RAFChannel:
         }
 
 
+def make_channel(loss: Loss | str, interpolating: bool = False, nodes_per_piece: int = 10,
+                 quadrature: bool = False):
+    """The channel step: in closed form where the proximal map is piecewise affine (square, hinge;
+    :mod:`raflab.raf.theory.closed_form`), else (or with ``quadrature``) by Gauss-Legendre."""
+    if not quadrature and has_closed_form(loss):
+        return PiecewiseAffineChannel(loss, interpolating)
+    return RAFChannel(loss, interpolating, nodes_per_piece)
+
+
 def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping):
     channel_alpha = prior.channel_alpha(alpha)
 
@@ -129,17 +151,26 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
 
     q_max = _Q_DIVERGED_INTERPOLATING if channel.interpolating else _Q_DIVERGED
 
+    newton = isinstance(channel, PiecewiseAffineChannel)
+    # Newton's steps can walk (a factor e per step) towards the degenerate V_tilde -> 0 root of the
+    # interpolating map without q blowing up: stop them there (it is inadmissible anyway)
+    V_min = _V_TILDE_MIN if channel.interpolating and newton else 0.0
+
     def diverged(state):
         m, q, V = state.T
-        return ~((V > 0) & (q > 0) & (q < q_max) & (m**2 <= q * (1 + 1e-12)))
+        return ~((V > V_min) & (q > 0) & (q < q_max) & (m**2 <= q * (1 + 1e-12)))
 
     def admissible(state):
         # Where interpolation is impossible the rescaled map's only root is the degenerate
         # V_tilde = lam V = 0 (linear: V_tilde = 1 - alpha P(margin constraint active)).
         return state[:, 2] > _V_TILDE_MIN if channel.interpolating else np.ones(len(state), bool)
 
-    def solve(init, damping, index=None, max_iter=max_iter, patience=None):
+    def solve(init, damping, index=None, max_iter=max_iter, patience=None, newton=newton):
         index = np.arange(len(init)) if index is None else index
+        if newton:  # a closed-form channel is cheap and smooth: Newton, Jacobian by differences
+            return solve_fixed_point_newton(lambda state, idx: update(state, index[idx]), init, tol=tol,
+                                            max_iter=min(max_iter, _NEWTON_MAX_ITER), damping=damping,
+                                            diverged=diverged, admissible=admissible, positive=(1, 2))
         return solve_fixed_point(lambda state, idx: update(state, index[idx]), init, tol=tol,
                                  max_iter=max_iter, damping=damping, diverged=diverged,
                                  admissible=admissible, positive=(1, 2),
@@ -149,6 +180,16 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
 
     patience = _PATIENCE if damping > 0.3 else None
     result = solve(init, damping, patience=patience)
+    if newton:
+        # points that ran out of Newton iterations go to the iteration below from their start;
+        # points whose plain update left the admissible region stay failed (as in the iteration)
+        left = np.flatnonzero(~result.converged & (result.iterations >= min(max_iter, _NEWTON_MAX_ITER)))
+        if left.size:
+            again = solve(np.asarray(init)[left], damping, left, patience=patience, newton=False)
+            for field in ("state", "converged", "residual", "stalled"):
+                getattr(result, field)[left] = getattr(again, field)
+            result.iterations[left] += again.iterations
+        newton = False
     # A point that ran out of iterations, or whose residual stopped improving, without diverging is
     # cycling (seen for random features at n/p >> 1, where the hinge map has a stable 4-cycle, and
     # for hinge at small lam and eps = 0): a damped restart from its start settles it.
@@ -156,11 +197,27 @@ def _solve_points(channel, prior, alpha, eps, lam, init, tol, max_iter, damping)
     if cycling.size and damping > 0.3:
         # a cycle settles within tens of damped steps; a point still creeping after this is
         # genuinely critical (e.g. min-norm square loss at n = p), not worth another full budget
-        retry = solve(np.asarray(init)[cycling], 0.3, cycling, max_iter=max(min(200, max_iter), max_iter // 20))
+        retry = solve(np.asarray(init)[cycling], 0.3, cycling, max_iter=max(min(200, max_iter), max_iter // 20),
+                      newton=False)
         for field in ("state", "converged", "residual"):
             getattr(result, field)[cycling] = getattr(retry, field)
         result.iterations[cycling] += retry.iterations
     return result
+
+
+def _exact_square_ridge(channel, alpha, eps, lam, tol) -> FixedPointResult:
+    """Square loss, linear student: the closed-form fixed point, checked by one pass of the map."""
+    state = square_ridge_fixed_point(alpha, eps, lam, channel.interpolating)
+    ok = np.all(np.isfinite(state), axis=1)
+    if channel.interpolating:
+        ok &= state[:, 2] > _V_TILDE_MIN
+    residual = np.full(len(state), np.inf)
+    if ok.any():
+        x = state[ok]
+        new = np.stack(RidgePrior.overlaps(*channel.conjugates(alpha[ok], eps[ok], *x.T), lam[ok]), axis=1)
+        residual[ok] = relative_residual(new, x)
+    state = np.where(ok[:, None], state, np.nan)
+    return FixedPointResult(state, ok & (residual < max(tol, 1e-12)), np.zeros(len(state), int), residual)
 
 
 def _warm_start_lines(solve, alpha_lines: np.ndarray) -> FixedPointResult:
@@ -270,6 +327,7 @@ def erm_theory(
     damping: float = 1.0,
     warm_start: bool = True,
     nodes_per_piece: int = 10,
+    quadrature: bool = False,
     learner: LearnerSpec | None = None,
 ) -> pd.DataFrame:
     """Asymptotic errors of ERM on the RAF model over the grid alpha x eps x lam (x kappa for rf).
@@ -299,6 +357,10 @@ def erm_theory(
         Relative fixed-point residual at which a point counts as converged.
     warm_start : bool
         Solve a coarse subset of alpha first and start the rest from its interpolation.
+    quadrature : bool
+        Integrate the channel by Gauss-Legendre quadrature (``nodes_per_piece`` nodes per smooth
+        piece) even for square and hinge loss, whose channel is otherwise evaluated in closed form
+        (and whose linear square-loss fixed point is solved in closed form): the slow reference path.
 
     Returns
     -------
@@ -337,14 +399,14 @@ def erm_theory(
         for k in np.atleast_1d(np.asarray(learner.kappa, dtype=float)).ravel():
             prior = learner_prior(learner, k)
             df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
-                                  nodes_per_piece)
+                                  nodes_per_piece, quadrature)
             df.insert(5, "kappa", k)
             df.insert(6, "activation", _label(learner.activation))
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
     prior = learner_prior(learner)
     df = _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
-                          nodes_per_piece)
+                          nodes_per_piece, quadrature)
     if model == "kernel":
         df.insert(5, "kernel", _label(learner.kernel))
     return df
@@ -366,7 +428,7 @@ def _label(thing) -> str:
 
 
 def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_start,
-                     nodes_per_piece) -> pd.DataFrame:
+                     nodes_per_piece, quadrature=False) -> pd.DataFrame:
     E, Lm, A = np.meshgrid(eps, lam, alpha, indexing="ij")  # lines along alpha
     a_flat, e_flat, l_flat = A.ravel(), E.ravel(), Lm.ravel()
     n_lines = eps.size * lam.size
@@ -375,8 +437,16 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
                               np.zeros(a_flat.size, int), np.full(a_flat.size, np.inf))
     interpolating = np.zeros(a_flat.size, dtype=bool)
 
+    def channel(interpolating):
+        return make_channel(loss, interpolating, nodes_per_piece, quadrature)
+
+    exact = not quadrature and loss.name == "square" and isinstance(prior, RidgePrior)
+
     def run(channel, lam_eff, subset):
         """Solve the points ``subset`` (a mask over the flat grid) line by line along alpha."""
+        if exact:
+            return _exact_square_ridge(channel, a_flat[subset], e_flat[subset], lam_eff[subset], tol)
+
         def solve(idx, init):
             sel = np.flatnonzero(subset)[idx]
             return _solve_points(channel, prior, a_flat[sel], e_flat[sel], lam_eff[sel], init,
@@ -399,25 +469,39 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
         interpolating[idx] = flag
 
     zero = l_flat == 0
-    regular = run(RAFChannel(loss, False, nodes_per_piece), l_flat, ~zero)
+    regular = run(channel(False), l_flat, ~zero)
     if regular is not None:
         store(regular, ~zero, False)
+    alpha_c = np.full(a_flat.size, np.nan)
     if zero.any():
-        # lam -> 0+: try the interpolating (rescaled) fixed point; where it does not exist the
-        # data are not separable and plain lam = 0 ERM has a finite fixed point instead.
-        interp = run(RAFChannel(loss, True, nodes_per_piece), np.ones_like(l_flat), zero)
-        store(interp, zero, True)
-        failed = zero & ~result.converged
-        if failed.any():
-            plain = run(RAFChannel(loss, False, nodes_per_piece), l_flat, failed)
-            store(plain, failed, False)
+        # lam -> 0+: the interpolating (rescaled) fixed point where the data can be interpolated,
+        # plain lam = 0 ERM (a finite fixed point) where they cannot. For margin losses the phase
+        # is known in advance: separable iff alpha < alpha_c(eps) (raflab.raf.theory.capacity).
+        alpha_c[zero] = _separability_threshold(loss, prior, e_flat[zero])
+        known = zero & np.isfinite(alpha_c) & (not quadrature)
+        # exactly on the capacity line neither fixed point is finite (see _warn_at_threshold): not
+        # solved, reported as NaN with converged=False
+        on_line = known & (np.abs(a_flat / alpha_c - 1.0) < 1e-9)
+        result.state[on_line] = np.nan
+        known &= ~on_line
+        below, above = known & (a_flat < alpha_c), known & (a_flat >= alpha_c)
+        for subset, flag, lam_eff in ((below, True, np.ones_like(l_flat)), (above, False, l_flat)):
+            if subset.any():
+                store(run(channel(flag), lam_eff, subset), subset, flag)
+        # otherwise: try the interpolating fixed point; where it does not exist plain lam = 0 ERM
+        unknown = zero & ~known & ~on_line
+        if unknown.any():
+            store(run(channel(True), np.ones_like(l_flat), unknown), unknown, True)
+            failed = unknown & ~result.converged
+            if failed.any():
+                store(run(channel(False), l_flat, failed), failed, False)
 
     m, q, V = result.state.T
     obs = {k: np.empty_like(m) for k in ("gen_error", "rule_train_error", "fact_memorization_error", "train_loss")}
     for flag in (False, True):
         sel = interpolating == flag
         if sel.any():
-            part = RAFChannel(loss, flag, nodes_per_piece).observables(e_flat[sel], m[sel], q[sel], V[sel])
+            part = channel(flag).observables(e_flat[sel], m[sel], q[sel], V[sel])
             for k, v in part.items():
                 obs[k][sel] = v
     for k, undefined in undefined_errors(e_flat).items():
@@ -430,4 +514,36 @@ def _erm_theory_grid(loss, prior, alpha, eps, lam, tol, max_iter, damping, warm_
         "converged": result.converged, "iterations": result.iterations, "residual": result.residual,
     })
     warn_unconverged(result, f"{prior.name} {loss.name} theory")
+    _warn_at_threshold(result.converged, a_flat, e_flat, alpha_c)
     return df
+
+
+#: relative distance to alpha_c within which a lam -> 0+ point counts as on the capacity line
+THRESHOLD_BAND = 1e-3
+
+
+def _separability_threshold(loss, prior, eps: np.ndarray) -> np.ndarray:
+    """alpha_c(eps) below which the lam -> 0+ limit of a margin loss interpolates (max-margin);
+    NaN where not known (square loss: its threshold is n = p, found by trying)."""
+    if isinstance(loss, SquareLoss):
+        return np.full(eps.size, np.nan)
+    from raflab.raf.theory.capacity import capacity_alpha
+
+    values, inverse = np.unique(eps, return_inverse=True)
+    try:
+        return np.array([capacity_alpha(prior, float(e))[0] for e in values])[inverse]
+    except (TypeError, ValueError):  # a prior without a capacity: fall back to trying both phases
+        return np.full(eps.size, np.nan)
+
+
+def _warn_at_threshold(converged, alpha, eps, alpha_c) -> None:
+    """Name the unconverged lam -> 0+ points that lie on the capacity line, and why they must."""
+    at = ~converged & (np.abs(alpha / alpha_c - 1.0) < THRESHOLD_BAND)
+    if at.any():
+        where = ", ".join(f"(alpha={a:g}, eps={e:g}; alpha_c={c:.6g})" for a, e, c in
+                          zip(alpha[at][:5], eps[at][:5], alpha_c[at][:5]))
+        warnings.warn(
+            f"{int(at.sum())} lam -> 0+ point(s) lie on the capacity line alpha = alpha_c(eps) {where}: "
+            "there the max-margin margin is 0 and the plain lam = 0 minimizer's norm is infinite, so "
+            "neither fixed point is finite (q -> inf from both sides); they stay converged=False",
+            ConvergenceWarning, stacklevel=3)
