@@ -16,9 +16,9 @@ is much closer than any training point). Here each such sample ``x`` is tested d
 2. **Not a training point**: ``x*`` fails the nearest-neighbour ratio test (``d1 / d2 >= ratio``).
 3. **Not on the data manifold**: ``manifold_distance(x*) > manifold_tol``. The manifold is a
    :class:`Manifold`: the unit circle for the ring (distance ``| |x| - 1 |``), and for images the
-   held-out images of the data set (distance to the nearest held-out image, tolerance the median
-   distance of a held-out image to its nearest other held-out image: "as close to a real image as
-   real images are to each other").
+   held-out images of the data set (distance to the nearest held-out image, tolerance the 95th
+   percentile of the distance of a held-out image to its nearest other held-out image: "as close to a
+   real image as 95 % of real images are to their nearest other").
 
 A sample passing all three is a **confirmed spurious attractor**. Its basin is measured as for training
 points (:func:`return_basin`): noise it to time t (``trials`` draws per t), run DDIM back, count a
@@ -85,7 +85,7 @@ def held_out_points(data: str, K: int, seed: int = 0, data_dir=None) -> torch.Te
     return torch.as_tensor(2 * images[rest].reshape(len(rest), -1) - 1)
 
 
-def held_out_manifold(held_out: torch.Tensor, quantile: float = 0.5) -> Manifold:
+def held_out_manifold(held_out: torch.Tensor, quantile: float = 0.95) -> Manifold:
     """Distance to the nearest held-out point; tolerance the ``quantile`` of the held-out points' own
     nearest-other-held-out distances."""
     held_out = torch.as_tensor(held_out, dtype=torch.float64)
@@ -220,8 +220,35 @@ def label_with_manifold(kinds, points, manifold: Manifold) -> np.ndarray:
     """Relabel the dense AM's ``spurious`` attractors that lie on ``manifold`` as ``generalized``
     (stored and mean keep their labels)."""
     kinds = np.asarray(kinds, dtype=object).copy()
-    pts = torch.as_tensor(np.asarray(points, dtype=float).reshape(len(kinds), -1))
+    pts = torch.as_tensor(np.array(points, dtype=float).reshape(len(kinds), -1))
     if len(kinds):
         on = manifold.on(pts).cpu().numpy()
         kinds[(kinds == "spurious") & on] = "generalized"
     return kinds.astype(str)
+
+
+def attractor_counts_with_manifold(patterns, beta: float, manifold: Manifold, n_starts: int = 512,
+                                   rng: np.random.Generator | None = None, similarity: str = "distance",
+                                   device: str = "auto", **kwargs) -> dict:
+    """:func:`raflab.memory.associative.attractor_counts` with the generalized kind: counts ``n_<kind>``
+    and fractions of starts ``fraction_<kind>`` for stored / spurious / generalized / mean, plus
+    n_starts, unconverged, saddles and ``curvature_nonstored``: the mean curvature (in units of the
+    stability bound, :meth:`DenseAM.curvature`) of the attractors that are not stored and not the mean
+    (NaN when there are none): well below 1 for isolated wells, near 1 for a flat continuum."""
+    from raflab.memory.associative import DenseAM
+
+    att = DenseAM(beta, similarity=similarity, device=device).fit(patterns).attractors(n_starts=n_starts, rng=rng,
+                                                                                        **kwargs)
+    d = np.asarray(patterns).shape[1]
+    coords = np.stack(att["x"].to_numpy()) if "x" in att.columns else att[[f"x{i}" for i in range(d)]].to_numpy()
+    kinds = label_with_manifold(att["kind"].to_numpy(), coords.reshape(len(att), d), manifold)
+    total = max(1, int(att["count"].sum()))
+    out = {}
+    for kind in KINDS_WITH_MANIFOLD:
+        sel = kinds == kind
+        out[f"n_{kind}"] = int(sel.sum())
+        out[f"fraction_{kind}"] = float(att["count"].to_numpy()[sel].sum() / total)
+    mixtures = (kinds == "spurious") | (kinds == "generalized")
+    out["curvature_nonstored"] = float(att["curvature"].to_numpy()[mixtures].mean()) if mixtures.any() else math.nan
+    out.update(n_starts=att.attrs["n_starts"], unconverged=att.attrs["unconverged"], saddles=att.attrs["saddles"])
+    return out
