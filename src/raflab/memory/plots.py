@@ -166,7 +166,8 @@ def plot_spurious_attractors(summary: pd.DataFrame, out=None, title: str | None 
     axes[0].set_ylabel("fraction")
     axes[0].set_ylim(-0.05, 1.05)
     for y, label, color in (("basin_train_relative", "training points", "C0"),
-                            ("basin_spurious_relative", "confirmed spurious attractors", "C3")):
+                            ("basin_fixed_relative", "fixed points of Φ, not training points", "C1"),
+                            ("basin_spurious_relative", "confirmed (off-manifold) spurious attractors", "C3")):
         _ci_bars(axes[1], summary, y, label, color=color)
     axes[1].axhline(1 / (2 * 1.2816), color="0.5", ls=":", lw=1, label="isolated pair, exact score (0.39)")
     axes[1].set_ylabel("critical σ / distance to nearest memory")

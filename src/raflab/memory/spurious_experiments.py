@@ -37,7 +37,7 @@ from raflab.memory.spurious import (
 #: per-seed metrics of :func:`spurious_attractors_against_K` (each gets a mean, a stderr and a 95 % interval)
 DIFFUSION_METRICS = ("memorized_fraction", "spurious_fraction", "generalized_fraction", "checked",
                      "fixed_fraction", "fixed_memorized_fraction", "on_manifold_fraction", "confirmed_fraction",
-                     "distinct_confirmed",
+                     "distinct_confirmed", "distinct_fixed", "basin_fixed", "basin_fixed_relative",
                      "residual_median", "manifold_distance_median", "basin_spurious", "basin_train",
                      "basin_spurious_relative", "basin_train_relative")
 
@@ -48,11 +48,27 @@ def _data_scale(train: torch.Tensor) -> float:
     return spread if spread > 0 else 1.0
 
 
+def _distinct(check: pd.DataFrame, column: str, samples, train, ratio: float) -> torch.Tensor:
+    """The distinct fixed points x* of the checked samples where ``column`` holds (many samples end on
+    the same attractor: greedy clusters of radius ratio x the smallest distance to a training point)."""
+    if not len(check):
+        return samples[:0]
+    keep = check["fixed"] & ~check["memorized"] if column == "fixed_not_memorized" else check[column]
+    pts = check.attrs["fixed_points"][torch.as_tensor(keep.to_numpy(), dtype=torch.bool)]
+    if not len(pts):
+        return pts
+    reps, _ = _greedy_clusters(pts.double().cpu().numpy(), float(basin_radius(pts, train, ratio).min()))
+    return torch.as_tensor(reps).to(samples)
+
+
 def spurious_one(denoiser, schedule, train: torch.Tensor, manifold, samples: torch.Tensor, seed: int,
                  sigma0: float, max_checked: int = 200, basin_points: int = 10, trials: int = 20,
                  sigma_grid=None, ratio: float = 1 / 3) -> dict:
     """One denoiser's samples: labels, the attractor check of (up to ``max_checked``) spurious samples
-    and the return basins of (up to ``basin_points``) confirmed spurious attractors and training points.
+    and the return basins of (up to ``basin_points``) distinct confirmed spurious attractors
+    (``basin_spurious``), of distinct fixed points that are not training points whether on the manifold
+    or not (``basin_fixed``: the paper's spurious states on the ring lie between data points, on the
+    circle) and of training points (``basin_train``).
 
     Basins are critical noise levels (``return_basin``, probability 0.9) on ``sigma_grid``; the
     ``_relative`` values divide each by the distance that separates the point from its nearest other
@@ -70,13 +86,11 @@ def spurious_one(denoiser, schedule, train: torch.Tensor, manifold, samples: tor
     rec["manifold_distance_median"] = float(check["manifold_distance"].median()) if len(check) else math.nan
     t_grid = [sigma_to_t(schedule, s) for s in sigma_grid]
     gen = torch_generator(stream_seeds(seed, ("basins",), len(train))["basins"], samples.device)
-    confirmed = check.attrs["fixed_points"][torch.as_tensor(check["confirmed"].to_numpy(), dtype=torch.bool)] \
-        if len(check) else samples[:0]
-    if len(confirmed):  # one basin per distinct attractor: many samples end on the same one
-        reps, _ = _greedy_clusters(confirmed.double().cpu().numpy(), float(basin_radius(confirmed, train, ratio).min()))
-        confirmed = torch.as_tensor(reps).to(samples)
-    rec["distinct_confirmed"] = len(confirmed)
-    for name, pts, others in (("spurious", confirmed[:basin_points], train), ("train", train[:basin_points], train)):
+    confirmed = _distinct(check, "confirmed", samples, train, ratio)
+    fixed_new = _distinct(check, "fixed_not_memorized", samples, train, ratio)
+    rec["distinct_confirmed"], rec["distinct_fixed"] = len(confirmed), len(fixed_new)
+    for name, pts, others in (("spurious", confirmed[:basin_points], train), ("fixed", fixed_new[:basin_points], train),
+                              ("train", train[:basin_points], train)):
         if len(pts) == 0 or (name == "train" and len(train) < 2):
             rec[f"basin_{name}"] = rec[f"basin_{name}_relative"] = math.nan
             continue
