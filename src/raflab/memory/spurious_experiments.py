@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from raflab.core.checks import one_of
+from raflab.core.device import resolve_device
 from raflab.core.progress import track_rows
 from raflab.core.seeding import point_rng, stream_seeds, torch_generator
 from raflab.core.summary import summarize
@@ -54,7 +55,7 @@ def _distinct(check: pd.DataFrame, column: str, samples, train, ratio: float) ->
     if not len(check):
         return samples[:0]
     keep = check["fixed"] & ~check["memorized"] if column == "fixed_not_memorized" else check[column]
-    pts = check.attrs["fixed_points"][torch.as_tensor(keep.to_numpy(), dtype=torch.bool)]
+    pts = check.attrs["fixed_points"][torch.tensor(keep.to_numpy(dtype=bool))]
     if not len(pts):
         return pts
     reps, _ = _greedy_clusters(pts.double().cpu().numpy(), float(basin_radius(pts, train, ratio).min()))
@@ -124,6 +125,7 @@ def spurious_attractors_against_K(data: str, Ks, seeds: int = 3, seed: int = 0, 
     if not 0 < sigma0 < 1:
         raise ValueError(f"sigma0 must be in (0, 1) (units of the data scale), got {sigma0:g}")
     kind = resolve_net(net, images=data != "ring")
+    device = resolve_device(device)
     rows = []
     grid = [(K, s) for K in Ks for s in range(seeds)]
     for K, s in track_rows(grid, f"spurious attractors ({data}, {seeds} seed(s) per K)", enabled=progress,
