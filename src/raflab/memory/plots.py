@@ -164,7 +164,7 @@ def plot_spurious_attractors(summary: pd.DataFrame, out=None, title: str | None 
                             ("confirmed_fraction", "spurious labels: confirmed attractor", "C3")):
         _ci_bars(axes[0], summary, y, label, color=color)
     axes[0].set_ylabel("fraction")
-    axes[0].set_ylim(-0.05, 1.05)
+    axes[0].set_ylim(-0.05, 1.35)
     for y, label, color in (("basin_train_relative", "training points", "C0"),
                             ("basin_fixed_relative", "fixed points of Φ, not training points", "C1"),
                             ("basin_spurious_relative", "confirmed (off-manifold) spurious attractors", "C3")):
