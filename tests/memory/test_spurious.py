@@ -138,3 +138,16 @@ def test_ring_manifold_and_bad_input():
     assert len(check_attractors(ExactDenoiser(_ring()), VESchedule(), torch.zeros(0, 2, dtype=torch.float64),
                                 _ring(), None, 0.02)) == 0
     assert point_rng(0, 9) is not None
+
+
+@pytest.mark.slow
+def test_trained_digits_network_has_confirmed_spurious_attractors_at_K_8():
+    # the size where the phase figure's spurious bump sits on digits (MLP width 256, 3000 steps, K = 8,
+    # seed 0): some spurious labels are confirmed off-manifold fixed points with a nonzero basin
+    from raflab.memory.spurious_experiments import spurious_attractors_against_K
+
+    summary, per_seed = spurious_attractors_against_K("digits", [8], seeds=1, steps=3000, width=256, net="mlp",
+                                                      basin_points=3, trials=10)
+    row = per_seed.iloc[0]
+    assert row["checked"] >= 5 and 0 < row["confirmed_fraction"] <= row["fixed_fraction"]
+    assert row["basin_spurious"] > 0
