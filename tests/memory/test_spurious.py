@@ -141,13 +141,16 @@ def test_ring_manifold_and_bad_input():
 
 
 @pytest.mark.slow
-def test_trained_digits_network_has_confirmed_spurious_attractors_at_K_8():
-    # the size where the phase figure's spurious bump sits on digits (MLP width 256, 3000 steps, K = 8,
-    # seed 0): some spurious labels are confirmed off-manifold fixed points with a nonzero basin
+def test_trained_digits_network_has_fixed_spurious_points_on_the_manifold_at_K_8():
+    # the size of the phase figure's spurious bump on digits (MLP width 256, 3000 steps, K = 8, seed 0;
+    # measured in docs/figures/spurious_attractors_digits_per_seed.csv: 26 spurious labels, 62 % fixed
+    # points of the flow map, all within the held-out manifold's tolerance): fixed, non-training points
+    # exist and have a basin, yet none is off the manifold, so none is confirmed
     from raflab.memory.spurious_experiments import spurious_attractors_against_K
 
     summary, per_seed = spurious_attractors_against_K("digits", [8], seeds=1, steps=3000, width=256, net="mlp",
                                                       basin_points=3, trials=10)
     row = per_seed.iloc[0]
-    assert row["checked"] >= 5 and 0 < row["confirmed_fraction"] <= row["fixed_fraction"]
-    assert row["basin_spurious"] > 0
+    assert row["checked"] >= 10 and row["fixed_fraction"] > 0.3 and row["distinct_fixed"] > 0
+    assert row["basin_fixed"] > 0
+    assert row["on_manifold_fraction"] > 0.8 and row["confirmed_fraction"] == 0
