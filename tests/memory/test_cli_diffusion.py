@@ -64,3 +64,23 @@ def test_bad_input_is_one_line_and_exit_2(args):
     assert r.exit_code == 2, r.output
     lines = [line for line in r.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), r.output
+
+
+def test_attractors_ring_json_and_figure(tmp_path):
+    out = tmp_path / "spurious.png"
+    r = runner.invoke(app, ["diffusion", "attractors", "--K", "9", "--seeds", "2", "--steps", "100", "--samples", "60",
+                            "--max-checked", "20", "--basin-points", "1", "--trials", "2", "--device", "cpu", "--format", "json",
+                            "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [row["K"] for row in rows] == [9] and rows[0]["n_seeds"] == 2 and out.exists()
+    row = rows[0]
+    assert 0 <= row["confirmed_fraction"] <= row["fixed_fraction"] <= 1
+    assert row["confirmed_fraction_ci95_low"] <= row["confirmed_fraction"] <= row["confirmed_fraction_ci95_high"]
+
+
+def test_attractors_bad_input_is_one_line():
+    r = runner.invoke(app, ["diffusion", "attractors", "--data", "mixture", "--K", "9"])
+    assert r.exit_code != 0 and "Traceback" not in r.output and "manifold" in r.output
+    r = runner.invoke(app, ["diffusion", "attractors", "--sigma0", "2", "--K", "9"])
+    assert r.exit_code != 0 and "sigma0" in r.output

@@ -90,3 +90,15 @@ def test_bad_input_is_one_line_and_exit_2(args):
     assert r.exit_code == 2, r.output
     err = r.stderr.strip()
     assert err.startswith("error:") and len(err.splitlines()) == 1, err
+
+
+def test_generalized_ring_counts_and_figure(tmp_path):
+    out = tmp_path / "gen.png"
+    r = runner.invoke(hopfield_app, ["generalized", "--K", "2,32", "--seeds", "3", "--starts", "64", "--device", "cpu",
+                            "--format", "json", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [row["K"] for row in rows] == [2, 32] and out.exists()
+    # two memories on the ring at beta = 20 are almost surely farther apart than the kernel width: both stored
+    assert rows[0]["n_stored"] == 2 and rows[0]["n_generalized"] == 0
+    assert rows[1]["n_generalized"] > 0 and "n_generalized_ci95_low" in rows[1]

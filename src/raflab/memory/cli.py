@@ -1,7 +1,7 @@
 """``raflab hopfield`` and ``raflab diffusion``: associative memories and diffusion models, a thin layer over
 :mod:`raflab.memory` (parse, call the API, print).
 
-hopfield: ``raflab hopfield capacity|theory|simulate|dense|ring|attractors``: associative memories.
+hopfield: ``raflab hopfield capacity|theory|simulate|dense|ring|attractors|generalized``: associative memories.
 
 Classical Hopfield network (Hebbian, zero-temperature asynchronous dynamics) against the
 Amit-Gutfreund-Sompolinsky theory; dense associative memory capacities; the dense (modern) Hopfield
@@ -9,7 +9,7 @@ network on data: the ring toy's radius R*(beta) and the attractors (stored / spu
 counted against the number of memories K. Ranges use ``parse_range`` ('0.02:0.2:10', '0.05,0.1').
 The figure helpers at the bottom draw what ``--out`` writes (and ``examples/hopfield_figures.py``).
 
-diffusion: ``raflab diffusion phases|train|sample``: memorization -> spurious -> generalization in diffusion models.
+diffusion: ``raflab diffusion phases|train|sample|attractors``: memorization -> spurious -> generalization in diffusion models.
 
 ``--K`` uses ``parse_range`` ('2,9,32' or '1'); every sample is labelled memorized (nearest-
 neighbour ratio test against the training set), spurious (another sample much closer than any
@@ -147,6 +147,28 @@ def attractors(data: str = typer.Option("ring", "--data", help="ring | mixture |
     _emit(df, fmt, f"dense AM attractors ({data}, beta={beta:g})")
 
 
+@hopfield_app.command()
+@user_errors
+def generalized(data: str = typer.Option("ring", "--data", help="ring | digits (data sets with a known manifold)"),
+                K: str = typer.Option("2,9,32,100,1000", "--K", help="numbers of memories: a,b,c or start:stop:num"),
+                beta: float = typer.Option(20.0, "--beta", help="inverse temperature (> 0)"),
+                starts: int = typer.Option(256, "--starts", help="starts of the softmax update per data set"),
+                seeds: int = typer.Option(3, "--seeds", help="data sets per K (means with 95% intervals)"),
+                seed: int = SeedOpt, device: str = device_option("where the softmax updates run"),
+                fmt: Format = FormatOpt, out: str = OutOpt):
+    """Attractors of the dense AM by kind, with generalized (on the data manifold, not stored) against K."""
+    from raflab.memory.spurious_experiments import generalized_attractors_against_K
+
+    check_out_path(out)
+    df = generalized_attractors_against_K(data, parse_range(K, "K"), beta, starts, seeds, seed, device, progress=True)
+    if out is not None:
+        from raflab.memory.plots import plot_generalized_attractors
+
+        plot_generalized_attractors(df, out=out, title=f"{data}: dense AM, β={beta:g}, {starts} starts, {seeds} data sets per K")
+        _note(out)
+    _emit(df, fmt, f"dense AM attractors with the manifold ({data}, beta={beta:g})")
+
+
 diffusion_app = typer.Typer(no_args_is_help=True,
                             help="diffusion models: memorization -> spurious -> generalization against K")
 
@@ -279,3 +301,33 @@ def sample(ctx: typer.Context, checkpoint: str = typer.Option(None, "--checkpoin
                                title=f"{record['data']}, K={record['K']}")
         _note(out)
     _emit(pd.DataFrame([record]), fmt, "diffusion samples")
+
+
+@diffusion_app.command()
+@user_errors
+def attractors(data: str = typer.Option("ring", "--data", help="ring | digits (data sets with a known manifold)"),
+               K: str = typer.Option("4,9,16,32,100", "--K", help="training set sizes: a,b,c or start:stop:num"),
+               seeds: int = typer.Option(3, "--seeds", help="training sets (and networks) per K"),
+               steps: int = StepsOpt, samples: int = typer.Option(500, "--samples", help="generated samples per run"),
+               net: str = NetOpt, width: int = WidthOpt,
+               sigma0: float = typer.Option(0.02, "--sigma0", help="noise level of the flow map, in units of the "
+                                                                   "data scale, (0, 1)"),
+               max_checked: int = typer.Option(200, "--max-checked", help="spurious samples checked per run"),
+               basin_points: int = typer.Option(10, "--basin-points", help="attractors (and training points) whose "
+                                                                          "basin is measured per run"),
+               trials: int = typer.Option(20, "--trials", help="noise draws per point and noise level for the basins"),
+               seed: int = SeedOpt, device: str = DevOpt, fmt: Format = FormatOpt, out: str = OutOpt):
+    """Are samples labelled spurious attractors? Fixed points of the probability-flow map, off the manifold,
+    and their basins beside the training points' (means over seeds with 95% intervals)."""
+    from raflab.memory.spurious_experiments import spurious_attractors_against_K
+
+    check_out_path(out)
+    summary, _ = spurious_attractors_against_K(data, parse_range(K, "K"), seeds, seed, steps, samples, net, width,
+                                               sigma0, 100, max_checked, basin_points, trials, device, progress=True)
+    if out is not None:
+        from raflab.memory.plots import plot_spurious_attractors
+
+        plot_spurious_attractors(summary, out=out, title=f"{data}: {steps} steps per K, {samples} samples, "
+                                                         f"σ0 = {sigma0:g} x data scale, {seeds} seeds")
+        _note(out)
+    _emit(summary, fmt, f"spurious samples as attractors ({data})")

@@ -137,3 +137,68 @@ def plot_attractor_counts(records: pd.DataFrame, out=None, title: str | None = N
     if title:
         fig.suptitle(title, fontsize=9)
     return _finish(fig, out)
+
+
+def _ci_bars(ax, frame: pd.DataFrame, y: str, label: str, **kw):
+    """``y`` against K with its 95 % interval (``<y>_ci95_low`` / ``_high``; none where missing)."""
+    df = frame.sort_values("K")
+    mean = _floats(df[y])
+    if f"{y}_ci95_low" in df:
+        low, high = _floats(df[f"{y}_ci95_low"], missing=np.nan), _floats(df[f"{y}_ci95_high"], missing=np.nan)
+        err = np.nan_to_num(np.vstack([mean - low, high - mean]), nan=0.0)
+    else:
+        err = None
+    ax.errorbar(_floats(df["K"]), mean, yerr=err, marker="o", ms=4, capsize=2, label=label, **kw)
+
+
+def plot_spurious_attractors(summary: pd.DataFrame, out=None, title: str | None = None):
+    """Left: fractions of the samples labelled spurious that are fixed points of the flow map, on the
+    manifold, and confirmed off-manifold attractors; the spurious label itself as a fraction of all
+    samples. Right: basins (critical noise / separation) of confirmed spurious attractors and of training
+    points. Bars: 95 % Student-t intervals over seeds."""
+    apply_style()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for y, label, color in (("spurious_fraction", "samples labelled spurious (of all)", "0.4"),
+                            ("fixed_fraction", "spurious labels: fixed point of Φ", "C0"),
+                            ("on_manifold_fraction", "spurious labels: on the manifold", "C2"),
+                            ("confirmed_fraction", "spurious labels: confirmed attractor", "C3")):
+        _ci_bars(axes[0], summary, y, label, color=color)
+    axes[0].set_ylabel("fraction")
+    axes[0].set_ylim(-0.05, 1.35)
+    for y, label, color in (("basin_train_relative", "training points", "C0"),
+                            ("basin_fixed_relative", "fixed points of Φ, not training points", "C1"),
+                            ("basin_spurious_relative", "confirmed (off-manifold) spurious attractors", "C3")):
+        _ci_bars(axes[1], summary, y, label, color=color)
+    axes[1].axhline(1 / (2 * 1.2816), color="0.5", ls=":", lw=1, label="isolated pair, exact score (0.39)")
+    axes[1].set_ylabel("critical σ / distance to nearest memory")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("training set size K")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _finish(fig, out)
+
+
+def plot_generalized_attractors(summary: pd.DataFrame, out=None, title: str | None = None):
+    """Dense AM attractors by kind (stored / spurious / generalized / mean) against K, 95 % intervals;
+    right: the mean curvature of the non-stored attractors (1 = flat, a continuum)."""
+    from raflab.memory.spurious import KINDS_WITH_MANIFOLD
+
+    apply_style()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    colors = {"stored": "C0", "spurious": "C3", "generalized": "C2", "mean": "C1"}
+    for kind in KINDS_WITH_MANIFOLD:
+        _ci_bars(axes[0], summary, f"n_{kind}", kind, color=colors[kind])
+    axes[0].set_yscale("symlog", linthresh=1)
+    axes[0].set_ylabel("distinct attractors")
+    _ci_bars(axes[1], summary, "curvature_nonstored", "non-stored attractors", color="C2")
+    axes[1].axhline(1.0, color="0.5", ls=":", lw=1, label="flat (continuum)")
+    axes[1].set_ylabel("curvature / stability bound")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("memories K")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _finish(fig, out)
