@@ -101,6 +101,8 @@ class CrossModalConfig(BaseModel):
     train_views: int = Field(4, ge=1, description="augmented views per image training question")
     test_views: int = Field(2, ge=1, description="fresh augmented views per image test question")
     two_hop_fraction: float = Field(0.5, ge=0, le=1, description="personas whose two-hop questions are trained")
+    shared_attributes: int = Field(0, ge=0, description="bridge facts: the last k attributes of every persona "
+                                   "taught in both modalities; accuracies are measured on the other attributes")
     widths: list[int] = Field([16, 32, 64], min_length=1, description="model widths d_model (model size)")
     n_layers: int = Field(2, ge=1)
     n_heads: int = Field(2, ge=1)
@@ -152,6 +154,7 @@ class CrossModalConfig(BaseModel):
                              n_countries=self.n_countries, image_size=self.image_size, patch_size=self.patch_size,
                              max_shift=self.max_shift, brightness=self.brightness, noise=self.noise,
                              bridge_fraction=bridge_fraction, two_hop_fraction=self.two_hop_fraction,
+                             shared_attributes=self.shared_attributes,
                              train_views=self.train_views, test_views=self.test_views)
 
     def joint_config(self, width: int, vocab_size: int) -> JointConfig:
@@ -180,6 +183,8 @@ def _direction_metrics(model, data: CrossModalData, kind: str, people: np.ndarra
         for m in (src, tgt):
             t = data.tests[f"{kind}_{m}"]
             mask = t["source"] == src
+            if kind == "facts":  # bridge facts (taught in both modalities) are not transfer
+                mask &= t["attribute"] < data.config.n_attributes - data.config.shared_attributes
             if people is not None:
                 mask &= people[t["persona"]]
             acc[m] = _accuracy(hits[m], mask)
