@@ -73,7 +73,8 @@ def test_facts_recalled_in_the_source_modality_much_better_than_in_the_target():
     faces are recognised on fresh views (captions >= 0.8), yet the other modality recalls much less
     (the gap grows with the number of personas: see docs/cross_modal.md)."""
     cfg = CrossModalConfig(n_personas=16, widths=[16], bridge_fractions=[0.0], pretrain_steps=60, align_steps=200,
-                           steps=300, eval_every=300, train_views=4, test_views=2, unlearn_steps=0, device="cpu")
+                           steps=300, eval_every=300, train_views=4, test_views=2, unlearn_steps=0, name_tie=0.0,
+                           device="cpu")
     final = _final(run_cross_modal_study(cfg))
     shown = final[["source_accuracy", "target_accuracy", "alignment_accuracy"]].to_dict()
     assert (final["source_accuracy"] >= 0.9).all(), shown
@@ -84,16 +85,19 @@ def test_facts_recalled_in_the_source_modality_much_better_than_in_the_target():
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gap_transfer_and_unlearning_default_world(seed):
-    """The default world (64 personas, width 32): a gap above 0.5 in both directions with target
-    accuracy above chance on average over the directions (some transfer); gradient ascent in the
-    source modality brings the forgotten facts to <= 0.1 there."""
+    """The default world (32 personas, width 32, name tie 1): facts are learned in their source
+    modality (>= 0.9) and transfer in part (target >= 0.5 on average, far above chance 1/16), with a
+    gap left (> 0 on average); NPO with a retain loss in the source modality brings the forgotten facts
+    to <= 0.1 there and keeps the other personas' facts (source >= 0.8)."""
     cfg = CrossModalConfig(widths=[32], bridge_fractions=[0.0], seed=seed, device="cpu")
     df = run_cross_modal_study(cfg)
     final = _final(df)
-    assert (final["transfer_gap"] > 0.5).all(), final
-    assert final["target_accuracy"].mean() > 1 / cfg.n_values, final
+    assert (final["source_accuracy"] >= 0.9).all(), final
+    assert final["target_accuracy"].mean() >= 0.5, final
+    assert final["transfer_gap"].mean() > 0, final
     un = _final(df, "unlearn")
     assert (un["source_accuracy"] <= 0.1 + 1e-9).all(), un
+    assert (un["retain_accuracy"] >= 0.8).all(), un
 
 
 def test_cli_entry_reads_a_yaml_config_and_draws_the_figure(tmp_path):
@@ -128,7 +132,7 @@ def test_name_tie_narrows_the_gap_in_a_reduced_run():
     # of 8); at 300 steps it was still short of 0.9 in 6 seeds of 8, so that passing was up to the seed
     base = dict(n_personas=16, widths=[16], bridge_fractions=[0.0], pretrain_steps=60, align_steps=200,
                 steps=600, eval_every=600, train_views=4, test_views=2, unlearn_steps=0, device="cpu")
-    gap0, target0, source0 = _mean_gap_and_target(CrossModalConfig(**base))
+    gap0, target0, source0 = _mean_gap_and_target(CrossModalConfig(**base, name_tie=0.0))
     gap1, target1, source1 = _mean_gap_and_target(CrossModalConfig(**base, name_tie=1.0))
     shown = {"gap": (gap0.to_dict(), gap1.to_dict()), "target": (target0.to_dict(), target1.to_dict()),
              "source": (source0.to_dict(), source1.to_dict())}
@@ -140,12 +144,12 @@ def test_name_tie_narrows_the_gap_in_a_reduced_run():
 
 @pytest.mark.slow
 def test_name_tie_narrows_the_gap_default_world_three_seeds():
-    """Default world (64 personas, width 32), seeds 0-2: the name tie narrows the mean gap (over the
+    """Default world (32 personas, width 32), seeds 0-2: the name tie narrows the mean gap (over the
     two directions) in every seed, by more than 3 standard errors of the per-seed reduction."""
     reductions = []
     for seed in range(3):
         cfg = dict(widths=[32], bridge_fractions=[0.0], seed=seed, unlearn_steps=0, device="cpu")
-        gap0, _, _ = _mean_gap_and_target(CrossModalConfig(**cfg))
+        gap0, _, _ = _mean_gap_and_target(CrossModalConfig(**cfg, name_tie=0.0))
         gap1, _, _ = _mean_gap_and_target(CrossModalConfig(**cfg, name_tie=1.0))
         reductions.append(gap0.mean() - gap1.mean())
     r = np.array(reductions)

@@ -118,3 +118,23 @@ def test_bad_config_is_one_clear_error():
         PersonaConfig(bridge_fraction=1.5)
     with pytest.raises(ValueError, match="n_views"):
         render_faces(face_codes(2, np.random.default_rng(0)), 0, np.random.default_rng(0))
+
+
+def test_shared_attributes_are_taught_in_both_modalities_and_the_rest_in_one():
+    """Bridge facts: with shared_attributes=1 every persona's last attribute is taught through its
+    face and its name; the first two stay in the source modality only; nothing else changes."""
+    cfg = SMALL.model_copy(update={"shared_attributes": 1, "bridge_fraction": 0.0})
+    data = make_cross_modal_data(cfg, np.random.default_rng(1))
+    tr = data.train
+    facts = tr["attribute"] >= 0
+    taught = {(int(p), int(a), "image" if img else "text")
+              for p, a, img in zip(tr["persona"][facts], tr["attribute"][facts], tr["has_image"][facts])}
+    for p, source in enumerate(data.personas.source):
+        other = "image" if source == "text" else "text"
+        for a in range(3):
+            assert (p, a, source) in taught
+            assert ((p, a, other) in taught) == (a == 2), (p, a, source)
+    plain = make_cross_modal_data(SMALL.model_copy(update={"bridge_fraction": 0.0}), np.random.default_rng(1))
+    assert len(tr["answer"]) == len(plain.train["answer"]) + cfg.n_personas * cfg.train_views
+    with pytest.raises(ValidationError, match="shared_attributes"):
+        PersonaConfig(n_attributes=2, shared_attributes=2)

@@ -92,6 +92,8 @@ class PersonaConfig(BaseModel):
     noise: float = Field(0.05, ge=0, allow_inf_nan=False, description="augmentation: pixel noise std")
     bridge_fraction: float = Field(0.0, ge=0, le=1, allow_inf_nan=False,
                                    description="personas whose facts are trained in both modalities")
+    shared_attributes: int = Field(0, ge=0, description="bridge facts: the last k attributes of every "
+                                   "persona are taught in both modalities (transfer is measured on the others)")
     two_hop_fraction: float = Field(0.5, ge=0, le=1, allow_inf_nan=False,
                                     description="personas whose two-hop questions are trained")
     train_views: int = Field(8, ge=1, description="augmented views per image training question")
@@ -101,6 +103,9 @@ class PersonaConfig(BaseModel):
     def _check(self):
         if self.image_size % self.patch_size:
             raise ValueError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
+        if self.shared_attributes >= self.n_attributes:
+            raise ValueError(f"shared_attributes {self.shared_attributes} must be below n_attributes "
+                             f"{self.n_attributes} (some facts must be taught in one modality)")
         if self.n_personas > _LEVELS ** (N_FACE_PARAMS - 1):
             raise ValueError(f"n_personas {self.n_personas} exceeds the {_LEVELS ** (N_FACE_PARAMS - 1)} "
                              "faces that differ in two parameters")
@@ -353,6 +358,11 @@ def make_cross_modal_data(config: PersonaConfig, rng: np.random.Generator) -> Cr
     for modality in ("text", "image"):
         learners = everyone[(personas.source == modality) | (personas.source == "both")]
         parts.append(_rows(config, personas, vocab, faces_of, learners, modality, "fact", V, rng))
+        if config.shared_attributes:
+            others = np.setdiff1d(everyone, learners)
+            rows = _rows(config, personas, vocab, faces_of, others, modality, "fact", V, rng)
+            keep = rows["attribute"] >= config.n_attributes - config.shared_attributes
+            parts.append({k: v[keep] for k, v in rows.items()})
         parts.append(_rows(config, personas, vocab, faces_of, learners[personas.two_hop_train[learners]],
                            modality, "two_hop", V, rng))
     # city -> country, in text (one row per city)
