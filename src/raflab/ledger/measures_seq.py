@@ -186,6 +186,19 @@ def crossmodal_gap(budget, store):
     return _per_seed_interval(t.groupby("seed")["transfer_gap"].mean(), "final transfer gap, all widths")
 
 
+def crossmodal_gap_after_unlearning(budget, store):
+    """After unlearning the forget set through its source modality: its target minus source accuracy
+    (positive: the facts stay recoverable through the other modality), all widths, no bridge, per seed."""
+    if budget == QUICK:
+        return None
+    r = _cross_modal_records(store)
+    u = r[(r["part"] == "unlearn") & (r["bridge_fraction"] == r["bridge_fraction"].min())]
+    u = u[u["step"] == u.groupby(["width", "seed", "direction"])["step"].transform("max")]
+    after = u[u["step"] > 0]
+    return _per_seed_interval((after["target_accuracy"] - after["source_accuracy"]).groupby(after["seed"]).mean(),
+                              "forget set after unlearning, all widths and directions")
+
+
 def schema_grpo_beats_sft_unseen(budget, seed):
     """Columns filter accuracy of SFT + GRPO minus SFT alone on unseen schemas (one seed's data)."""
     if budget == QUICK:
@@ -265,6 +278,9 @@ SEQ_CLAIMS = (
     _claim("crossmodal.gap", "crossmodal", "facts learned in one modality are recalled worse in the other",
            "source minus target accuracy", Rule(0.0, "above"), study=crossmodal_gap,
            source="raflab seq cross-modal"),
+    _claim("crossmodal.gap-persists-after-unlearning", "crossmodal", "facts unlearned through one "
+           "modality stay recoverable through the other", "forget set after unlearning: target minus source "
+           "accuracy", Rule(0.0, "above"), study=crossmodal_gap_after_unlearning, source="raflab seq study cross-modal"),
     _claim("schema.grpo-beats-sft-unseen", "schema", "GRPO after SFT improves schema linking on unseen "
            "schemas", "columns filter accuracy, SFT+GRPO minus SFT, unseen schemas", Rule(0.0, "above"),
            schema_grpo_beats_sft_unseen, seeds={"quick": 3, "full": 5}, source="raflab schema train"),
