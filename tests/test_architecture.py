@@ -11,7 +11,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PKG = SRC / "raflab"
-SYSTEMS = ("core", "raf", "attention", "memory", "bounds", "seq", "agents", "sweeps")
+SYSTEMS = ("core", "raf", "attention", "memory", "bounds", "seq", "agents", "sweeps", "ledger")
 #: the systems each system may import, besides core (the science's own dependencies)
 ALLOWED = {
     "core": set(),
@@ -22,6 +22,8 @@ ALLOWED = {
     "seq": {"sweeps"},  # seq studies run through the sweep engine
     "agents": set(),
     "sweeps": {"raf", "seq"},  # the engine runs RAF points and seq units
+    # the reproduction ledger measures every system's claims; nothing imports it but the root command
+    "ledger": {"raf", "attention", "memory", "bounds", "seq", "agents", "sweeps"},
 }
 
 

@@ -18,6 +18,7 @@ from raflab.memory.cli import diffusion_app, hopfield_app
 from raflab.raf.cli import raf_app
 from raflab.seq.cli import seq_app
 from raflab.sweeps.cli import report, sweep_app
+from raflab.ledger.cli import reproduce
 
 app = typer.Typer(
     add_completion=False,
@@ -61,6 +62,7 @@ app.add_typer(sdpi_app, name="sdpi", help="memorization lower bounds from strong
 app.add_typer(sweep_app, name="sweep", help="sweeps from config files: run, status, export, plot")
 app.add_typer(seq_app, name="seq", help="sequence models: rule and fact tasks, MQAR, bits per parameter")
 app.command("teach")(teach)
+app.command("reproduce")(reproduce)
 app.add_typer(schema_app, name="schema", help="schema linking: rote SFT vs GRPO")
 
 if __name__ == "__main__":

@@ -1,0 +1,44 @@
+"""``raflab reproduce``: the claims of the papers, measured and decided (:mod:`raflab.ledger`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from raflab.core.cli import Format, FormatOpt, _emit, user_errors
+
+@user_errors
+def reproduce(
+    claims: Optional[list[str]] = typer.Argument(None, help="claim ids (see --list)"),
+    all_claims: bool = typer.Option(False, "--all", help="every claim of the ledger"),
+    list_claims: bool = typer.Option(False, "--list", help="list the claims and their rules; run nothing"),
+    budget: str = typer.Option("quick", "--budget", help="quick (reduced sizes, ~15 min for --all on 2 cores) "
+                               "| full (the shipped study configs)"),
+    store: Optional[str] = typer.Option(None, "--store", help="result store (default results/raflab.duckdb)"),
+    page: Optional[Path] = typer.Option(None, "--page", help="write the ledger page (Markdown) from the store"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    fmt: Format = FormatOpt,
+):
+    """Measure claims (stored, resumable) and print value, 95% interval, seeds and verdict per claim."""
+    from raflab.ledger.run import claim_list, ledger_page, run_claims, stored_ledger
+
+    if list_claims:
+        _emit(claim_list(), fmt, "the reproduction ledger's claims", main=["claim", "rule", "quantity"])
+        return
+    if page is not None and not (claims or all_claims):
+        ledger = stored_ledger(budget, store)
+        if ledger.empty:
+            raise ValueError(f"the store holds no ledger lines at budget {budget!r}: run raflab reproduce first")
+        command = f"raflab reproduce --all --budget {budget}"
+    else:
+        if not (claims or all_claims):
+            raise ValueError("name claims, or give --all or --list")
+        ledger = run_claims(None if all_claims else claims, budget=budget, store=store, quiet=quiet)
+        command = f"raflab reproduce {'--all' if all_claims else ' '.join(claims)} --budget {budget}"
+    if page is not None:
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(ledger_page(ledger, command))
+    _emit(ledger, fmt, f"reproduction ledger ({budget})", main=["claim", "verdict", "value", "ci95_low",
+                                                                   "ci95_high", "n_seeds"])

@@ -1,0 +1,273 @@
+"""Claims of the sequence-model and agent papers and their measurements, each through the system's API.
+
+Per-seed claims train small models at the task's shipped default (``raflab.seq.studies.TASK_DEFAULTS``)
+or run the agents' simulations; study claims run a shipped study config through its result store
+(resumable) and take the study's own seeds and interval. A claim that the ``quick`` budget cannot
+train to its paper's effect in about a minute returns None there: "out of reach at this budget".
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+
+from raflab.core.intervals import mean_interval
+from raflab.ledger.registry import Claim, Rule
+
+QUICK = "quick"
+
+
+# --------------------------------------------------------------------------- MQAR
+
+@functools.lru_cache(maxsize=32)
+def _mqar_heldout(model: str, seed: int) -> float:
+    from raflab.seq.studies import run_sequence_experiment, seq_run
+
+    return float(run_sequence_experiment(seq_run("mqar", model=model, seed=seed, device="cpu"))["heldout_accuracy"])
+
+
+def mqar_attention_solves(budget, seed):
+    return _mqar_heldout("gpt", seed)
+
+
+def mqar_attention_beats_s4d(budget, seed):
+    return _mqar_heldout("gpt", seed) - _mqar_heldout("s4d", seed)
+
+
+def mqar_mamba_solves(budget, seed):
+    return None if budget == QUICK else _mqar_heldout("mamba", seed)
+
+
+def mqar_mamba2_solves(budget, seed):
+    return None if budget == QUICK else _mqar_heldout("mamba2", seed)
+
+
+def _construction_split(pairs: int, seed: int, vocab: int = 64, n: int = 256):
+    from raflab.seq.tasks.mqar import MQARConfig, mqar_task
+
+    config = MQARConfig(vocab_size=vocab, seq_len=max(32, 4 * pairs), num_pairs=pairs, num_examples=n,
+                        num_heldout=0, random_non_queries=False)
+    return mqar_task(config, np.random.default_rng(seed)).train
+
+
+def mqar_s6_construction_solves(budget, seed):
+    """Accuracy of the hand-set S6 (Mamba) weights with a state slot per key, 8 pairs, vocabulary 64."""
+    from raflab.seq.constructions import number_of_keys, recall_accuracy, s6_recall_scores
+
+    split = _construction_split(8, seed)
+    return recall_accuracy(s6_recall_scores(split.inputs, 64, number_of_keys(64)), split.targets, 64)
+
+
+def mqar_s4d_construction_fails(budget, seed):
+    """Accuracy of the same code with the selectivity removed (S4D: fixed B, C and step), 8 pairs."""
+    from raflab.seq.constructions import recall_accuracy, s4d_recall_scores
+
+    split = _construction_split(8, seed)
+    return recall_accuracy(s4d_recall_scores(split.inputs, 64), split.targets, 64)
+
+
+# --------------------------------------------------------------------------- shipped seq studies (full budget)
+
+@functools.lru_cache(maxsize=8)
+def _study_rows(study: str, store: str) -> pd.DataFrame:
+    from raflab.seq.studies import load_study_config, run_seq_study, shipped_study_config
+
+    return run_seq_study(load_study_config(shipped_study_config(study)), store=store, quiet=True)
+
+
+def _from_interval(value, low, high, n_seeds, note="") -> dict:
+    return {"value": float(value), "ci95_low": float(low), "ci95_high": float(high), "n_seeds": int(n_seeds),
+            "note": note}
+
+
+def _tbtt_part(claim: str, pick):
+    def measure(budget, store):
+        if budget == QUICK:
+            return None
+        from raflab.seq.studies import study_summary
+
+        claims = study_summary("too-big-to-think", _study_rows("too-big-to-think", store)).attrs["claims"]
+        parts = claims[(claims["claim"] == claim) & (claims["task"] != "all") & (claims["digits"] == 1)]
+        row = pick(parts)
+        return _from_interval(row["mean"], row["ci95_low"], row["ci95_high"], row["n_seeds"],
+                              f"{row['task']} at width {row['width']}, {row['metric']}")
+    return measure
+
+
+tbtt_small_models_extrapolate = _tbtt_part(
+    "a", lambda p: p[(p["task"] == "arithmetic")].iloc[0])
+tbtt_large_models_fail_to_extrapolate = _tbtt_part(
+    "b", lambda p: p[(p["task"] == "arithmetic")].iloc[0])
+tbtt_joint_no_width_extrapolates = _tbtt_part(
+    "c", lambda p: p.loc[p["mean"].idxmax()])  # the width that comes closest to extrapolating
+
+
+def _capacity_line(name: str):
+    def measure(budget, store):
+        if budget == QUICK:
+            return None
+        from raflab.seq.capacity_claims import capacity_claims
+
+        lines = capacity_claims(_study_rows("capacity", store))
+        lines = lines[lines["claim"] == name] if len(lines) else lines
+        if not len(lines):
+            return None
+        row = lines.loc[lines["n_seeds"].idxmax()]
+        return _from_interval(row["difference"], row["ci_low"], row["ci_high"], row["n_seeds"],
+                              f"{row['treatment']} - {row['baseline']} ({row['setting']}); {len(lines)} comparison(s)")
+    return measure
+
+
+def bits_per_parameter(budget, store):
+    if budget == QUICK:
+        return None
+    from raflab.seq.capacity_claims import fit_bits_per_parameter_ci
+
+    fit = fit_bits_per_parameter_ci(_study_rows("bits", store))
+    return _from_interval(fit["slope"], fit["ci_low"], fit["ci_high"], fit["n_seeds"],
+                          f"{fit['runs']} runs, {fit['params_min']:,}-{fit['params_max']:,} parameters")
+
+
+# --------------------------------------------------------------------------- knowledge lab, agents (full budget)
+
+def _per_seed_interval(per_seed: pd.Series, note: str) -> dict | None:
+    per_seed = per_seed.dropna()
+    if per_seed.empty:
+        return None
+    mean, low, high = mean_interval(per_seed.to_numpy())
+    return _from_interval(mean, low, high, len(per_seed), note)
+
+
+@functools.lru_cache(maxsize=2)
+def _fictional_records(store: str) -> pd.DataFrame:
+    from raflab.seq.fictional.study import load_fictional_qa_config, run_fictional_qa_study
+
+    return run_fictional_qa_study(load_fictional_qa_config(), store=store)
+
+
+def fictionalqa_fictsheets_verbatim(budget, store):
+    """Verbatim exact recall of trained fictsheets minus trained fictions (event split), per seed."""
+    if budget == QUICK:
+        return None
+    r = _fictional_records(store)
+    v = r[(r["measure"] == "verbatim") & (r["split"] == "event") & (r["trained"].astype(object) == True)]  # noqa: E712
+    by = v.groupby(["seed", "corpus"])["verbatim_exact"].mean().unstack()
+    return _per_seed_interval(by.get("fictsheets") - by.get("fictions"), "event split, trained documents")
+
+
+def fictionalqa_knowledge_from_training(budget, store):
+    """4-option QA accuracy on facts of trained documents minus held-out events, per seed (fictions)."""
+    if budget == QUICK:
+        return None
+    r = _fictional_records(store)
+    k = r[(r["measure"] == "knowledge") & (r["corpus"] == "fictions")]
+    by = k.groupby(["seed", "group"])["mc4"].mean().unstack()
+    if "same_document" not in by or "heldout_event" not in by:
+        return None
+    return _per_seed_interval(by["same_document"] - by["heldout_event"], "fictions; mc4")
+
+
+@functools.lru_cache(maxsize=2)
+def _cross_modal_records(store: str) -> pd.DataFrame:
+    from raflab.seq.cross_modal.study import load_cross_modal_config, run_cross_modal_study
+
+    return run_cross_modal_study(load_cross_modal_config(), store=store)
+
+
+def crossmodal_gap(budget, store):
+    """Source minus target accuracy at the end of training (all widths, no bridge), per seed."""
+    if budget == QUICK:
+        return None
+    r = _cross_modal_records(store)
+    t = r[r["part"] == "transfer"]
+    t = t[t["step"] == t.groupby(["width", "bridge_fraction", "seed"])["step"].transform("max")]
+    return _per_seed_interval(t.groupby("seed")["transfer_gap"].mean(), "final transfer gap, all widths")
+
+
+def schema_grpo_beats_sft_unseen(budget, seed):
+    """Columns filter accuracy of SFT + GRPO minus SFT alone on unseen schemas (one seed's data)."""
+    if budget == QUICK:
+        return None
+    from raflab.agents.schema.linker import run_schema_study
+
+    records = run_schema_study(seeds=1, seed=seed, device="cpu")[0]
+    unseen = records[records["split"] == "unseen_schema"].set_index("method")["columns_filter"]
+    return float(unseen["sft+grpo"] - unseen["sft"])
+
+
+def teaching_beats_practice(budget, seed):
+    """The teacher's retention gain when teaching the robot minus when practising alone (grammar,
+    prior knowledge 0.5), one simulated lesson per seed."""
+    from raflab.agents.teaching import teaching_experiment
+
+    records = teaching_experiment(tasks=("grammar",), teacher_knowledge=(0.5,), seeds=1, seed=seed)[0]
+    gains = records.set_index("condition")["teacher_retention_gain"]
+    return float(gains["teaching"] - gains["self_practice"])
+
+
+def _claim(id, paper, claim, quantity, rule, measure=None, study=None, **kw):
+    return Claim(id=id, paper=paper, claim=claim, quantity=quantity, rule=rule, measure=measure, study=study, **kw)
+
+
+SEQ_CLAIMS = (
+    _claim("mqar.attention-solves-mqar", "mqar", "attention solves multi-query associative recall",
+           "held-out accuracy of a 2-layer GPT at the MQAR default", Rule(0.9, "above"), mqar_attention_solves,
+           source="raflab seq train --task mqar --model gpt"),
+    _claim("mqar.attention-beats-s4d", "mqar", "an input-independent SSM (S4D) recalls far worse than "
+           "attention", "held-out accuracy, GPT minus S4D (same seed)", Rule(0.0, "above"),
+           mqar_attention_beats_s4d, source="raflab seq train --task mqar --model s4d"),
+    _claim("mqar.mamba-solves-mqar", "mqar", "selectivity lets Mamba solve MQAR", "held-out accuracy of "
+           "Mamba at the MQAR default", Rule(0.9, "above"), mqar_mamba_solves,
+           source="raflab seq train --task mqar --model mamba"),
+    _claim("mqar.mamba2-solves-mqar", "mqar", "Mamba-2 solves MQAR", "held-out accuracy of Mamba-2 at the "
+           "MQAR default", Rule(0.9, "above"), mqar_mamba2_solves,
+           source="raflab seq train --task mqar --model mamba2"),
+    _claim("mqar.s6-construction-solves", "mqar", "a one-layer S6 with a state slot per key solves MQAR "
+           "exactly (the paper's construction)", "accuracy of hand-set S6 weights, 8 pairs, vocabulary 64",
+           Rule(1.0, "within", 1e-12), mqar_s6_construction_solves, seeds={"quick": 3, "full": 5}),
+    _claim("mqar.s4d-construction-fails", "mqar", "without selectivity the same construction cannot "
+           "answer more than one query per sequence", "accuracy of the S4D counterpart, 8 pairs",
+           Rule(0.5, "below"), mqar_s4d_construction_fails),
+    _claim("tbtt.small-models-extrapolate", "tbtt", "small models extrapolate arithmetic (and miss facts)",
+           "held-out arithmetic accuracy at the smallest width", Rule(0.5, "above"),
+           study=tbtt_small_models_extrapolate, source="raflab seq study too-big-to-think"),
+    _claim("tbtt.large-models-fail-to-extrapolate", "tbtt", "large models store facts and fail to "
+           "extrapolate", "held-out arithmetic accuracy at the largest width", Rule(0.5, "below"),
+           study=tbtt_large_models_fail_to_extrapolate, source="raflab seq study too-big-to-think"),
+    _claim("tbtt.joint-no-width-extrapolates", "tbtt", "trained on facts and arithmetic together, no "
+           "width extrapolates", "held-out arithmetic accuracy of joint training, best width",
+           Rule(0.5, "below"), study=tbtt_joint_no_width_extrapolates, source="raflab seq study too-big-to-think"),
+    _claim("capacity.width-increases-capacity", "capacity", "embedding size is the primary determinant "
+           "of capacity", "fact accuracy, widest minus narrowest (paired by seed)", Rule(0.0, "above"),
+           study=_capacity_line("width"), source="raflab seq study capacity"),
+    _claim("capacity.layers-hinder", "capacity", "additional layers give limited benefit and may hinder "
+           "(matched parameters)", "fact accuracy, more layers minus 1 layer", Rule(0.0, "below"),
+           study=_capacity_line("layers"), source="raflab seq study capacity"),
+    _claim("capacity.softmax-most-capacity", "capacity", "a softmax FFN activation gives the most "
+           "capacity", "fact accuracy, softmax minus another activation", Rule(0.0, "above"),
+           study=_capacity_line("activation"), source="raflab seq study capacity"),
+    _claim("capacity.walks-beat-triplets", "capacity", "more complex data (walks) improves final "
+           "memorization", "fact accuracy, walks minus triplets of the same facts", Rule(0.0, "above"),
+           study=_capacity_line("walks"), source="raflab seq study capacity"),
+    _claim("bits.two-bits-per-parameter", "capacity", "language models store about 2 bits per parameter "
+           "(Allen-Zhu & Li; 3.6 in Morris et al.)", "fitted memorized bits per parameter at a plateau",
+           Rule(2.0, "above"), study=bits_per_parameter, source="raflab seq study bits"),
+    _claim("fictionalqa.fictsheets-memorized-verbatim", "fictionalqa", "structured fictsheets are "
+           "memorized verbatim far more than prose fictions", "verbatim exact recall, fictsheets minus "
+           "fictions", Rule(0.0, "above"), study=fictionalqa_fictsheets_verbatim,
+           source="raflab seq fictional-qa"),
+    _claim("fictionalqa.knowledge-from-training", "fictionalqa", "training on documents teaches their "
+           "facts (QA above held-out events)", "4-option accuracy, trained facts minus held-out events",
+           Rule(0.0, "above"), study=fictionalqa_knowledge_from_training, source="raflab seq fictional-qa"),
+    _claim("crossmodal.gap", "crossmodal", "facts learned in one modality are recalled worse in the other",
+           "source minus target accuracy", Rule(0.0, "above"), study=crossmodal_gap,
+           source="raflab seq cross-modal"),
+    _claim("schema.grpo-beats-sft-unseen", "schema", "GRPO after SFT improves schema linking on unseen "
+           "schemas", "columns filter accuracy, SFT+GRPO minus SFT, unseen schemas", Rule(0.0, "above"),
+           schema_grpo_beats_sft_unseen, seeds={"quick": 3, "full": 5}, source="raflab schema train"),
+    _claim("teaching.teaching-beats-practice", "teaching", "teaching a robot helps the child retain "
+           "more than practising alone", "teacher retention gain, teaching minus self-practice (grammar)",
+           Rule(0.0, "above"), teaching_beats_practice, seeds={"quick": 5, "full": 20}, source="raflab teach"),
+)

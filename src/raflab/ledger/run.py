@@ -1,0 +1,145 @@
+"""Measure claims through the result store and give each its verdict; the ledger page.
+
+Each claim at a budget is one stored sweep (config hash from the claim id, the budget and
+:data:`LEDGER_REVISION`): its units are the claim's seeds (one unit for an exact or a study claim),
+each written as soon as it is measured (:func:`raflab.seq.runs.run_stored_units`), so ``raflab
+reproduce --all`` killed half-way resumes with what it had. A measurement that raises is stored as
+a failed unit with its one-line reason (verdict "failed"), and the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from raflab.core.checks import one_of
+from raflab.ledger.claims import claims_by_id
+from raflab.ledger.registry import BUDGETS, FAILED, PAPERS, Claim, decide, decide_study
+from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
+from raflab.sweeps.store import ResultStore
+
+#: bump when a measurement changes meaning: stored rows of an older revision are not reused
+LEDGER_REVISION = 1
+LEDGER_COLUMNS = ["claim", "paper", "quantity", "rule", "value", "ci95_low", "ci95_high", "n_seeds", "verdict",
+                  "budget", "note"]
+
+
+def claim_hash(claim: Claim, budget: str) -> str:
+    return settings_hash({"ledger": claim.id, "budget": budget, "revision": LEDGER_REVISION})
+
+
+def claim_list() -> pd.DataFrame:
+    """The registry as a table: id, paper, claim, quantity, rule, seeds per budget, source."""
+    return pd.DataFrame([{"claim": c.id, "paper": c.paper, "statement": c.claim, "quantity": c.quantity,
+                          "rule": c.rule.describe(), "seeds_quick": c.n_seeds("quick"),
+                          "seeds_full": c.n_seeds("full"), "source": c.source} for c in claims_by_id()])
+
+
+def _execute(unit: tuple) -> dict:
+    """One unit (claim id, budget, seed, store): its value (NaN: out of reach) or a failed row."""
+    claim_id, budget, seed, store = unit
+    claim = claims_by_id([claim_id])[0]
+    start = time.perf_counter()
+    try:
+        if claim.study is not None:
+            result = claim.study(budget, store)
+            record = {"value": math.nan, "out_of_reach": result is None, "result": json.dumps(result)}
+        else:
+            value = claim.measure(budget, seed)
+            record = {"value": math.nan if value is None else float(value), "out_of_reach": value is None}
+    except Exception as exc:  # a measurement that fails is a result of the ledger, kept with its reason
+        record = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
+    return {**record, "wall_s": time.perf_counter() - start}
+
+
+def _unit_key(unit: tuple) -> tuple:
+    claim_id, budget, seed, _ = unit
+    return "ledger", f"{claim_id}@{budget}", seed
+
+
+def _unit_row(unit: tuple, result: dict) -> dict:
+    return {"claim": unit[0], "budget": unit[1], **result}
+
+
+def _verdict(claim: Claim, budget: str, rows: pd.DataFrame) -> dict:
+    base = {"claim": claim.id, "paper": claim.paper, "quantity": claim.quantity, "rule": claim.rule.describe(),
+            "budget": budget, "note": claim.note}
+    failed = rows[rows["status"] == "failed"] if len(rows) else rows
+    if len(failed):
+        return {**base, "value": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n_seeds": 0,
+                "verdict": FAILED, "note": str(failed["error"].iloc[0])}
+    done = rows[rows["status"] == "done"] if len(rows) else rows
+    column = lambda name: done[name] if name in done else pd.Series([None] * len(done), index=done.index)  # noqa: E731
+    if claim.study is not None:
+        results = [r for r in column("result") if isinstance(r, str)]
+        result = json.loads(results[0]) if results else None
+        out = decide_study(claim, result)
+        note = (result or {}).get("note", "")
+        return {**base, **out, "note": "; ".join(n for n in (claim.note, note) if n)}
+    values = [None if (o is True or o == 1 or v is None or pd.isna(v)) else float(v)
+              for v, o in zip(column("value"), column("out_of_reach"))]
+    return {**base, **decide(claim, values)}
+
+
+def run_claims(ids=None, budget: str = "quick", store: str | Path | None = None, quiet: bool = False) -> pd.DataFrame:
+    """Measure the claims ``ids`` (all when None) at ``budget`` through ``store`` (default the shared
+    results store), running only the units it does not hold; one ledger line per claim."""
+    one_of(budget, BUDGETS, "budget")
+    store = str(store or DEFAULT_STORE)
+    lines = []
+    for claim in claims_by_id(ids):
+        units = [(claim.id, budget, seed, store) for seed in range(claim.n_seeds(budget))]
+        config_hash = claim_hash(claim, budget)
+        run_stored_units(store, config_hash=config_hash, name=f"reproduce {claim.id}", task=f"ledger:{budget}",
+                         config={"claim": claim.id, "budget": budget, "revision": LEDGER_REVISION}, units=units,
+                         key=_unit_key, execute=_execute, row=_unit_row, quiet=quiet, unit_name="seeds")
+        lines.append(_verdict(claim, budget, ResultStore(store).rows(config_hash, status=None)))
+    return pd.DataFrame(lines, columns=LEDGER_COLUMNS)
+
+
+def stored_ledger(budget: str, store: str | Path | None = None) -> pd.DataFrame:
+    """The ledger lines of every claim from what ``store`` holds (nothing is run; a claim never
+    measured at ``budget`` is absent)."""
+    one_of(budget, BUDGETS, "budget")
+    result_store = ResultStore(store or DEFAULT_STORE)
+    if not result_store.path.exists():
+        return pd.DataFrame(columns=LEDGER_COLUMNS)
+    lines = []
+    for claim in claims_by_id():
+        rows = result_store.rows(claim_hash(claim, budget), status=None)
+        if len(rows):
+            lines.append(_verdict(claim, budget, rows))
+    return pd.DataFrame(lines, columns=LEDGER_COLUMNS)
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.4g}"
+    return str(v).replace("|", "\\|")
+
+
+def ledger_page(ledger: pd.DataFrame, command: str, when: datetime | None = None) -> str:
+    """The Markdown page of a ledger: header (command, date), counts by verdict, one table per paper."""
+    when = when or datetime.now(timezone.utc)
+    counts = ledger["verdict"].value_counts()
+    lines = ["# The reproduction ledger", "",
+             f"Generated by `{command}` on {when:%Y-%m-%d %H:%M} UTC from the result store; every claim "
+             "measured is listed, whatever its verdict. Value: the measured quantity (mean over seeds); "
+             "interval: 95% Student-t over seeds (the value itself for an exact quantity).", "",
+             "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()), ""]
+    statements = {c.id: c.claim for c in claims_by_id()}
+    for paper, group in ledger.groupby("paper", sort=False):
+        lines += [f"## {PAPERS[paper]}", "", "| claim | statement | quantity | rule | value | 95% interval | "
+                  "seeds | verdict | note |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in group.to_dict("records"):
+            interval = "" if math.isnan(r["ci95_low"]) else f"[{r['ci95_low']:.4g}, {r['ci95_high']:.4g}]"
+            lines.append("| " + " | ".join([f"`{r['claim']}`", _cell(statements[r["claim"]]), _cell(r["quantity"]),
+                                             _cell(r["rule"]), _cell(r["value"]), interval, str(r["n_seeds"]),
+                                             f"**{r['verdict']}**", _cell(r["note"] or "")]) + " |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,118 @@
+"""The reproduction ledger: the registry validates, cheap claims are measured and decided, a rerun
+reads the store instead of measuring, and the page is what the store holds."""
+
+import math
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from raflab.cli import app
+from raflab.ledger import run as ledger_run
+from raflab.ledger.claims import all_claims
+from raflab.ledger.registry import BUDGETS, LEDGER_VERDICTS, OUT_OF_REACH, PAPERS, Claim, Rule, decide
+
+CHEAP = ["raf.gardner-capacity", "hopfield.capacity-0138", "sdpi.omega-d-bits-at-constant-n"]
+
+
+def test_registry_has_30_claims_each_with_a_rule_a_measure_and_a_known_paper():
+    claims = all_claims()
+    assert len(claims) >= 30
+    assert len({c.id for c in claims}) == len(claims)
+    for c in claims:
+        assert c.paper in PAPERS
+        assert isinstance(c.rule, Rule) and c.rule.describe()
+        assert (c.measure is None) != (c.study is None)
+        assert c.claim and c.quantity
+        for budget in BUDGETS:
+            assert c.n_seeds(budget) >= 1
+    assert set(PAPERS) <= {c.paper for c in claims}  # every implemented paper has at least one claim
+
+
+def test_rules_decide_intervals():
+    above, within = Rule(0.0, "above"), Rule(2.0, "within", 0.1)
+    assert above.decide(0.1, 0.3, 5) == "reproduced"
+    assert above.decide(-0.3, -0.1, 5) == "contradicted"
+    assert above.decide(-0.1, 0.3, 5) == "inconclusive"
+    assert above.decide(0.1, 0.3, 2) == "inconclusive"  # too few seeds to settle
+    assert within.decide(1.95, 2.05, 5) == "reproduced"
+    assert within.decide(2.2, 2.3, 5) == "contradicted"
+    assert within.decide(1.8, 2.05, 5) == "inconclusive"
+    assert within.decide(2.05, 2.5, 5) == "not reproduced"
+    with pytest.raises(ValueError, match="tolerance"):
+        Rule(1.0, "within")
+    with pytest.raises(ValueError, match="rule side"):
+        Rule(1.0, "sideways")
+
+
+def test_decide_over_seeds_and_out_of_reach():
+    claim = Claim(id="raf.x", paper="raf", claim="c", quantity="q", rule=Rule(0.0, "above"), measure=lambda b, s: 1.0)
+    line = decide(claim, [0.9, 1.0, 1.1])
+    assert line["value"] == pytest.approx(1.0) and line["n_seeds"] == 3
+    # t_{0.975, 2} = 4.303, stderr 0.1 / sqrt(3)
+    assert line["ci95_high"] - 1.0 == pytest.approx(4.302653 * 0.1 / math.sqrt(3), rel=1e-5)
+    assert line["verdict"] == "reproduced"
+    assert decide(claim, [None, None])["verdict"] == OUT_OF_REACH
+    with pytest.raises(ValueError, match="paper key"):
+        Claim(id="mqar.x", paper="raf", claim="c", quantity="q", rule=Rule(0.0), measure=lambda b, s: 1.0)
+
+
+def test_quick_run_of_three_cheap_claims_resumes_from_the_store(tmp_path, monkeypatch):
+    store = tmp_path / "ledger.duckdb"
+    ledger = ledger_run.run_claims(CHEAP, budget="quick", store=store, quiet=True).set_index("claim")
+    assert set(ledger["verdict"]) == {"reproduced"}
+    assert ledger.loc["raf.gardner-capacity", "value"] == pytest.approx(2.0, abs=1e-6)
+    assert ledger.loc["hopfield.capacity-0138", "value"] == pytest.approx(0.1379, abs=1e-4)
+    assert ledger.loc["sdpi.omega-d-bits-at-constant-n", "value"] == pytest.approx(1.0, abs=0.05)
+    assert set(ledger["verdict"]) <= set(LEDGER_VERDICTS)
+
+    def no_measure(unit):
+        raise AssertionError(f"{unit} was measured again")
+
+    monkeypatch.setattr(ledger_run, "_execute", no_measure)
+    again = ledger_run.run_claims(CHEAP, budget="quick", store=store, quiet=True).set_index("claim")
+    pd.testing.assert_frame_equal(again, ledger)
+
+
+def test_a_failing_measurement_is_kept_as_failed(tmp_path, monkeypatch):
+    from raflab.ledger import measures_theory
+
+    def broken(budget, seed):
+        raise RuntimeError("solver exploded")
+
+    claims = [c if c.id != "raf.gardner-capacity" else Claim(**{**c.__dict__, "measure": broken})
+              for c in all_claims()]
+    monkeypatch.setattr("raflab.ledger.claims.all_claims", lambda: claims)
+    line = ledger_run.run_claims(["raf.gardner-capacity"], store=tmp_path / "s.duckdb", quiet=True).iloc[0]
+    assert line["verdict"] == "failed" and "solver exploded" in line["note"]
+    assert measures_theory.raf_gardner_capacity("quick", 0) == pytest.approx(2.0)
+
+
+def test_cli_list_run_and_page_match_the_store(tmp_path):
+    runner = CliRunner()
+    listed = runner.invoke(app, ["reproduce", "--list", "--format", "csv"])
+    assert listed.exit_code == 0, listed.output
+    assert len(pd.read_csv(pd.io.common.StringIO(listed.output))) == len(all_claims())
+    store, page = tmp_path / "l.duckdb", tmp_path / "reproduction.md"
+    ran = runner.invoke(app, ["reproduce", *CHEAP, "--store", str(store), "-q", "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    written = runner.invoke(app, ["reproduce", "--page", str(page), "--store", str(store), "-q"])
+    assert written.exit_code == 0, written.output
+    text = page.read_text()
+    assert "Generated by `raflab reproduce --all --budget quick`" in text
+    for line in ledger_run.stored_ledger("quick", store).to_dict("records"):
+        assert f"`{line['claim']}`" in text and f"**{line['verdict']}**" in text
+    assert text.count("**reproduced**") == 3
+    bad = runner.invoke(app, ["reproduce", "no.such-claim", "--store", str(store)])
+    assert bad.exit_code == 2 and "unknown claim" in bad.output
+    nothing = runner.invoke(app, ["reproduce"])
+    assert nothing.exit_code == 2 and "--all or --list" in nothing.output
+
+
+def test_a_claim_out_of_reach_at_quick_is_stored_and_reported(tmp_path):
+    store = tmp_path / "o.duckdb"
+    for _ in range(2):  # measured, then read back from the store
+        line = ledger_run.run_claims(["tbtt.large-models-fail-to-extrapolate", "mqar.mamba-solves-mqar"],
+                                     budget="quick", store=store, quiet=True)
+        assert list(line["verdict"]) == [OUT_OF_REACH, OUT_OF_REACH]
+        assert line["value"].isna().all()
