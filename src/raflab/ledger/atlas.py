@@ -123,9 +123,9 @@ def sequence_and_diffusion_points() -> list[dict]:
                          "docs/sequence.md, Too Big to Think (reduced run)", "measured",
                          stored_bits=stored * capitals * bits_per_capital, parameters=params, gen_error=gen,
                          note=f"{stored:.2f} of {capitals} capitals stored, log2({capitals}) bits each (a lower "
-                              f"bound on the characters stored); eps = {capitals} facts / {capitals + arithmetic} "
-                              "training lines" + ("; gen_error = 1 - held-out 5&7 accuracy (0.20)" if regime == "both"
-                                                  else "")))
+                              "bound on the characters stored); " + (
+                                  f"eps = {capitals} facts / {capitals + arithmetic} training lines; gen_error = 1 - "
+                                  "held-out 5&7 accuracy (0.20)" if regime == "both" else "facts only")))
     params = _diffusion_mlp_parameters()
     K, bits_per_image = 8, 64 * math.log2(17)
     rows.append(_row("diffusion MLP, 8x8 digits (transition K ~ 8)", 1.0, K * bits_per_image / params,
