@@ -91,3 +91,36 @@ def test_cli_writes_the_figure_and_prints_the_points(tmp_path):
     assert {r["system"] for r in records} == set(atlas_points()["system"])
     curves = CliRunner().invoke(app, ["atlas", "--curves", "--eps", "1", "--kappa", "1", "--format", "csv"])
     assert curves.exit_code == 0 and "bits_per_parameter" in curves.stdout
+
+
+def test_raf_through_a_sequence_model_is_seeded_and_measures_what_it_says():
+    from raflab.ledger.atlas_seq import train_raf_sequence
+
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    one = train_raf_sequence("attention", 0.5, d=4, alpha=8.0, width=4, steps=30, n_test=200, seed=3)
+    again = train_raf_sequence("attention", 0.5, d=4, alpha=8.0, width=4, steps=30, n_test=200, seed=3)
+    assert one == again
+    assert one["n_facts"] == 16  # exactly round(eps n) facts of n = alpha d = 32
+    assert 0 <= one["fact_error"] <= 1 and 0 <= one["gen_error"] <= 1
+    h2 = lambda p: 0.0 if p in (0, 1) else -p * math.log2(p) - (1 - p) * math.log2(1 - p)  # noqa: E731
+    expected = 16 * (1 - h2(one["fact_error"])) if one["fact_error"] < 0.5 else 0.0
+    assert one["stored_bits"] == pytest.approx(expected, abs=1e-6)
+    assert one["bits_per_parameter"] == pytest.approx(one["stored_bits"] / one["parameters"])
+    with pytest.raises(ValueError, match="mixer"):
+        train_raf_sequence("lstm", 0.5)
+
+
+def test_raf_sequence_points_average_seeds_with_an_interval():
+    import pandas as pd
+
+    from raflab.ledger.atlas_seq import raf_sequence_points
+
+    runs = pd.DataFrame({"mixer": ["s4d"] * 3, "eps": [0.5] * 3, "d": 8, "alpha": 64.0, "width": 4, "steps": 10,
+                         "seed": [0, 1, 2], "bits_per_parameter": [0.1, 0.2, 0.3], "gen_error": [0.2, 0.3, 0.4],
+                         "stored_bits": [10.0, 20.0, 30.0], "parameters": 100, "fact_error": [0.3, 0.2, 0.1]})
+    (point,) = raf_sequence_points(runs)
+    assert point["bits_per_parameter"] == pytest.approx(0.2)
+    half = 4.302653 * 0.1 / math.sqrt(3)  # t_{0.975, 2} x sd / sqrt(n)
+    assert point["ci95_low"] == pytest.approx(0.2 - half, rel=1e-5)
+    assert point["gen_error"] == pytest.approx(0.3) and point["source"]

@@ -19,6 +19,7 @@ Two kinds of rows:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -70,14 +71,21 @@ def _row(system, eps, bits_per_parameter, source, kind, *, low=math.nan, high=ma
             "note": note}
 
 
+@functools.lru_cache(maxsize=1)
+def _hopfield_alpha_c() -> float:
+    from raflab.memory.hopfield_theory import capacity_alpha_c
+
+    return capacity_alpha_c()["alpha_c"]
+
+
 def associative_memory_points(N: int = DEFAULT_DENSE_N, degrees=(2, 3, 4)) -> list[dict]:
     """Hopfield at alpha_c (bits over the N^2 / 2 symmetric weights) and dense associative memories
     F(x) = x^n at their one-pattern capacity (bits over the C(N, n) couplings of the n-body energy)."""
-    from raflab.memory.hopfield_theory import capacity_alpha_c, dense_am_capacity_polynomial
+    from raflab.memory.hopfield_theory import dense_am_capacity_polynomial
 
     if int(N) != N or N < 4:
         raise ValueError(f"N must be an integer >= 4 (got {N})")
-    alpha_c = capacity_alpha_c()["alpha_c"]
+    alpha_c = _hopfield_alpha_c()
     rows = [_row("Hopfield (T = 0, alpha_c)", 1.0, 2.0 * alpha_c, "raflab.memory.hopfield_theory.capacity_alpha_c",
                  "theory", note=f"alpha_c N patterns of N bits over N^2/2 weights: 2 alpha_c, alpha_c = {alpha_c:.4f} "
                                 "(retrieval with ~1.6% wrong bits)")]
@@ -138,8 +146,12 @@ def sequence_and_diffusion_points() -> list[dict]:
 
 
 def atlas_points(N: int = DEFAULT_DENSE_N) -> pd.DataFrame:
-    """Every system's point: associative memories from theory, trained networks as measured."""
-    frame = pd.DataFrame(associative_memory_points(N) + sequence_and_diffusion_points(), columns=POINT_COLUMNS)
+    """Every system's point: associative memories from theory, trained networks as measured (the RAF
+    task through sequence models from the shipped runs of :mod:`raflab.ledger.atlas_seq`)."""
+    from raflab.ledger.atlas_seq import raf_sequence_points
+
+    rows = associative_memory_points(N) + sequence_and_diffusion_points() + raf_sequence_points()
+    frame = pd.DataFrame(rows, columns=POINT_COLUMNS)
     if frame["source"].eq("").any():
         raise RuntimeError("an atlas point has no source")
     return frame

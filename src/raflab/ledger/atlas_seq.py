@@ -97,3 +97,42 @@ def raf_sequence_runs(mixers=RAF_MIXERS, eps=(0.2, 0.5), seeds=(0, 1), **options
     """Every (mixer, eps, seed) run of :func:`train_raf_sequence` as one record each."""
     torch.set_num_threads(1)
     return pd.DataFrame([train_raf_sequence(m, e, seed=s, **options) for m in mixers for e in eps for s in seeds])
+
+
+SHIPPED_RUNS = "atlas_raf_sequence.csv"
+MIXER_NAMES = {"attention": "GPT", "s4d": "S4D", "mamba": "Mamba"}
+
+
+def shipped_raf_sequence_runs() -> pd.DataFrame:
+    """The shipped per-seed records of ``examples/atlas_raf_sequence.py`` (empty when none are shipped)."""
+    import importlib.resources
+
+    resource = importlib.resources.files("raflab.ledger").joinpath(SHIPPED_RUNS)
+    if not resource.is_file():
+        return pd.DataFrame()
+    with resource.open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle)
+
+
+def raf_sequence_points(runs: pd.DataFrame | None = None) -> list[dict]:
+    """Atlas rows of the RAF-through-sequence-model runs: mean over seeds with a 95% t-interval."""
+    from raflab.core.summary import summarize
+    from raflab.ledger.atlas import _row
+
+    runs = shipped_raf_sequence_runs() if runs is None else runs
+    if runs.empty:
+        return []
+    summary = summarize(runs, ["mixer", "eps", "d", "alpha", "width", "steps"],
+                        ["bits_per_parameter", "gen_error", "stored_bits", "parameters", "fact_error"],
+                        ci95_of=["bits_per_parameter"])
+    rows = []
+    for _, r in summary.iterrows():
+        rows.append(_row(f"{MIXER_NAMES.get(r['mixer'], r['mixer'])} on RAF data, width {r['width']:g}", r["eps"],
+                         r["bits_per_parameter"], f"raflab.ledger.atlas_seq.train_raf_sequence ({SHIPPED_RUNS})",
+                         "measured", low=r["bits_per_parameter_ci95_low"], high=r["bits_per_parameter_ci95_high"],
+                         stored_bits=r["stored_bits"], parameters=r["parameters"],
+                         gen_error=r["gen_error"] if r["eps"] < 1 else np.nan,
+                         note=f"d = {r['d']:g}, n = {r['alpha'] * r['d']:g}, {r['steps']:g} full-batch Adam steps, "
+                              f"fact error {r['fact_error']:.3f}, {r['n_seeds']:g} seeds; bits = n_facts (1 - h2(fact "
+                              "error)); gen_error = rule sign error on fresh inputs"))
+    return rows
