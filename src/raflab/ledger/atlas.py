@@ -32,7 +32,7 @@ from raflab.raf.metrics import generalization_error_from_overlaps
 DEFAULT_KAPPAS = (0.5, 1.0, 2.0, 4.0)
 DEFAULT_DENSE_N = 100
 POINT_COLUMNS = ["system", "eps", "bits_per_parameter", "ci95_low", "ci95_high", "stored_bits", "parameters",
-                 "gen_error", "kind", "source", "note"]
+                 "gen_error", "gen_error_definition", "kind", "source", "note"]
 
 
 def raf_capacity_curves(kappas=DEFAULT_KAPPAS, eps=None) -> pd.DataFrame:
@@ -64,11 +64,12 @@ def raf_capacity_curves(kappas=DEFAULT_KAPPAS, eps=None) -> pd.DataFrame:
 
 
 def _row(system, eps, bits_per_parameter, source, kind, *, low=math.nan, high=math.nan, stored_bits=math.nan,
-         parameters=math.nan, gen_error=math.nan, note=""):
+         parameters=math.nan, gen_error=math.nan, gen_error_definition="", note=""):
     return {"system": system, "eps": float(eps), "bits_per_parameter": float(bits_per_parameter),
             "ci95_low": float(low), "ci95_high": float(high), "stored_bits": float(stored_bits),
-            "parameters": float(parameters), "gen_error": float(gen_error), "kind": kind, "source": source,
-            "note": note}
+            "parameters": float(parameters), "gen_error": float(gen_error),
+            "gen_error_definition": gen_error_definition if np.isfinite(gen_error) else "", "kind": kind,
+            "source": source, "note": note}
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,9 +128,11 @@ def sequence_and_diffusion_points() -> list[dict]:
     bits_per_capital = math.log2(capitals)
     for regime, eps, stored, params, gen in (("facts", 1.0, 0.98, 24_080, math.nan),
                                              ("both", capitals / (capitals + arithmetic), 0.92, 24_920, 1 - 0.20)):
-        rows.append(_row(f"GPT width 56, Too Big to Think ({regime})", eps, stored * capitals * bits_per_capital / params,
+        stored_bits = stored * capitals * bits_per_capital
+        rows.append(_row(f"GPT width 56, Too Big to Think ({regime})", eps, stored_bits / params,
                          "docs/sequence.md, Too Big to Think (reduced run)", "measured",
-                         stored_bits=stored * capitals * bits_per_capital, parameters=params, gen_error=gen,
+                         stored_bits=stored_bits, parameters=params, gen_error=gen,
+                         gen_error_definition="held-out exact-match error (4 lines)",
                          note=f"{stored:.2f} of {capitals} capitals stored, log2({capitals}) bits each (a lower "
                               "bound on the characters stored); " + (
                                   f"eps = {capitals} facts / {capitals + arithmetic} training lines; gen_error = 1 - "

@@ -132,6 +132,7 @@ def raf_sequence_points(runs: pd.DataFrame | None = None) -> list[dict]:
                          "measured", low=r["bits_per_parameter_ci95_low"], high=r["bits_per_parameter_ci95_high"],
                          stored_bits=r["stored_bits"], parameters=r["parameters"],
                          gen_error=r["gen_error"] if r["eps"] < 1 else np.nan,
+                         gen_error_definition="rule sign error (the RAF theory's)",
                          note=f"d = {r['d']:g}, n = {r['alpha'] * r['d']:g}, {r['steps']:g} full-batch Adam steps, "
                               f"fact error {r['fact_error']:.3f}, {r['n_seeds']:g} seeds; bits = n_facts (1 - h2(fact "
                               "error)); gen_error = rule sign error on fresh inputs"))

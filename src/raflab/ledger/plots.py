@@ -55,7 +55,7 @@ def plot_atlas(curves: pd.DataFrame, points: pd.DataFrame, out=None, title: str 
                     mec="black", mew=0.5, label=row["system"])
         if np.isfinite(row["gen_error"]):
             ax_err.plot([row["eps"]], [row["gen_error"]], marker=marker, ms=7, ls="none", color=colour,
-                        mec="black", mew=0.5, label=f"{row['system']}\n(held-out error, not a sign error)")
+                        mec="black", mew=0.5, label=f"{row['system']}\n({row['gen_error_definition']})")
     ax.set_yscale("log")
     ax.set_xlim(0, 1.08)
     ax.set_xlabel("fact fraction of the training data ε (points at ε = 1 drawn side by side)")
