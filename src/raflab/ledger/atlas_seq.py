@@ -5,7 +5,8 @@ position by a small GPT / S4D / Mamba block (``raflab.seq.nets``), classified fr
 Each input x is a sequence of d scalars; a Linear(1, C) embedding replaces the token embedding
 (positions added as in the network's own config), then the blocks, the final LayerNorm and a
 Linear(C, 1) logit at the last position (a causal model sees the whole input there). Trained
-full-batch with Adam on the logistic loss. Measured per run: the fraction of training facts fitted,
+full-batch with Adam on the logistic loss, the learning rate annealed by a cosine to lr / 100
+(a constant rate oscillates at the end of full-batch training). Measured per run: the fraction of training facts fitted,
 the rule's test error on fresh rule-labelled inputs (the sign error of the RAF theory), and the fact
 bits stored, n_facts (1 - h2(fact error)) (a binary symmetric channel's capacity per fact; 0 at
 chance), over the parameters the classifier uses.
@@ -72,11 +73,13 @@ def train_raf_sequence(mixer: str, eps: float, *, d: int = 8, alpha: float = 32.
     X = torch.as_tensor(sample.X, dtype=torch.float32)
     target = torch.as_tensor((sample.y + 1) / 2, dtype=torch.float32)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=lr / 100)
     for _ in range(steps):
         optimizer.zero_grad()
         loss = nn.functional.binary_cross_entropy_with_logits(model(X), target)
         loss.backward()
         optimizer.step()
+        schedule.step()
     if not torch.isfinite(loss):
         raise RuntimeError(f"{mixer} on RAF data diverged (loss {float(loss)}): lower lr (got {lr:g})")
     with torch.no_grad():
