@@ -130,7 +130,8 @@ def raf_sequence_points(runs: pd.DataFrame | None = None) -> list[dict]:
                         ci95_of=["bits_per_parameter"])
     rows = []
     for _, r in summary.iterrows():
-        rows.append(_row(f"{MIXER_NAMES.get(r['mixer'], r['mixer'])} on RAF data, width {r['width']:g}", r["eps"],
+        rows.append(_row(f"{MIXER_NAMES.get(r['mixer'], r['mixer'])} on RAF data, width {r['width']:g}, ε = {r['eps']:g}",
+                         r["eps"],
                          r["bits_per_parameter"], f"raflab.ledger.atlas_seq.train_raf_sequence ({SHIPPED_RUNS})",
                          "measured", low=r["bits_per_parameter_ci95_low"], high=r["bits_per_parameter_ci95_high"],
                          stored_bits=r["stored_bits"], parameters=r["parameters"],

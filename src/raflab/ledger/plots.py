@@ -13,7 +13,8 @@ import pandas as pd  # noqa: E402
 from raflab.core.plotting import _finish, _floats, apply_style  # noqa: E402
 
 POINT_MARKERS = "osD^v<>PXh*"
-SPREAD_AT_ONE = 0.012  # the points at eps = 1 drawn side by side (this far apart in eps) to stay legible
+SPREAD = 0.012  # points that share an eps drawn side by side (this far apart in eps) to stay legible
+LOG_FLOOR = 3e-3  # the bottom of the bits axis: lower interval ends below it (or below 0) are drawn to it
 
 
 def _curve_label(model: str, kappa: float) -> str:
@@ -43,22 +44,25 @@ def plot_atlas(curves: pd.DataFrame, points: pd.DataFrame, out=None, title: str 
         ax.plot(_floats(frame["eps"]), _floats(frame["bits_per_parameter"]), ls=ls, color=colour, label=label)
         ax_err.plot(_floats(frame["eps"]), _floats(frame["gen_error"]), ls=ls, color=colour, label=label)
     point_colours = plt.cm.tab10(np.arange(len(points)) % 10)
-    at_one = _floats(points["eps"]) == 1.0
+    eps = _floats(points["eps"])
     spread = np.zeros(len(points))
-    spread[at_one] = SPREAD_AT_ONE * (np.arange(at_one.sum()) - (at_one.sum() - 1) / 2)
+    for value in np.unique(eps):
+        same = eps == value
+        spread[same] = SPREAD * (np.arange(same.sum()) - (same.sum() - 1) / 2)
     for (_, row), marker, colour, dx in zip(points.iterrows(), POINT_MARKERS * 3, point_colours, spread):
         y = row["bits_per_parameter"]
         yerr = None
         if np.isfinite(row["ci95_low"]) and np.isfinite(row["ci95_high"]):
-            yerr = [[y - row["ci95_low"]], [row["ci95_high"] - y]]
+            yerr = [[y - max(row["ci95_low"], LOG_FLOOR)], [row["ci95_high"] - y]]
         ax.errorbar([row["eps"] + dx], [y], yerr=yerr, marker=marker, ms=7, ls="none", color=colour, capsize=3,
                     mec="black", mew=0.5, label=row["system"])
         if np.isfinite(row["gen_error"]):
-            ax_err.plot([row["eps"]], [row["gen_error"]], marker=marker, ms=7, ls="none", color=colour,
+            ax_err.plot([row["eps"] + dx], [row["gen_error"]], marker=marker, ms=7, ls="none", color=colour,
                         mec="black", mew=0.5, label=f"{row['system']}\n({row['gen_error_definition']})")
     ax.set_yscale("log")
+    ax.set_ylim(bottom=LOG_FLOOR)
     ax.set_xlim(0, 1.08)
-    ax.set_xlabel("fact fraction of the training data ε (points at ε = 1 drawn side by side)")
+    ax.set_xlabel("fact fraction of the training data ε (points at one ε drawn side by side)")
     ax.set_ylabel("stored fact bits per parameter")
     ax.set_title("memorization capacity used")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -68,7 +72,7 @@ def plot_atlas(curves: pd.DataFrame, points: pd.DataFrame, out=None, title: str 
     ax_err.set_xlabel("fact fraction of the training data ε")
     ax_err.set_ylabel("rule generalization error at capacity")
     ax_err.set_title("generalization (RAF theory at α_c(ε))")
-    ax_err.legend(fontsize=7, loc="lower right")
+    ax_err.legend(fontsize=7, loc="upper right")
     if title:
         fig.suptitle(title)
     return _finish(fig, out)
