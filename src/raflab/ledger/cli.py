@@ -55,8 +55,10 @@ def atlas(
     curves: bool = typer.Option(False, "--curves", help="print the RAF curves instead of the points"),
     fmt: Format = FormatOpt,
 ):
-    """The memorization atlas: stored fact bits per parameter against the fact fraction eps, for the
-    RAF theory (linear, random features) and every system's point, each with its source."""
+    """The memorization atlas: fact bits per parameter against the fact fraction eps, every system.
+
+    The RAF theory's curves (linear, random features over kappa) and every system's point, each with its source.
+    """
     from raflab.ledger.atlas import atlas_points, raf_capacity_curves
 
     check_out_path(out)
