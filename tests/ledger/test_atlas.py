@@ -124,3 +124,16 @@ def test_raf_sequence_points_average_seeds_with_an_interval():
     half = 4.302653 * 0.1 / math.sqrt(3)  # t_{0.975, 2} x sd / sqrt(n)
     assert point["ci95_low"] == pytest.approx(0.2 - half, rel=1e-5)
     assert point["gen_error"] == pytest.approx(0.3) and point["source"]
+
+
+def test_shipped_raf_sequence_runs_are_on_the_atlas():
+    from raflab.ledger.atlas_seq import shipped_raf_sequence_runs
+
+    runs = shipped_raf_sequence_runs()
+    assert len(runs) == 18 and set(runs["mixer"]) == {"attention", "s4d", "mamba"}
+    assert runs.groupby(["mixer", "eps"])["seed"].nunique().eq(3).all()
+    points = atlas_points()
+    on_raf = points[points["system"].str.contains("on RAF data")]
+    assert len(on_raf) == 6
+    assert on_raf.loc[on_raf["eps"] < 1, "gen_error"].between(0, 0.5).all()
+    assert on_raf.loc[on_raf["eps"] == 1, "gen_error"].isna().all()  # no rule in pure-fact data
