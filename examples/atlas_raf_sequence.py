@@ -1,6 +1,6 @@
-"""The atlas's RAF-through-sequence-models runs: GPT / S4D / Mamba blocks on RAF data (d = 8 coordinates
-read one per position, n = 256 samples, width 4, 2500 full-batch Adam steps, lr 1e-2 cosine-annealed to 1e-4), eps 0.5 and 1,
-seeds 0-2 (sized for 2 shared CPU cores).
+"""The atlas's RAF-through-sequence-models runs: GPT / S4D / Mamba blocks on RAF data (d = 8
+coordinates read one per position, n = 256 samples, width 4, 2500 full-batch Adam steps, lr 1e-2
+cosine-annealed to 1e-4), eps 0.5 and 1, seeds 0-2 (sized for 2 shared CPU cores).
 
     PYTHONPATH=src python examples/atlas_raf_sequence.py attention,s4d 0.5,1 out.csv
 

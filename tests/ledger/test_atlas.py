@@ -114,7 +114,7 @@ def test_raf_through_a_sequence_model_is_seeded_and_measures_what_it_says():
 def test_raf_sequence_points_average_seeds_with_an_interval():
     import pandas as pd
 
-    from raflab.ledger.atlas_seq import raf_sequence_points
+    from raflab.ledger.atlas import raf_sequence_points
 
     runs = pd.DataFrame({"mixer": ["s4d"] * 3, "eps": [0.5] * 3, "d": 8, "alpha": 64.0, "width": 4, "steps": 10,
                          "seed": [0, 1, 2], "bits_per_parameter": [0.1, 0.2, 0.3], "gen_error": [0.2, 0.3, 0.4],

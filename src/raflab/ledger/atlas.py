@@ -47,8 +47,8 @@ def raf_capacity_curves(kappas=DEFAULT_KAPPAS, eps=None) -> pd.DataFrame:
     eps = np.linspace(0.05, 1.0, 20) if eps is None else np.atleast_1d(np.asarray(eps, dtype=float))
     if eps.size == 0:
         raise ValueError("eps: give at least one value")
-    eps = np.array([in_range(e, "eps", 0.0, 1.0, low_open=True) for e in eps])  # eps = 0: no facts to store
-    kappas = [in_range(k, "kappa", 0.0, low_open=True) for k in kappas]
+    eps = np.array([in_range(e, "eps", 0.0, 1.0, low_open=True) for e in eps.tolist()])  # eps = 0: no facts to store
+    kappas = [in_range(k, "kappa", 0.0, low_open=True) for k in np.atleast_1d(np.asarray(kappas, dtype=float)).tolist()]
     learners = [("linear", math.nan, make_prior("linear"))]
     learners += [("rf", k, make_prior("rf", kappa=k, activation="relu")) for k in kappas]
     rows = []
@@ -148,11 +148,29 @@ def sequence_and_diffusion_points() -> list[dict]:
     return rows
 
 
+def raf_sequence_points(runs: pd.DataFrame | None = None) -> list[dict]:
+    """Atlas rows of the RAF task through sequence models (:mod:`raflab.ledger.atlas_seq`): mean over
+    seeds with a 95% t-interval; the shipped runs unless ``runs`` is given."""
+    from raflab.ledger.atlas_seq import MIXER_NAMES, SHIPPED_RUNS, raf_sequence_summary
+
+    rows = []
+    for _, r in raf_sequence_summary(runs).iterrows():
+        name = f"{MIXER_NAMES.get(r['mixer'], r['mixer'])} on RAF data, width {r['width']:g}, ε = {r['eps']:g}"
+        rows.append(_row(name, r["eps"], r["bits_per_parameter"],
+                         f"raflab.ledger.atlas_seq.train_raf_sequence ({SHIPPED_RUNS})", "measured",
+                         low=r["bits_per_parameter_ci95_low"], high=r["bits_per_parameter_ci95_high"],
+                         stored_bits=r["stored_bits"], parameters=r["parameters"],
+                         gen_error=r["gen_error"] if r["eps"] < 1 else np.nan,
+                         gen_error_definition="rule sign error (the RAF theory's)",
+                         note=f"d = {r['d']:g}, n = {r['alpha'] * r['d']:g}, {r['steps']:g} full-batch Adam steps, "
+                              f"fact error {r['fact_error']:.3f}, {r['n_seeds']:g} seeds; bits = n_facts (1 - h2(fact "
+                              "error)); gen_error = rule sign error on fresh inputs"))
+    return rows
+
+
 def atlas_points(N: int = DEFAULT_DENSE_N) -> pd.DataFrame:
     """Every system's point: associative memories from theory, trained networks as measured (the RAF
     task through sequence models from the shipped runs of :mod:`raflab.ledger.atlas_seq`)."""
-    from raflab.ledger.atlas_seq import raf_sequence_points
-
     rows = associative_memory_points(N) + sequence_and_diffusion_points() + raf_sequence_points()
     frame = pd.DataFrame(rows, columns=POINT_COLUMNS)
     if frame["source"].eq("").any():

@@ -117,27 +117,14 @@ def shipped_raf_sequence_runs() -> pd.DataFrame:
         return pd.read_csv(handle)
 
 
-def raf_sequence_points(runs: pd.DataFrame | None = None) -> list[dict]:
-    """Atlas rows of the RAF-through-sequence-model runs: mean over seeds with a 95% t-interval."""
+def raf_sequence_summary(runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per (mixer, eps) setting: the runs' means over seeds, standard errors, ``n_seeds`` and the 95%
+    t-interval of bits per parameter (the shipped runs unless ``runs`` is given; empty when none)."""
     from raflab.core.summary import summarize
-    from raflab.ledger.atlas import _row
 
     runs = shipped_raf_sequence_runs() if runs is None else runs
     if runs.empty:
-        return []
-    summary = summarize(runs, ["mixer", "eps", "d", "alpha", "width", "steps"],
-                        ["bits_per_parameter", "gen_error", "stored_bits", "parameters", "fact_error"],
-                        ci95_of=["bits_per_parameter"])
-    rows = []
-    for _, r in summary.iterrows():
-        rows.append(_row(f"{MIXER_NAMES.get(r['mixer'], r['mixer'])} on RAF data, width {r['width']:g}, ε = {r['eps']:g}",
-                         r["eps"],
-                         r["bits_per_parameter"], f"raflab.ledger.atlas_seq.train_raf_sequence ({SHIPPED_RUNS})",
-                         "measured", low=r["bits_per_parameter_ci95_low"], high=r["bits_per_parameter_ci95_high"],
-                         stored_bits=r["stored_bits"], parameters=r["parameters"],
-                         gen_error=r["gen_error"] if r["eps"] < 1 else np.nan,
-                         gen_error_definition="rule sign error (the RAF theory's)",
-                         note=f"d = {r['d']:g}, n = {r['alpha'] * r['d']:g}, {r['steps']:g} full-batch Adam steps, "
-                              f"fact error {r['fact_error']:.3f}, {r['n_seeds']:g} seeds; bits = n_facts (1 - h2(fact "
-                              "error)); gen_error = rule sign error on fresh inputs"))
-    return rows
+        return pd.DataFrame()
+    return summarize(runs, ["mixer", "eps", "d", "alpha", "width", "steps"],
+                     ["bits_per_parameter", "gen_error", "stored_bits", "parameters", "fact_error"],
+                     ci95_of=["bits_per_parameter"])
