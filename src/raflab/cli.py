@@ -18,7 +18,7 @@ from raflab.memory.cli import diffusion_app, hopfield_app
 from raflab.raf.cli import raf_app
 from raflab.seq.cli import seq_app
 from raflab.sweeps.cli import report, sweep_app
-from raflab.ledger.cli import reproduce
+from raflab.ledger.cli import atlas, reproduce
 
 app = typer.Typer(
     add_completion=False,
@@ -63,6 +63,7 @@ app.add_typer(sweep_app, name="sweep", help="sweeps from config files: run, stat
 app.add_typer(seq_app, name="seq", help="sequence models: rule and fact tasks, MQAR, bits per parameter")
 app.command("teach")(teach)
 app.command("reproduce")(reproduce)
+app.command("atlas")(atlas)
 app.add_typer(schema_app, name="schema", help="schema linking: rote SFT vs GRPO")
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""``raflab reproduce``: the claims of the papers, measured and decided (:mod:`raflab.ledger`)."""
+"""``raflab reproduce``: the claims of the papers, measured and decided (:mod:`raflab.ledger`); ``raflab atlas``:
+every system on one pair of axes (:mod:`raflab.ledger.atlas`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from raflab.core.cli import Format, FormatOpt, _emit, user_errors
+from raflab.core.cli import Format, FormatOpt, OutOpt, _emit, check_out_path, user_errors
+from raflab.core.ranges import parse_range
 
 @user_errors
 def reproduce(
@@ -42,3 +44,34 @@ def reproduce(
         page.write_text(ledger_page(ledger, command))
     _emit(ledger, fmt, f"reproduction ledger ({budget})", main=["claim", "verdict", "value", "ci95_low",
                                                                    "ci95_high", "n_seeds"])
+
+
+@user_errors
+def atlas(
+    out: Optional[str] = OutOpt,
+    kappa: str = typer.Option("0.5,1,2,4", "--kappa", help="random-feature widths p/d of the RAF curves (> 0)"),
+    eps: str = typer.Option("0.05:1:20", "--eps", help="fact fractions of the RAF curves, in (0, 1]"),
+    n: int = typer.Option(100, "--n", help="neurons N of the dense associative memories"),
+    curves: bool = typer.Option(False, "--curves", help="print the RAF curves instead of the points"),
+    fmt: Format = FormatOpt,
+):
+    """The memorization atlas: fact bits per parameter against the fact fraction eps, every system.
+
+    The RAF theory's curves (linear, random features over kappa) and every system's point, each with its source.
+    """
+    from raflab.ledger.atlas import atlas_points, raf_capacity_curves
+
+    check_out_path(out)
+    curve_table = raf_capacity_curves(parse_range(kappa, "kappa"), parse_range(eps, "eps"))
+    points = atlas_points(n)
+    if out is not None:
+        from raflab.ledger.plots import plot_atlas
+
+        plot_atlas(curve_table, points, out=out)
+        typer.echo(f"figure written to {out}", err=True)
+    if curves:
+        _emit(curve_table, fmt, "RAF capacity curves: fact bits per parameter at alpha_c(eps)",
+              main=["model", "kappa", "eps", "alpha_c", "bits_per_parameter", "gen_error"])
+    else:
+        _emit(points, fmt, "memorization atlas: stored fact bits per parameter",
+              main=["system", "eps", "bits_per_parameter", "ci95_low", "ci95_high", "gen_error", "source"])
