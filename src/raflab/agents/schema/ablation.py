@@ -67,9 +67,10 @@ def _restore(tr: SchemaTrainer, snap: dict) -> None:
 def run_reward_ablation(variants: Sequence[str] = tuple(VARIANTS), seeds: int = 3, seed: int = 0,
                         data_cfg: SchemaDataConfig | None = None, base: SchemaTrainConfig | None = None,
                         methods: Sequence[str] = ABLATION_METHODS, device: str = "auto",
-                        progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+                        progress: Callable[[str], None] | None = None, records_path=None) -> pd.DataFrame:
     """One record per (variant, method, seed, split) with ``METRICS``; the shared ``sft`` cold start
-    appears once per seed with variant ``"-"``. ``progress`` (if given) is called with a line per run."""
+    appears once per seed with variant ``"-"``. ``progress`` (if given) is called with a line per run;
+    with ``records_path``, the records so far are written there (CSV) after every variant."""
     variants, methods = list(variants), list(methods)
     if not variants:
         raise ValueError("no variant given")
@@ -107,6 +108,8 @@ def run_reward_ablation(variants: Sequence[str] = tuple(VARIANTS), seeds: int = 
                 tr = SchemaTrainer(encoded, cfg, seed=s, device=device)
                 tr.grpo(cfg.grpo_steps)
                 record(v, "grpo", s, tr.policy, encoded)
+            if records_path is not None:
+                pd.DataFrame(records).to_csv(records_path, index=False)
             if progress is not None:
                 progress(f"seed {s}: variant {v} done")
     return pd.DataFrame(records)

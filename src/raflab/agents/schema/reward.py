@@ -143,3 +143,33 @@ def set_metrics(pred: set[str], gold: set[str]) -> dict[str, float]:
     hit = len(pred & gold)
     return {"exact": float(pred == gold), "filter": float(gold <= pred),
             "recall": hit / len(gold) if gold else 1.0, "precision": hit / len(pred) if pred else 0.0}
+
+
+def inclusion_threshold(n_gold: int, n_predicted: int, n_wrong: int = 0, wrong_cost: str = "share",
+                        kind: str = "column") -> float:
+    """The probability of being gold above which adding one more item raises the expected accuracy
+    reward, for a prediction of ``n_predicted`` items of which ``n_wrong`` are wrong and at least one
+    is a hit, with ``n_gold`` gold items of that kind (tables: ``kind="table"``).
+
+    With reward ``R`` per gold item (``10 / |gold tables|``, ``8 / |gold columns|``) and the authors'
+    share cost ``C`` (4, 3), the candidate adds ``p R - C (w + 1 - p) / (m + 1) + C w / m`` in
+    expectation (``m`` predicted, ``w`` wrong), zero at
+    ``p* = (C (w + 1) / (m + 1) - C w / m) / (R + C / (m + 1))``; for 2 gold columns and one predicted
+    (a hit), ``p* = 1.5 / 5.5 = 0.27``. A per-item cost equal to ``R`` gives ``p* = 1/2`` (the greedy
+    threshold of a calibrated SFT model); no cost gives 0 (include everything).
+    """
+    if wrong_cost not in WRONG_COSTS:
+        raise ValueError(f"wrong_cost must be one of {', '.join(WRONG_COSTS)} (got {wrong_cost!r})")
+    if kind not in ("table", "column"):
+        raise ValueError(f"kind must be table or column (got {kind!r})")
+    if not (n_gold >= 1 and n_predicted >= 1 and 0 <= n_wrong < n_predicted):
+        raise ValueError(f"need n_gold >= 1, n_predicted >= 1 and 0 <= n_wrong < n_predicted "
+                         f"(got {n_gold}, {n_predicted}, {n_wrong})")
+    gain = (TABLE_REWARD if kind == "table" else COLUMN_REWARD) / n_gold
+    if wrong_cost == "none":
+        return 0.0
+    if wrong_cost == "per_item":
+        return 0.5
+    cost = TABLE_PENALTY if kind == "table" else COLUMN_PENALTY
+    m, w = n_predicted, n_wrong
+    return (cost * (w + 1) / (m + 1) - cost * w / m) / (gain + cost / (m + 1))
