@@ -68,6 +68,8 @@ def test_ablation_gains_pairs_by_seed_with_t_interval():
     half = 4.302653 * d.std(ddof=1) / np.sqrt(3)  # t_{0.975, 2}
     assert g["n_seeds"] == 3 and g["columns_filter_gain"] == pytest.approx(0.2)
     assert (g["columns_filter_gain_low"], g["columns_filter_gain_high"]) == pytest.approx((0.2 - half, 0.2 + half), rel=1e-5)
+    with pytest.raises(ValueError, match="duplicate ablation record"):
+        ablation_gains(pd.concat([pd.DataFrame(rows), pd.DataFrame(rows[:1])]))
     with pytest.raises(ValueError, match="lack column"):
         ablation_gains(pd.DataFrame(rows).drop(columns="items_predicted"))
 

@@ -123,6 +123,11 @@ def ablation_gains(records: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     missing = sorted(need - set(records.columns))
     if missing:
         raise ValueError(f"ablation records lack column(s) {missing}")
+    dup = records.duplicated(["variant", "method", "seed", "split"])
+    if dup.any():
+        first = records.loc[dup, ["variant", "method", "seed", "split"]].iloc[0].to_dict()
+        raise ValueError(f"{int(dup.sum())} duplicate ablation record(s), e.g. {first}: concatenated runs of the "
+                         "same seed? drop duplicates (the shared sft record repeats in every run of a seed)")
     sft = records[records["method"] == "sft"].set_index(["seed", "split"])
     rows = []
     order = {v: i for i, v in enumerate(VARIANTS)}
