@@ -87,3 +87,12 @@ def test_cli_ablate_json_and_bad_variant(tmp_path):
     bad = runner.invoke(schema_app, ["ablate", "--variant", "nope", "--seeds", "1"])
     assert bad.exit_code != 0 and "unknown variant" in bad.output
     assert set(VARIANTS) >= {"authors", "recall_only", "per_item_cost", "beta_0", "group_16"}
+
+
+def test_sft_continued_control_has_no_scratch_run_and_trains_past_the_cold_start():
+    base = SchemaTrainConfig(sft_steps=10, grpo_steps=20, eval_every=10**9)
+    rec = run_reward_ablation(["sft_continued"], seeds=1, data_cfg=SMALL_DATA, base=base, device="cpu")
+    assert set(rec["method"]) == {"sft", "sft+grpo"}  # no from-scratch run for a control
+    a = rec[rec["method"] == "sft"].set_index("split")["mean_reward"]
+    b = rec[rec["method"] == "sft+grpo"].set_index("split")["mean_reward"]
+    assert not np.allclose(a, b)  # 20 more SFT steps changed the policy

@@ -39,7 +39,12 @@ VARIANTS: dict[str, dict] = {
     "beta_0.4": {"beta": 0.4},
     "group_4": {"group_size": 4},
     "group_16": {"group_size": 16},
+    "sft_continued": {},
 }
+#: controls, not GRPO variants: ``sft_continued`` replaces the GRPO stage by ``grpo_steps`` more SFT steps
+#: (a fresh Adam, like the GRPO stage), so its "gain" is what the extra training on the same questions
+#: gives without any reward; it has no from-scratch run
+CONTROLS = ("sft_continued",)
 ABLATION_METHODS = ("sft+grpo", "grpo")
 #: the measures of ``ablation_gains``
 GAIN_METRICS = ("tables_filter", "columns_filter", "tables_exact", "columns_exact", "items_predicted")
@@ -69,7 +74,8 @@ def run_reward_ablation(variants: Sequence[str] = tuple(VARIANTS), seeds: int = 
                         methods: Sequence[str] = ABLATION_METHODS, device: str = "auto",
                         progress: Callable[[str], None] | None = None, records_path=None) -> pd.DataFrame:
     """One record per (variant, method, seed, split) with ``METRICS``; the shared ``sft`` cold start
-    appears once per seed with variant ``"-"``. ``progress`` (if given) is called with a line per run;
+    appears once per seed with variant ``"-"``; the control ``sft_continued`` is recorded under method
+    ``sft+grpo`` (its second stage is SFT, see ``CONTROLS``). ``progress`` (if given) is called with a line per run;
     with ``records_path``, the records so far are written there (CSV) after every variant."""
     variants, methods = list(variants), list(methods)
     if not variants:
@@ -102,9 +108,12 @@ def run_reward_ablation(variants: Sequence[str] = tuple(VARIANTS), seeds: int = 
             if "sft+grpo" in methods:
                 tr = SchemaTrainer(encoded, cfg, seed=s, device=device)
                 _restore(tr, snap)
-                tr.grpo(cfg.grpo_steps)
+                if v == "sft_continued":
+                    tr.sft(cfg.grpo_steps)
+                else:
+                    tr.grpo(cfg.grpo_steps)
                 record(v, "sft+grpo", s, tr.policy, encoded)
-            if "grpo" in methods:
+            if "grpo" in methods and v not in CONTROLS:
                 tr = SchemaTrainer(encoded, cfg, seed=s, device=device)
                 tr.grpo(cfg.grpo_steps)
                 record(v, "grpo", s, tr.policy, encoded)
@@ -153,5 +162,5 @@ def ablation_gains(records: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                            kind="stable").reset_index(drop=True)
 
 
-__all__ = ["VARIANTS", "ABLATION_METHODS", "GAIN_METRICS", "METRICS", "variant_config", "run_reward_ablation",
+__all__ = ["VARIANTS", "CONTROLS", "ABLATION_METHODS", "GAIN_METRICS", "METRICS", "variant_config", "run_reward_ablation",
            "ablation_gains"]
