@@ -91,3 +91,74 @@ def test_filter_counts_extras_as_allowed_and_misses_as_failures():
     m = set_metrics({"a", "c"}, gold)
     assert m["filter"] == 0.0
     assert set_metrics({""}, gold)["filter"] == 0.0 and set_metrics({""}, gold)["precision"] == 0.0
+
+
+# ---- wrong-item cost modes (the reward ablation) and the inclusion threshold they imply ----
+
+from raflab.agents.schema.reward import inclusion_threshold  # noqa: E402
+
+WRONG = "###Tables: singer, stadium;\n###Columns: singer.name, stadium.name, stadium.capacity;"
+
+
+@pytest.mark.parametrize("wrong_cost, expected", [
+    ("share", 10.0),  # 10 - 4/2 + 4 - 2 x 3/3
+    ("per_item", -4.0),  # 10 - 10/1 + 4 - 2 x 8/2
+    ("none", 14.0),  # 10 + 4
+])
+def test_wrong_cost_modes_hand_computed(wrong_cost, expected):
+    assert accuracy_reward(WRONG, GOLD, wrong_cost) == pytest.approx(expected)
+
+
+def test_wrong_cost_share_bounds_over_inclusion_but_per_item_does_not():
+    """Every gold item plus k wrong columns: the share cost never takes more than 3 (all wrong together),
+    the per-item cost takes 4 per wrong column, so including many items is cheap only under share."""
+    extra = ", ".join(f"stadium.c{i}" for i in range(20))
+    text = f"###Tables: singer;\n###Columns: singer.name, singer.age, {extra};"
+    assert accuracy_reward(text, GOLD, "share") == pytest.approx(18 - 3 * 20 / 22)
+    assert accuracy_reward(text, GOLD, "share") > accuracy_reward("###Tables: singer;\n###Columns: singer.name;", GOLD)
+    assert accuracy_reward(text, GOLD, "per_item") == pytest.approx(18 - 20 * 4)
+
+
+def test_bad_wrong_cost_and_weights_are_clear_errors():
+    with pytest.raises(ValueError, match="wrong_cost"):
+        accuracy_reward(WRONG, GOLD, "half")
+    with pytest.raises(ValueError, match="unknown reward term"):
+        total_reward(WRONG, GOLD, weights={"acuracy": 1.0})
+    with pytest.raises(ValueError, match="finite"):
+        total_reward(WRONG, GOLD, weights={"accuracy": float("nan")})
+
+
+def test_total_reward_weights_select_terms():
+    text = full(WRONG)
+    assert total_reward(text, GOLD, weights={"accuracy": 1.0}) == pytest.approx(10.0)
+    assert total_reward(text, GOLD, weights={"format": 2.0}) == pytest.approx(2.0)
+    assert total_reward(text, GOLD, weights={"accuracy": 1.0}, wrong_cost="per_item") == pytest.approx(-4.0)
+
+
+@pytest.mark.parametrize("wrong_cost", ["share", "per_item", "none"])
+@pytest.mark.parametrize("hits, wrong", [(1, 0), (1, 2), (2, 1)])
+def test_inclusion_threshold_matches_the_reward(wrong_cost, hits, wrong):
+    """Theory meets the reward: the expected change of accuracy_reward (exact over the two outcomes,
+    the candidate gold or wrong) from adding one column is zero at inclusion_threshold, negative just
+    below it, positive just above (3 gold columns; the table is right)."""
+    gold = "###Tables: t;\n###Columns: t.g0, t.g1, t.g2;"
+    pred = [f"t.g{i}" for i in range(hits)] + [f"t.w{i}" for i in range(wrong)]
+
+    def r(cols):
+        return accuracy_reward(f"###Tables: t;\n###Columns: {', '.join(cols)};", gold, wrong_cost)
+
+    def expected_change(p):
+        return p * r(pred + ["t.g2"]) + (1 - p) * r(pred + ["t.wx"]) - r(pred)
+
+    p_star = inclusion_threshold(3, hits + wrong, wrong, wrong_cost)
+    assert expected_change(p_star) == pytest.approx(0.0, abs=1e-12)
+    if wrong_cost != "none":
+        assert expected_change(p_star - 0.01) < 0 < expected_change(p_star + 0.01)
+    if wrong_cost == "share":
+        assert p_star < 0.5  # below the greedy 1/2 of a calibrated SFT model: a recall bias
+
+
+def test_inclusion_threshold_authors_example():
+    assert inclusion_threshold(2, 1) == pytest.approx(1.5 / 5.5)
+    with pytest.raises(ValueError, match="n_wrong"):
+        inclusion_threshold(2, 1, 1)

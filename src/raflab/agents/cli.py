@@ -10,7 +10,7 @@ teacher's retention gain by condition and prior-knowledge group. The model is do
 ``raflab.agents.teaching_memory`` (one learning rule for both conditions, forgetting, immediate and delayed
 tests) over the grid of its options, one record per grid point; ``--out`` draws the region map.
 
-schema: ``raflab schema generate|train|eval``: rote SFT vs GRPO for schema linking on synthetic databases.
+schema: ``raflab schema generate|train|eval|ablate``: rote SFT vs GRPO for schema linking on synthetic databases.
 
 ``generate`` prints (and with ``--out`` writes as JSONL) questions of a split with their gold tables
 and columns; ``train --method sft|grpo|sft+grpo`` (several, comma-separated) trains over seeds and
@@ -276,3 +276,43 @@ def eval_(checkpoint: str = typer.Argument(..., help="a policy saved by `raflab 
           device: str = device_option("where the policy decodes"), fmt: Format = FormatOpt):
     """Evaluate a saved policy on every split (same as ``train --method eval --load CHECKPOINT``)."""
     _eval(checkpoint, device, fmt)
+
+
+ABLATE_COLUMNS = ["variant", "split", "n_seeds", "tables_filter_gain", "columns_filter_gain", "tables_exact_gain",
+                  "columns_exact_gain", "items_predicted_gain", "grpo_columns_filter", "grpo_columns_exact",
+                  "grpo_items_predicted"]  # intervals (<m>_gain_low / _high) and the rest: --format json / csv
+
+
+@schema_app.command()
+@user_errors
+def ablate(variant: str = typer.Option("all", "--variant",
+                                       help="comma-separated variants of raflab.agents.schema.ablation.VARIANTS, or all"),
+           method: str = typer.Option("sft+grpo,grpo", "--method", help="sft+grpo and/or grpo (comma-separated)"),
+           seeds: int = typer.Option(3, "--seeds", help="seeds (each draws its own data and initial policy)"),
+           seed: int = SeedOpt,
+           sft_steps: int = typer.Option(None, "--sft-steps", help="SFT steps (default of SchemaTrainConfig)"),
+           grpo_steps: int = typer.Option(None, "--grpo-steps", help="GRPO steps (default of SchemaTrainConfig)"),
+           train_dbs: int = NTrainOpt, test_dbs: int = NTestOpt, questions: int = QuestionsOpt,
+           synonym_prob: float = SynonymOpt, device: str = device_option("where the policies train and decode"),
+           records_out: str = typer.Option(None, "--records", help="write the per-seed records (CSV) here"),
+           fmt: Format = FormatOpt):
+    """Reward / KL / group-size ablation: SFT+GRPO minus SFT per variant and split (paired by seed, 95 %
+    t intervals in json / csv) and what GRPO from scratch reaches."""
+    from raflab.agents.schema.ablation import VARIANTS, ablation_gains, run_reward_ablation
+    from raflab.agents.schema.linker import SchemaTrainConfig
+
+    check_out_path(records_out, suffixes=(".csv",), option="--records")
+    variants = list(VARIANTS) if variant.strip() == "all" else [v.strip() for v in variant.split(",") if v.strip()]
+    methods = [m.strip() for m in method.split(",") if m.strip()]
+    given = {"sft_steps": sft_steps, "grpo_steps": grpo_steps}
+    base = SchemaTrainConfig(**{k: v for k, v in given.items() if v is not None})
+    records = run_reward_ablation(variants, seeds=seeds, seed=seed, base=base, methods=methods, device=device,
+                                  data_cfg=_data_config(train_dbs, test_dbs, questions, synonym_prob),
+                                  progress=lambda line: typer.echo(line, err=True))
+    if records_out is not None:
+        records.to_csv(records_out, index=False)
+        typer.echo(f"records written to {records_out}", err=True)
+    table = ablation_gains(records)
+    if fmt == Format.table:
+        table = table[[c for c in ABLATE_COLUMNS if c in table.columns]]
+    _emit(table, fmt, f"schema linking reward ablation: SFT+GRPO minus SFT; {seeds} seed(s), greedy decoding")

@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raflab.agents.schema.data import SPLITS, Example, SchemaDataConfig, seed_splits, tokenize, train_seeds, vocabulary
-from raflab.agents.schema.reward import WEIGHTS, parse_answer, set_metrics, total_reward
+from raflab.agents.schema.reward import WEIGHTS, WRONG_COSTS, check_weights, parse_answer, set_metrics, total_reward
 from raflab.core import checkpoints
 from raflab.core.checks import one_of
 from raflab.core.device import resolve_device
@@ -84,6 +84,22 @@ class SchemaTrainConfig(BaseModel):
     temperature: float = Field(1.0, gt=0, allow_inf_nan=False, description="sampling temperature")
     eval_every: int = Field(50, ge=1, description="steps between points of the curves")
     eval_size: int = Field(200, ge=1, description="questions per split evaluated for the curves")
+    reward_weights: dict[str, float] | None = Field(
+        None, description="GRPO reward weights per term (accuracy, format, tag_count, length; a missing term "
+        "weighs 0); None: the authors' WEIGHTS. Evaluation's mean_reward always uses the authors' weights")
+    wrong_cost: str = Field("share", description="how the accuracy reward charges a wrong item: share (the "
+                            "authors'), per_item or none (reward.accuracy_reward)")
+
+    @field_validator("reward_weights")
+    @classmethod
+    def _known_terms(cls, v):
+        return None if v is None else check_weights(v)
+
+    @field_validator("wrong_cost")
+    @classmethod
+    def _known_cost(cls, v):
+        one_of(v, WRONG_COSTS, "wrong_cost")
+        return v
 
 
 @dataclass
@@ -245,12 +261,14 @@ def grpo_loss(policy, enc: Encoded, chosen, layouts, old_lp, ref_lp, adv, cfg: S
     return (per.sum(-1) / m.sum(-1)).mean(), float((kl.detach() * m).sum() / m.sum())
 
 
-def _rewards(enc: Encoded, chosen: np.ndarray, layouts: np.ndarray) -> np.ndarray:
+def _rewards(enc: Encoded, chosen: np.ndarray, layouts: np.ndarray, cfg: SchemaTrainConfig) -> np.ndarray:
     out = np.empty(layouts.shape)
+    weights = WEIGHTS if cfg.reward_weights is None else cfg.reward_weights
     for b in range(layouts.shape[0]):
         items, sol = enc.items[b], enc.solutions[b]
         for g in range(layouts.shape[1]):
-            out[b, g] = total_reward(render(items, chosen[b, g, :len(items)], int(layouts[b, g])), sol)
+            text = render(items, chosen[b, g, :len(items)], int(layouts[b, g]))
+            out[b, g] = total_reward(text, sol, weights, wrong_cost=cfg.wrong_cost)
     return out
 
 
@@ -353,7 +371,7 @@ class SchemaTrainer:
             layouts = torch.multinomial(probs, G, replacement=True, generator=self.gen)
             old_lp = decision_logp(logits, layout_logits, chosen, layouts, cfg.temperature)
             ref_lp = decision_logp(*ref(batch), chosen, layouts, cfg.temperature)
-        r = _rewards(batch, chosen.cpu().numpy().astype(bool), layouts.cpu().numpy())
+        r = _rewards(batch, chosen.cpu().numpy().astype(bool), layouts.cpu().numpy(), cfg)
         adv = group_advantages(torch.as_tensor(r, dtype=torch.float32, device=self.device))
         kl = 0.0
         for _ in range(cfg.inner_steps):

@@ -26,6 +26,7 @@ length 1.0):
 
 from __future__ import annotations
 
+import math
 import re
 
 WEIGHTS = {"accuracy": 0.5, "format": 0.5, "tag_count": 0.5, "length": 1.0}
@@ -47,22 +48,37 @@ def parse_answer(text: str) -> tuple[set[str], set[str]]:
     return tables, columns
 
 
-def accuracy_reward(completion: str, solution: str) -> float:
-    """The authors' ``accuracy_reward2`` for one completion against its gold text."""
+#: how a predicted item outside gold is charged (``wrong_cost`` of :func:`accuracy_reward`)
+WRONG_COSTS = ("share", "per_item", "none")
+
+
+def accuracy_reward(completion: str, solution: str, wrong_cost: str = "share") -> float:
+    """The authors' ``accuracy_reward2`` for one completion against its gold text.
+
+    ``wrong_cost`` (an ablation; the authors' is ``"share"``): ``"share"`` charges each wrong table
+    ``4 / |predicted tables|`` (columns ``3 / |predicted columns|``), so all wrong items together cost
+    at most 4 (3) however many there are; ``"per_item"`` charges each wrong item what a gold item earns
+    (``10 / |gold tables|``, ``8 / |gold columns|``), so a wrong item undoes a hit and over-inclusion is
+    unbounded below; ``"none"`` charges nothing (the pure recall term: every gold item predicted is the
+    maximum, the filter criterion as a reward). The no-hit penalties (-6, -4) apply in every mode.
+    """
+    if wrong_cost not in WRONG_COSTS:
+        raise ValueError(f"wrong_cost must be one of {', '.join(WRONG_COSTS)} (got {wrong_cost!r})")
     gold_t, gold_c = parse_answer(solution)
     pred_t, pred_c = parse_answer(completion)
     if not gold_t or not gold_c:
         raise ValueError(f"gold answer without tables or columns: {solution!r}")
     hit_t, hit_c = len(gold_t & pred_t), len(gold_c & pred_c)
     reward = hit_t * TABLE_REWARD / len(gold_t) + hit_c * COLUMN_REWARD / len(gold_c)
+    share = wrong_cost == "share"
     if hit_t == 0:
         reward -= TABLE_MISS
-    else:
-        reward -= len(pred_t - gold_t) * TABLE_PENALTY / len(pred_t)
+    elif wrong_cost != "none":
+        reward -= len(pred_t - gold_t) * (TABLE_PENALTY / len(pred_t) if share else TABLE_REWARD / len(gold_t))
     if hit_c == 0:
         reward -= COLUMN_MISS
-    else:
-        reward -= len(pred_c - gold_c) * COLUMN_PENALTY / len(pred_c)
+    elif wrong_cost != "none":
+        reward -= len(pred_c - gold_c) * (COLUMN_PENALTY / len(pred_c) if share else COLUMN_REWARD / len(gold_c))
     return float(reward)
 
 
@@ -95,16 +111,29 @@ def length_reward(completion: str) -> float:
     return -4.0
 
 
-def reward_terms(completion: str, solution: str, authors_tag_bug: bool = True) -> dict[str, float]:
-    return {"accuracy": accuracy_reward(completion, solution), "format": format_reward(completion),
+def reward_terms(completion: str, solution: str, authors_tag_bug: bool = True,
+                 wrong_cost: str = "share") -> dict[str, float]:
+    return {"accuracy": accuracy_reward(completion, solution, wrong_cost), "format": format_reward(completion),
             "tag_count": tag_count_reward(completion, authors_tag_bug), "length": length_reward(completion)}
 
 
+def check_weights(weights: dict[str, float]) -> dict[str, float]:
+    """``weights`` with every key a reward term of ``WEIGHTS`` and every value finite; else a clear error."""
+    unknown = sorted(set(weights) - set(WEIGHTS))
+    if unknown:
+        raise ValueError(f"unknown reward term(s) {unknown}; the terms are {', '.join(WEIGHTS)}")
+    bad = {k: v for k, v in weights.items() if not math.isfinite(float(v))}
+    if bad:
+        raise ValueError(f"reward weights must be finite (got {bad})")
+    return {k: float(v) for k, v in weights.items()}
+
+
 def total_reward(completion: str, solution: str, weights: dict[str, float] | None = None,
-                 authors_tag_bug: bool = True) -> float:
-    """Weighted sum of the four terms (the GRPO trainer's reward: sum of weight x function)."""
-    w = WEIGHTS if weights is None else weights
-    terms = reward_terms(completion, solution, authors_tag_bug)
+                 authors_tag_bug: bool = True, wrong_cost: str = "share") -> float:
+    """Weighted sum of the four terms (the GRPO trainer's reward: sum of weight x function); a term
+    missing from ``weights`` has weight 0."""
+    w = WEIGHTS if weights is None else check_weights(weights)
+    terms = reward_terms(completion, solution, authors_tag_bug, wrong_cost)
     return float(sum(w.get(k, 0.0) * v for k, v in terms.items()))
 
 
@@ -114,3 +143,33 @@ def set_metrics(pred: set[str], gold: set[str]) -> dict[str, float]:
     hit = len(pred & gold)
     return {"exact": float(pred == gold), "filter": float(gold <= pred),
             "recall": hit / len(gold) if gold else 1.0, "precision": hit / len(pred) if pred else 0.0}
+
+
+def inclusion_threshold(n_gold: int, n_predicted: int, n_wrong: int = 0, wrong_cost: str = "share",
+                        kind: str = "column") -> float:
+    """The probability of being gold above which adding one more item raises the expected accuracy
+    reward, for a prediction of ``n_predicted`` items of which ``n_wrong`` are wrong and at least one
+    is a hit, with ``n_gold`` gold items of that kind (tables: ``kind="table"``).
+
+    With reward ``R`` per gold item (``10 / |gold tables|``, ``8 / |gold columns|``) and the authors'
+    share cost ``C`` (4, 3), the candidate adds ``p R - C (w + 1 - p) / (m + 1) + C w / m`` in
+    expectation (``m`` predicted, ``w`` wrong), zero at
+    ``p* = (C (w + 1) / (m + 1) - C w / m) / (R + C / (m + 1))``; for 2 gold columns and one predicted
+    (a hit), ``p* = 1.5 / 5.5 = 0.27``. A per-item cost equal to ``R`` gives ``p* = 1/2`` (the greedy
+    threshold of a calibrated SFT model); no cost gives 0 (include everything).
+    """
+    if wrong_cost not in WRONG_COSTS:
+        raise ValueError(f"wrong_cost must be one of {', '.join(WRONG_COSTS)} (got {wrong_cost!r})")
+    if kind not in ("table", "column"):
+        raise ValueError(f"kind must be table or column (got {kind!r})")
+    if not (n_gold >= 1 and n_predicted >= 1 and 0 <= n_wrong < n_predicted):
+        raise ValueError(f"need n_gold >= 1, n_predicted >= 1 and 0 <= n_wrong < n_predicted "
+                         f"(got {n_gold}, {n_predicted}, {n_wrong})")
+    gain = (TABLE_REWARD if kind == "table" else COLUMN_REWARD) / n_gold
+    if wrong_cost == "none":
+        return 0.0
+    if wrong_cost == "per_item":
+        return 0.5
+    cost = TABLE_PENALTY if kind == "table" else COLUMN_PENALTY
+    m, w = n_predicted, n_wrong
+    return (cost * (w + 1) / (m + 1) - cost * w / m) / (gain + cost / (m + 1))
