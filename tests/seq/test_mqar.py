@@ -5,6 +5,8 @@ in 32 tokens, the ``raflab seq train --task mqar`` settings), once per mixer. Th
 the shipped study's grid only: no MQAR run of attention reaches the induction step in seconds.
 """
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -67,4 +69,35 @@ def test_mamba_recalls_in_the_shipped_study_setting():
     run = next(r for r in config.runs() if (r.model, r.target_params, r.pairs, r.seed) == ("mamba", 20000, 2, 0))
     record = run_sequence_experiment(run.model_copy(update={"device": "cpu"}))
     assert record["width"] == 34 and abs(record["params"] - 20000) <= 0.15 * 20000
+    assert record["heldout_accuracy"] >= 0.9
+
+
+#: the shipped MQAR default of both selective SSMs, as docs/sequence.md ("MQAR: Mamba at the shipped default")
+#: documents it: lr 1e-2 cosine to 1e-3, up to 3000 steps (stop at training accuracy 0.99), warm-up 100,
+#: batch 64, 8000 training sequences, d_state 8
+SELECTIVE_DEFAULT = {"lr": 1e-2, "min_lr": 1e-3, "steps": 3000, "warmup": 100, "batch": 64, "examples": 8000,
+                     "d_state": 8, "target": 0.99}
+
+
+def _shipped_run(model: str, target_params: int, pairs: int, seed: int = 0):
+    config = load_study_config(shipped_study_config("mqar"))
+    return next(r for r in config.runs() if (r.model, r.target_params, r.pairs, r.seed) == (model, target_params, pairs, seed))
+
+
+def test_shipped_mqar_default_of_mamba_and_mamba2_is_the_documented_one():
+    for model in ("mamba", "mamba2"):
+        run = _shipped_run(model, 20000, 4)
+        assert {k: getattr(run, k) for k in SELECTIVE_DEFAULT} == SELECTIVE_DEFAULT, model
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "sequence.md").read_text()
+    section = docs.split("## MQAR: Mamba at the shipped default", 1)[1].split("\n## ", 1)[0]
+    assert "**Shipped default** (mamba and mamba2): lr 1e-2 -> 1e-3, up to 3000 steps" in section
+
+
+@pytest.mark.slow  # one 3000-step Mamba-1 run at width 34: ~85 CPU-s (about 1.5 min on a quiet core)
+def test_mamba_recalls_4_pairs_at_the_shipped_default():
+    # measured (docs/sequence.md, "MQAR: Mamba at the shipped default"): seeds 0-2 held out 0.901 / 0.975 / 0.981;
+    # seed 1 is checked (seed 0 passes with the least margin)
+    run = _shipped_run("mamba", 20000, 4, seed=1)
+    record = run_sequence_experiment(run.model_copy(update={"device": "cpu"}))
+    assert record["width"] == 34
     assert record["heldout_accuracy"] >= 0.9
