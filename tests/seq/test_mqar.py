@@ -94,7 +94,7 @@ def test_shipped_mqar_default_of_mamba_and_mamba2_is_the_documented_one():
     assert "a 300-step warm-up" in section
 
 
-@pytest.mark.slow  # one Mamba-1 run at width 34 (1750 of 3000 steps): ~40 CPU-s, 57 s measured
+@pytest.mark.slow  # one Mamba-1 run at width 34 (1750 of 3000 steps): 35 s measured on a quiet core
 def test_mamba_recalls_4_pairs_at_the_shipped_default():
     # measured (docs/sequence.md, "MQAR: Mamba at the shipped default"): seeds 0-4 held out 0.997 / 0.994 / 0.990 /
     # 0.984 / 0.996 (stopped at steps 1500-2750); seed 1 is checked
