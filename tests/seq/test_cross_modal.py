@@ -68,6 +68,7 @@ def _final(df, part="transfer"):
     return rows[rows["step"] == rows["step"].max()].set_index("direction")
 
 
+@pytest.mark.slow  # 26 s in a 1-thread run of tests/seq on the loaded 2 cores (load 10-15)
 def test_facts_recalled_in_the_source_modality_much_better_than_in_the_target():
     """Reduced run: 16 personas, width 16. Both directions learn their facts (source >= 0.9) and the
     faces are recognised on fresh views (captions >= 0.8), yet the other modality recalls much less
@@ -124,6 +125,7 @@ def _mean_gap_and_target(cfg):
     return final["transfer_gap"], final["target_accuracy"], final["source_accuracy"]
 
 
+@pytest.mark.slow  # 76 s in a 1-thread run of tests/seq on the loaded 2 cores (load 10-15)
 def test_name_tie_narrows_the_gap_in_a_reduced_run():
     """Reduced run (16 personas, width 16, one seed): tying each caption's visual token to the name
     embedding it stands for (``name_tie``) raises the target-modality accuracy and narrows the gap in

@@ -168,6 +168,7 @@ def _learning(seeds, **extra):
     return df, know, ver
 
 
+@pytest.mark.slow  # 33 s in a 1-thread run of tests/seq on the loaded 2 cores (load 10-15)
 def test_learning_reduced_through_the_cli_entry(tmp_path):
     import yaml
 

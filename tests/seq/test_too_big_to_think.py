@@ -6,6 +6,7 @@ import pytest
 from raflab.seq.studies import run_sequence_experiment, seq_run
 
 
+@pytest.mark.slow  # 9-45 s measured (two 400-step runs)
 def test_width_56_stores_the_50_capitals_and_width_14_does_not():
     """Reduced (aligned lines, 400 steps): 56 wide stores all 50 facts; 14 wide about 8% (the paper: 8.2%)."""
     common = dict(steps=400, layout="lines", eval_every=100, device="cpu", lr=1e-2)
