@@ -265,14 +265,18 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
 # a fork and join that costs as much as its arithmetic (2 threads barely beat 1). Cutting the *batch*
 # instead, each CPU thread scans its own rows from start to end with single-threaded operations and
 # no synchronization until the end; the interpreter lock is held only while an operation is
-# dispatched, not while it runs.
+# dispatched, not while it runs. Measured (benchmarks/README.md): on a quiet 2-core machine the split
+# is *slower* (forward + backward 38 ms against 30 ms at batch 32, length 256, D 64, N 16): the two
+# threads queue on the interpreter lock to dispatch ~600 small operations each. It helps only on a
+# machine whose cores are busy with other jobs, where one of torch's threads is often descheduled at
+# each fork and join. So it is off by default (``workers=1``); ``workers=batch_workers(...)`` asks for it.
 
 _POOL_LOCK = threading.Lock()
 _POOL: dict[str, ThreadPoolExecutor] = {}
 
 
 def batch_workers(batch: int, device) -> int:
-    """How many parts ``selective_scan`` cuts a batch into: torch's CPU threads (at most the batch), 1 elsewhere."""
+    """The ``workers`` that cut a batch over every CPU thread: torch's CPU threads (at most the batch), 1 elsewhere."""
     if torch.device(device).type != "cpu":
         return 1
     return max(1, min(torch.get_num_threads(), batch))
@@ -361,7 +365,7 @@ class _ChunkedScan(torch.autograd.Function):
 
 
 def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int | None = None,
-                   workers: int | None = None):
+                   workers: int = 1):
     """The S6 recurrence of :func:`selective_scan_reference`, 5-8x faster than that loop on one CPU thread.
 
     Same arguments and result (shapes: u, delta [batch, length, D]; A [D, N]; B, C [batch, length, N];
@@ -369,14 +373,15 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     :func:`default_chunk`), cache-sized buffers, hand-written backward (see the module docstring).
     ``method="parallel"``: the odd-even :func:`linear_scan`, differentiated by autograd (about three
     [batch, length, D, N] tensors). ``workers`` (chunked, CPU): the batch is cut into this many parts,
-    each scanned on its own thread with single-threaded operations (default :func:`batch_workers`:
-    torch's thread count; torch's thread count is set to 1 while they run and restored after).
+    each scanned on its own thread with single-threaded operations (torch's thread count is set to 1
+    while they run and restored after). Default 1: on a quiet machine the split is slower (see the
+    comment above :func:`batch_workers`); :func:`batch_workers` gives torch's thread count.
     Half-precision inputs are scanned in float32 and the result is cast back.
     """
     one_of(method, SCAN_METHODS, "scan method")
     if chunk is not None and (not isinstance(chunk, int) or chunk < 1):
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     _check_scan_inputs(u, delta, A, B, C, D)
     dtype_in = u.dtype  # the result's dtype: that of the inputs together, as in the reference
@@ -386,8 +391,6 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     u, delta, A, B, C = (t.to(work) for t in (u, delta, A, B, C))
     if chunk is None:
         chunk = default_chunk(u.shape[0], u.shape[2], A.shape[1], work, u.device)
-    if workers is None:
-        workers = batch_workers(u.shape[0], u.device)
     if method == "parallel":
         y = _parallel_scan(u, delta, A, B, C)
     elif torch.is_grad_enabled() and any(t.requires_grad for t in (u, delta, A, B, C)):
