@@ -102,6 +102,7 @@ class Claim:
     seeds: dict = field(default_factory=lambda: {"quick": 3, "full": 5})
     source: str = ""                  # the config or command that measures it at full budget
     note: str = ""
+    revision: int = 1                 # bump when this claim's measurement changes: its stored rows are not reused
 
     def __post_init__(self):
         if self.paper not in PAPERS:

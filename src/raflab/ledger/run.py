@@ -30,7 +30,8 @@ LEDGER_COLUMNS = ["claim", "paper", "quantity", "rule", "value", "ci95_low", "ci
 
 
 def claim_hash(claim: Claim, budget: str) -> str:
-    return settings_hash({"ledger": claim.id, "budget": budget, "revision": LEDGER_REVISION})
+    return settings_hash({"ledger": claim.id, "budget": budget, "revision": LEDGER_REVISION,
+                          **({"claim_revision": claim.revision} if claim.revision != 1 else {})})
 
 
 def claim_list() -> pd.DataFrame:
