@@ -96,16 +96,8 @@ def solve_fixed_point(
         old = state[active]
         with np.errstate(all="ignore"):
             new = update(old, active)
-        res = relative_residual(new, old)
+        res, done, bad = _judge_step(new, old, tol, diverged, admissible)
         iterations[active] += 1
-        bad = ~np.isfinite(res)
-        if diverged is not None:
-            bad |= diverged(new)
-        done = (res < tol) & ~bad
-        if admissible is not None:
-            spurious = done & ~admissible(new)
-            bad |= spurious
-            done &= ~spurious
         residual[active] = res
         plain = (1.0 - damping) * old + damping * new
         if accel is not None:
@@ -131,6 +123,21 @@ def solve_fixed_point(
             stalled[active[stuck]] = True
             stopped[active[stuck]] = True
     return FixedPointResult(state, converged, iterations, residual, stalled)
+
+
+def _judge_step(new, old, tol, diverged, admissible):
+    """(residual, converged, failed) of one step of the active points: a non-finite residual or a
+    ``diverged`` state fails; a converged state outside the ``admissible`` region fails too."""
+    res = relative_residual(new, old)
+    bad = ~np.isfinite(res)
+    if diverged is not None:
+        bad |= diverged(new)
+    done = (res < tol) & ~bad
+    if admissible is not None:
+        spurious = done & ~admissible(new)
+        bad |= spurious
+        done &= ~spurious
+    return res, done, bad
 
 
 def solve_fixed_point_newton(
@@ -180,16 +187,8 @@ def solve_fixed_point_newton(
         with np.errstate(all="ignore"):
             out = update(batch, np.tile(active, K + 1))
         new, moved = out[:A], out[A:].reshape(K, A, K)
-        res = relative_residual(new, old)
+        res, done, bad = _judge_step(new, old, tol, diverged, admissible)
         iterations[active] += 1
-        bad = ~np.isfinite(res)
-        if diverged is not None:
-            bad |= diverged(new)
-        done = (res < tol) & ~bad
-        if admissible is not None:
-            spurious = done & ~admissible(new)
-            bad |= spurious
-            done &= ~spurious
         residual[active] = res
         with np.errstate(all="ignore"):
             g = to_u(new) - u  # G(u) = T(update) - u
