@@ -19,6 +19,14 @@ from raflab.ledger.registry import Claim, Rule
 QUICK = "quick"
 
 
+def full_budget_only(measure):
+    """``measure(budget, x)`` at the full budget; None ("out of reach at this budget") at the quick one."""
+    @functools.wraps(measure)
+    def at_full(budget, x):
+        return None if budget == QUICK else measure(budget, x)
+    return at_full
+
+
 # --------------------------------------------------------------------------- MQAR
 
 @functools.lru_cache(maxsize=32)
@@ -95,9 +103,8 @@ def _from_interval(value, low, high, n_seeds, note="") -> dict:
 
 
 def _tbtt_part(claim: str, pick):
+    @full_budget_only
     def measure(budget, store):
-        if budget == QUICK:
-            return None
         from raflab.seq.studies import study_summary
 
         claims = study_summary("too-big-to-think", _study_rows("too-big-to-think", store)).attrs["claims"]
@@ -117,9 +124,8 @@ tbtt_joint_no_width_extrapolates = _tbtt_part(
 
 
 def _capacity_line(name: str):
+    @full_budget_only
     def measure(budget, store):
-        if budget == QUICK:
-            return None
         from raflab.seq.capacity_claims import capacity_claims
 
         lines = capacity_claims(_study_rows("capacity", store))
@@ -132,9 +138,8 @@ def _capacity_line(name: str):
     return measure
 
 
+@full_budget_only
 def bits_per_parameter(budget, store):
-    if budget == QUICK:
-        return None
     from raflab.seq.capacity_claims import fit_bits_per_parameter_ci
 
     fit = fit_bits_per_parameter_ci(_study_rows("bits", store))
@@ -159,20 +164,18 @@ def _fictional_records(store: str) -> pd.DataFrame:
     return run_fictional_qa_study(load_fictional_qa_config(), store=store)
 
 
+@full_budget_only
 def fictionalqa_fictsheets_verbatim(budget, store):
     """Verbatim exact recall of trained fictsheets minus trained fictions (event split), per seed."""
-    if budget == QUICK:
-        return None
     r = _fictional_records(store)
     v = r[(r["measure"] == "verbatim") & (r["split"] == "event") & (r["trained"].astype(object) == True)]  # noqa: E712
     by = v.groupby(["seed", "corpus"])["verbatim_exact"].mean().unstack()
     return _per_seed_interval(by.get("fictsheets") - by.get("fictions"), "event split, trained documents")
 
 
+@full_budget_only
 def fictionalqa_knowledge_from_training(budget, store):
     """4-option QA accuracy on facts of trained documents minus held-out events, per seed (fictions)."""
-    if budget == QUICK:
-        return None
     r = _fictional_records(store)
     k = r[(r["measure"] == "knowledge") & (r["corpus"] == "fictions")]
     by = k.groupby(["seed", "group"])["mc4"].mean().unstack()
@@ -188,21 +191,19 @@ def _cross_modal_records(store: str) -> pd.DataFrame:
     return run_cross_modal_study(load_cross_modal_config(), store=store)
 
 
+@full_budget_only
 def crossmodal_gap(budget, store):
     """Source minus target accuracy at the end of training (all widths, no bridge), per seed."""
-    if budget == QUICK:
-        return None
     r = _cross_modal_records(store)
     t = r[r["part"] == "transfer"]
     t = t[t["step"] == t.groupby(["width", "bridge_fraction", "seed"])["step"].transform("max")]
     return _per_seed_interval(t.groupby("seed")["transfer_gap"].mean(), "final transfer gap, all widths")
 
 
+@full_budget_only
 def crossmodal_gap_after_unlearning(budget, store):
     """After unlearning the forget set through its source modality: its target minus source accuracy
     (positive: the facts stay recoverable through the other modality), all widths, no bridge, per seed."""
-    if budget == QUICK:
-        return None
     r = _cross_modal_records(store)
     u = r[(r["part"] == "unlearn") & (r["bridge_fraction"] == r["bridge_fraction"].min())]
     u = u[u["step"] == u.groupby(["width", "seed", "direction"])["step"].transform("max")]
@@ -211,10 +212,9 @@ def crossmodal_gap_after_unlearning(budget, store):
                               "forget set after unlearning, all widths and directions")
 
 
+@full_budget_only
 def schema_grpo_beats_sft_unseen(budget, seed):
     """Columns filter accuracy of SFT + GRPO minus SFT alone on unseen schemas (one seed's data)."""
-    if budget == QUICK:
-        return None
     from raflab.agents.schema.linker import run_schema_study
 
     records = run_schema_study(seeds=1, seed=seed, device="cpu")[0]
