@@ -195,8 +195,8 @@ def _cross_modal_records(store: str) -> pd.DataFrame:
 def crossmodal_gap(budget, store):
     """Source minus target accuracy at the end of training (all widths, no bridge), per seed."""
     r = _cross_modal_records(store)
-    t = r[r["part"] == "transfer"]
-    t = t[t["step"] == t.groupby(["width", "bridge_fraction", "seed"])["step"].transform("max")]
+    t = r[(r["part"] == "transfer") & (r["bridge_fraction"] == r["bridge_fraction"].min())]
+    t = t[t["step"] == t.groupby(["width", "seed"])["step"].transform("max")]
     return _per_seed_interval(t.groupby("seed")["transfer_gap"].mean(), "final transfer gap, all widths")
 
 
