@@ -52,6 +52,14 @@ from raflab.memory.toy_data import gaussian_mixture, ring_points
 # Dense AM attractors on the data sets
 
 
+def check_attractor_run(beta: float, starts: int, seeds: int) -> None:
+    """A clear error for an inverse temperature <= 0 or fewer than one start or data set."""
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0 (got {beta:g})")
+    if starts < 1 or seeds < 1:
+        raise ValueError(f"starts and seeds must be >= 1 (got {starts}, {seeds})")
+
+
 def attractors_against_K(data: str, Ks, beta: float = 20.0, starts: int = 512, seeds: int = 1,
                          similarity: str = "distance", seed: int = 0, device: str = "auto", data_dir=None,
                          progress: bool = False) -> pd.DataFrame:
@@ -64,10 +72,7 @@ def attractors_against_K(data: str, Ks, beta: float = 20.0, starts: int = 512, s
     """
     one_of(data, DATASETS, "data set")
     Ks = check_Ks(Ks)
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0 (got {beta:g})")
-    if starts < 1 or seeds < 1:
-        raise ValueError(f"starts and seeds must be >= 1 (got {starts}, {seeds})")
+    check_attractor_run(beta, starts, seeds)
     one_of(similarity, SIMILARITIES, "similarity")
     require_attractor_memory(max(Ks), DIMENSION.get(data, 3072), starts)
     rows = []

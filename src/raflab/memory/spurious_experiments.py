@@ -22,7 +22,7 @@ from raflab.core.summary import summarize
 from raflab.memory.associative import _greedy_clusters
 from raflab.memory.diffusion import classify_samples, max_noise_level, schedule_for
 from raflab.memory.diffusion_models import TrainConfig, default_width, resolve_net, train_score_model
-from raflab.memory.experiments import generate, training_points
+from raflab.memory.experiments import check_attractor_run, generate, training_points
 from raflab.memory.hopfield_experiments import check_Ks
 from raflab.memory.spurious import (
     KINDS_WITH_MANIFOLD,
@@ -157,10 +157,7 @@ def generalized_attractors_against_K(data: str, Ks, beta: float = 20.0, starts: 
     1)``, as :func:`raflab.memory.experiments.attractors_against_K`), with 95 % intervals."""
     one_of(data, MANIFOLD_DATASETS, "data set with a known manifold")
     Ks = check_Ks(Ks)
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0 (got {beta:g})")
-    if starts < 1 or seeds < 1:
-        raise ValueError(f"starts and seeds must be >= 1 (got {starts}, {seeds})")
+    check_attractor_run(beta, starts, seeds)
     rows = []
     grid = [(K, s) for K in Ks for s in range(seeds)]
     for K, s in track_rows(grid, f"dense AM attractors with the manifold ({data})", enabled=progress, unit="runs"):
