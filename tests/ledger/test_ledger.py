@@ -112,7 +112,7 @@ def test_cli_list_run_and_page_match_the_store(tmp_path):
 def test_a_claim_out_of_reach_at_quick_is_stored_and_reported(tmp_path):
     store = tmp_path / "o.duckdb"
     for _ in range(2):  # measured, then read back from the store
-        line = ledger_run.run_claims(["tbtt.large-models-fail-to-extrapolate", "bits.two-bits-per-parameter"],
-                                     budget="quick", store=store, quiet=True)
+        line = ledger_run.run_claims(["fictionalqa.fictsheets-memorized-verbatim",
+                                      "fictionalqa.knowledge-from-training"], budget="quick", store=store, quiet=True)
         assert list(line["verdict"]) == [OUT_OF_REACH, OUT_OF_REACH]
         assert line["value"].isna().all()
