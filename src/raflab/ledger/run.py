@@ -38,10 +38,14 @@ def claim_hash(claim: Claim, budget: str) -> str:
 
 
 def claim_list() -> pd.DataFrame:
-    """The registry as a table: id, paper, claim, quantity, rule, seeds per budget, source."""
-    return pd.DataFrame([{"claim": c.id, "paper": c.paper, "statement": c.claim, "quantity": c.quantity,
-                          "rule": c.rule.describe(), "seeds_quick": c.n_seeds("quick"),
-                          "seeds_full": c.n_seeds("full"), "source": c.source} for c in claims_by_id()])
+    """The registry as a table: id, paper, claim, quantity, rule, seeds per budget, source, and the
+    estimated cost per budget in CPU-minutes (:mod:`raflab.ledger.costs`)."""
+    from raflab.ledger.costs import claim_costs
+
+    table = pd.DataFrame([{"claim": c.id, "paper": c.paper, "statement": c.claim, "quantity": c.quantity,
+                           "rule": c.rule.describe(), "seeds_quick": c.n_seeds("quick"),
+                           "seeds_full": c.n_seeds("full"), "source": c.source} for c in claims_by_id()])
+    return table.merge(claim_costs(table["claim"]), on="claim", how="left")
 
 
 def _execute(unit: tuple) -> dict:
