@@ -92,7 +92,7 @@ def test_cli_list_run_and_page_match_the_store(tmp_path):
     runner = CliRunner()
     listed = runner.invoke(app, ["reproduce", "--list", "--format", "csv"])
     assert listed.exit_code == 0, listed.output
-    assert len(pd.read_csv(pd.io.common.StringIO(listed.output))) == len(all_claims())
+    assert len(pd.read_csv(pd.io.common.StringIO(listed.stdout))) == len(all_claims())
     store, page = tmp_path / "l.duckdb", tmp_path / "reproduction.md"
     ran = runner.invoke(app, ["reproduce", *CHEAP, "--store", str(store), "-q", "--format", "json"])
     assert ran.exit_code == 0, ran.output
