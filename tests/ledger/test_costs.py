@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from raflab.cli import app
 from raflab.ledger import run as ledger_run
 from raflab.ledger.claims import all_claims
-from raflab.ledger.costs import COSTS, SHARES, claim_costs, stored_cpu_seconds, total_cpu_minutes
+from raflab.ledger.costs import COSTS, SHARES, claim_costs, total_cpu_minutes
+from raflab.ledger.run import stored_cpu_seconds
 
 
 def test_every_claim_has_a_cost_per_budget_with_its_basis():

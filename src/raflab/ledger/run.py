@@ -138,6 +138,22 @@ def stored_ledger(budget: str, store: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(lines, columns=LEDGER_COLUMNS)
 
 
+def stored_cpu_seconds(budget: str, store=None) -> pd.DataFrame:
+    """CPU-seconds and wall seconds of each claim's stored units at ``budget`` (summed over its seeds),
+    from what ``store`` holds (claims never measured there are absent)."""
+    one_of(budget, BUDGETS, "budget")
+    result_store = ResultStore(store or DEFAULT_STORE)
+    rows = []
+    if result_store.path.exists():
+        for claim in claims_by_id():
+            units = result_store.rows(claim_hash(claim, budget), status=None)
+            if len(units):
+                cpu = units["cpu_s"].sum() if "cpu_s" in units else float("nan")
+                rows.append({"claim": claim.id, "units": len(units), "cpu_s": float(cpu),
+                             "wall_s": float(units["wall_s"].sum())})
+    return pd.DataFrame(rows, columns=["claim", "units", "cpu_s", "wall_s"])
+
+
 def _cell(v) -> str:
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:.4g}"
