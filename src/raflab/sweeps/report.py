@@ -82,7 +82,7 @@ def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str
 _CSS = """body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:0.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
 img{max-width:100%}pre{background:#f6f6f6;padding:0.5em;font-size:12px;overflow-x:auto}
-.failed{color:#a00}"""
+.failed{color:#a00}table.ledger td{text-align:left;vertical-align:top}"""
 
 
 def stored_ledgers(store: str | Path) -> pd.DataFrame:
