@@ -113,34 +113,79 @@ def _diffusion_mlp_parameters(width: int = 256, pixels: int = 64) -> int:
     return sum(p.numel() for p in TimeMLP(pixels, width=width).parameters())
 
 
-def sequence_and_diffusion_points() -> list[dict]:
-    """Measured points of trained networks (numbers from docs/sequence.md and docs/diffusion.md)."""
-    rows = [_row("GPT, random strings (bits study fit)", 1.0, 1.56, "docs/sequence.md, Bits per parameter",
-                 "measured", low=1.51, high=1.61,
-                 note="1-layer GPTs, 732-8,112 params, 512 strings of 32 tokens over 16 symbols, plateau; "
-                      "fit through the origin over 9 runs (3 seeds)")]
-    facts, bits_per_fact, params = 870, math.log2(100), 5_072
-    rows.append(_row("GPT, random graph triplets (Capacity Matters)", 1.0, facts * bits_per_fact / params,
-                     "docs/sequence.md, Capacity Matters", "measured", stored_bits=facts * bits_per_fact,
-                     parameters=params,
-                     note="~870 of 2,000 (node, edge) -> node facts of log2(100) bits, 1 layer width 16, 300 steps"))
+DOCUMENTED = "documented"
+STORED = "measured (store)"
+
+
+def _bits_point(store) -> dict:
+    from raflab.ledger.atlas_store import stored_bits_fit
+
+    name = "GPT, random strings (bits study fit)"
+    fit = stored_bits_fit(store) if store is not None else None
+    if fit is None:
+        return _row(name, 1.0, 1.56, "docs/sequence.md, Bits per parameter", DOCUMENTED, low=1.51, high=1.61,
+                    note="1-layer GPTs, 732-8,112 params, 512 strings of 32 tokens over 16 symbols, plateau; "
+                         "fit through the origin over 9 runs (3 seeds)")
+    return _row(name, 1.0, fit["slope"], f"{store}: {fit['sweep']}", STORED, low=fit["ci_low"], high=fit["ci_high"],
+                note=f"fit through the origin over {fit['runs']} runs ({fit['n_seeds']} seeds), "
+                     f"{fit['params_min']:,}-{fit['params_max']:,} params, {fit['runs_saturated']} at a plateau")
+
+
+def _capacity_point(store) -> dict:
+    from raflab.ledger.atlas_store import stored_capacity_triplets
+
+    name = "GPT, random graph triplets (Capacity Matters)"
+    found = stored_capacity_triplets(store) if store is not None else None
+    if found is None:
+        facts, bits_per_fact, params = 870, math.log2(100), 5_072
+        return _row(name, 1.0, facts * bits_per_fact / params, "docs/sequence.md, Capacity Matters", DOCUMENTED,
+                    stored_bits=facts * bits_per_fact, parameters=params,
+                    note="~870 of 2,000 (node, edge) -> node facts of log2(100) bits, 1 layer width 16, 300 steps")
+    return _row(name, 1.0, found["bits_per_parameter"], f"{store}: {found['sweep']}", STORED,
+                low=found["ci95_low"], high=found["ci95_high"], stored_bits=found["stored_bits"],
+                parameters=found["parameters"],
+                note=f"~{found['facts']:.0f} of 2,000 facts of log2({found['entities']}) bits, 1 layer width 16, "
+                     f"{found['steps']} steps, {found['n_seeds']} seeds")
+
+
+def _too_big_to_think_points(store) -> list[dict]:
+    from raflab.ledger.atlas_store import stored_too_big_to_think
+
     arithmetic, capitals = _too_big_to_think_counts()
     bits_per_capital = math.log2(capitals)
-    for regime, eps, stored, params, gen in (("facts", 1.0, 0.98, 24_080, math.nan),
-                                             ("both", capitals / (capitals + arithmetic), 0.92, 24_920, 1 - 0.20)):
+    rows = []
+    for regime, eps, stored, params, heldout in (("facts", 1.0, 0.98, 24_080, math.nan),
+                                                 ("both", capitals / (capitals + arithmetic), 0.92, 24_920, 0.20)):
+        found = stored_too_big_to_think(store, regime) if store is not None else None
+        low = high = math.nan
+        source, kind, seeds = "docs/sequence.md, Too Big to Think (reduced run)", DOCUMENTED, "seeds 0-4"
+        if found is not None:
+            stored, params, heldout = found["fact_accuracy"], found["parameters"], found["heldout_accuracy"]
+            scale = capitals * bits_per_capital / params
+            low, high = found["ci95_low"] * scale, found["ci95_high"] * scale
+            source, kind = f"{store}: {found['sweep']}", STORED
+            seeds = f"{found['n_seeds']} seeds, {found['steps']} steps"
         stored_bits = stored * capitals * bits_per_capital
-        rows.append(_row(f"GPT width 56, Too Big to Think ({regime})", eps, stored_bits / params,
-                         "docs/sequence.md, Too Big to Think (reduced run)", "measured",
-                         stored_bits=stored_bits, parameters=params, gen_error=gen,
+        gen = 1 - heldout if regime == "both" else math.nan
+        rows.append(_row(f"GPT width 56, Too Big to Think ({regime})", eps, stored_bits / params, source, kind,
+                         low=low, high=high, stored_bits=stored_bits, parameters=params, gen_error=gen,
                          gen_error_definition="held-out exact-match error (4 lines)",
                          note=f"{stored:.2f} of {capitals} capitals stored, log2({capitals}) bits each (a lower "
-                              "bound on the characters stored); " + (
+                              f"bound on the characters stored), {seeds}; " + (
                                   f"eps = {capitals} facts / {capitals + arithmetic} training lines; gen_error = 1 - "
-                                  "held-out 5&7 accuracy (0.20)" if regime == "both" else "facts only")))
+                                  f"held-out 5&7 accuracy ({heldout:.2f})" if regime == "both" else "facts only")))
+    return rows
+
+
+def sequence_and_diffusion_points(store=None) -> list[dict]:
+    """Measured points of trained networks: the sequence-model studies' from ``store`` where it holds
+    them (:mod:`raflab.ledger.atlas_store`, kind "measured (store)"), else the numbers documented in
+    docs/sequence.md (kind "documented"); the diffusion MLP's from docs/diffusion.md."""
+    rows = [_bits_point(store), _capacity_point(store), *_too_big_to_think_points(store)]
     params = _diffusion_mlp_parameters()
     K, bits_per_image = 8, 64 * math.log2(17)
     rows.append(_row("diffusion MLP, 8x8 digits (transition K ~ 8)", 1.0, K * bits_per_image / params,
-                     "docs/diffusion.md, Figures (digits)", "measured", stored_bits=K * bits_per_image,
+                     "docs/diffusion.md, Figures (digits)", DOCUMENTED, stored_bits=K * bits_per_image,
                      parameters=params,
                      note=f"K = 8 images at the memorized -> generalized crossing (3000 steps), 64 pixels of "
                           f"log2(17) bits each (an upper bound), K per parameter = {K / params:.2e}; "
@@ -168,10 +213,11 @@ def raf_sequence_points(runs: pd.DataFrame | None = None) -> list[dict]:
     return rows
 
 
-def atlas_points(N: int = DEFAULT_DENSE_N) -> pd.DataFrame:
-    """Every system's point: associative memories from theory, trained networks as measured (the RAF
-    task through sequence models from the shipped runs of :mod:`raflab.ledger.atlas_seq`)."""
-    rows = associative_memory_points(N) + sequence_and_diffusion_points() + raf_sequence_points()
+def atlas_points(N: int = DEFAULT_DENSE_N, store=None) -> pd.DataFrame:
+    """Every system's point: associative memories from theory, trained networks as measured (the
+    sequence-model studies from ``store`` where it holds them, else as documented; the RAF task through
+    sequence models from the shipped runs of :mod:`raflab.ledger.atlas_seq`)."""
+    rows = associative_memory_points(N) + sequence_and_diffusion_points(store) + raf_sequence_points()
     frame = pd.DataFrame(rows, columns=POINT_COLUMNS)
     if frame["source"].eq("").any():
         raise RuntimeError("an atlas point has no source")

@@ -27,7 +27,14 @@ def reproduce(
     from raflab.ledger.run import claim_list, ledger_page, run_claims, stored_ledger
 
     if list_claims:
-        _emit(claim_list(), fmt, "the reproduction ledger's claims", main=["claim", "rule", "quantity"])
+        from raflab.ledger.costs import total_cpu_minutes
+
+        table = claim_list()
+        _emit(table, fmt, "the reproduction ledger's claims (CPU-minutes per budget, each claim run alone)",
+              main=["claim", "rule", "cpu_min_quick", "cpu_min_full", "quantity"])
+        typer.echo(f"--all: ~{total_cpu_minutes(table, 'quick'):.0f} CPU-minutes at --budget quick (measured), "
+                   f"~{total_cpu_minutes(table, 'full'):.0f} at --budget full (estimated; a shared study counted once; "
+                   "see cost_basis)", err=True)
         return
     if page is not None and not (claims or all_claims):
         ledger = stored_ledger(budget, store)
@@ -53,6 +60,9 @@ def atlas(
     eps: str = typer.Option("0.05:1:20", "--eps", help="fact fractions of the RAF curves, in (0, 1]"),
     n: int = typer.Option(100, "--n", help="neurons N of the dense associative memories"),
     curves: bool = typer.Option(False, "--curves", help="print the RAF curves instead of the points"),
+    store: Optional[str] = typer.Option(None, "--store", help="result store whose sequence-model studies give "
+                                       "their points (default results/raflab.duckdb when it exists; else the "
+                                       "documented values, kind 'documented')"),
     fmt: Format = FormatOpt,
 ):
     """The memorization atlas: fact bits per parameter against the fact fraction eps, every system.
@@ -63,7 +73,13 @@ def atlas(
 
     check_out_path(out)
     curve_table = raf_capacity_curves(parse_range(kappa, "kappa"), parse_range(eps, "eps"))
-    points = atlas_points(n)
+    if store is not None and not Path(store).exists():
+        raise ValueError(f"no result store at {store}")
+    if store is None:
+        from raflab.seq.runs import DEFAULT_STORE
+
+        store = str(DEFAULT_STORE) if Path(DEFAULT_STORE).exists() else None
+    points = atlas_points(n, store=store)
     if out is not None:
         from raflab.ledger.plots import plot_atlas
 

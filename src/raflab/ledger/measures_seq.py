@@ -1,9 +1,11 @@
 """Claims of the sequence-model and agent papers and their measurements, each through the system's API.
 
 Per-seed claims train small models at the task's shipped default (``raflab.seq.studies.TASK_DEFAULTS``)
-or run the agents' simulations; study claims run a shipped study config through its result store
-(resumable) and take the study's own seeds and interval. A claim that the ``quick`` budget cannot
-train to its paper's effect in about a minute returns None there: "out of reach at this budget".
+or run the agents' simulations; study claims run a study config through the result store (resumable) and
+take the study's own seeds and interval: at the ``full`` budget the shipped config, at ``quick`` its
+reduced CPU-scale card with fewer seeds or widths (:data:`QUICK_STUDIES`, :data:`QUICK_CROSS_MODAL`),
+whose verdict may be inconclusive (few seeds) but is the study's own. A claim that the ``quick`` budget
+cannot reach at all (:func:`full_budget_only`) returns None there: "out of reach at this budget".
 """
 
 from __future__ import annotations
@@ -88,13 +90,41 @@ def mqar_s4d_construction_fails(budget, seed):
     return recall_accuracy(s4d_recall_scores(split.inputs, 64), split.targets, 64)
 
 
-# --------------------------------------------------------------------------- shipped seq studies (full budget)
+# --------------------------------------------------------------------------- shipped seq studies
+
+#: what the quick budget runs of each shipped study: a reduced config (the study's own CPU-scale card with
+#: fewer seeds, widths or runs), overriding the shipped one's top-level keys. Measured CPU-seconds (one
+#: thread, 2 loaded cores) in docs/reproduction.md; ``full`` runs the shipped config as it is.
+QUICK_STUDIES = {
+    # configs/too_big_to_think_reduced.yaml at the smallest and largest widths, 3 seeds: ~175 CPU-s
+    "too-big-to-think": {"name": "too-big-to-think-ledger-quick", "seeds": 3, "base": {"eval_every": 500},
+                         "grid": [{"task": ["arithmetic"], "width": [14, 56], "steps": [2500], "batch": [256]},
+                                  {"task": ["facts", "both"], "width": [14, 56], "steps": [1000], "batch": [64]}]},
+    # seq_capacity_reduced.yaml (every comparison) at 3 seeds instead of 5: 117 CPU-s
+    "capacity": {"config": "capacity_reduced", "seeds": 3},
+    # seq_bits_reduced.yaml (trained to a plateau), widths 6 and 12 only, 3 seeds: ~250 CPU-s (38 s a width-6 run)
+    "bits": {"config": "bits_reduced", "grid": {"width": [6, 12]}, "seeds": 3},
+}
+
+
+def study_config(study: str, budget: str):
+    """The study config a budget runs: the shipped one (full) or its :data:`QUICK_STUDIES` reduction."""
+    from raflab.seq.studies import load_study_config, shipped_study_config
+
+    if budget != QUICK:
+        return load_study_config(shipped_study_config(study))
+    quick = dict(QUICK_STUDIES[study])
+    path = shipped_study_config(study)
+    if "config" in quick:
+        path = path.with_name(f"seq_{quick.pop('config')}.yaml")
+    return load_study_config(path, **quick)
+
 
 @functools.lru_cache(maxsize=8)
-def _study_rows(study: str, store: str) -> pd.DataFrame:
-    from raflab.seq.studies import load_study_config, run_seq_study, shipped_study_config
+def _study_rows(study: str, store: str, budget: str = "full") -> pd.DataFrame:
+    from raflab.seq.studies import run_seq_study
 
-    return run_seq_study(load_study_config(shipped_study_config(study)), store=store, quiet=True)
+    return run_seq_study(study_config(study, budget), store=store, quiet=True)
 
 
 def _from_interval(value, low, high, n_seeds, note="") -> dict:
@@ -102,16 +132,19 @@ def _from_interval(value, low, high, n_seeds, note="") -> dict:
             "note": note}
 
 
+def _budget_note(budget: str) -> str:
+    return "quick: reduced config; " if budget == QUICK else ""
+
+
 def _tbtt_part(claim: str, pick):
-    @full_budget_only
     def measure(budget, store):
         from raflab.seq.studies import study_summary
 
-        claims = study_summary("too-big-to-think", _study_rows("too-big-to-think", store)).attrs["claims"]
+        claims = study_summary("too-big-to-think", _study_rows("too-big-to-think", store, budget)).attrs["claims"]
         parts = claims[(claims["claim"] == claim) & (claims["task"] != "all") & (claims["digits"] == 1)]
         row = pick(parts)
         return _from_interval(row["mean"], row["ci95_low"], row["ci95_high"], row["n_seeds"],
-                              f"{row['task']} at width {row['width']}, {row['metric']}")
+                              f"{_budget_note(budget)}{row['task']} at width {int(row['width'])}, {row['metric']}")
     return measure
 
 
@@ -124,27 +157,27 @@ tbtt_joint_no_width_extrapolates = _tbtt_part(
 
 
 def _capacity_line(name: str):
-    @full_budget_only
     def measure(budget, store):
         from raflab.seq.capacity_claims import capacity_claims
 
-        lines = capacity_claims(_study_rows("capacity", store))
+        lines = capacity_claims(_study_rows("capacity", store, budget))
         lines = lines[lines["claim"] == name] if len(lines) else lines
         if not len(lines):
             return None
         row = lines.loc[lines["n_seeds"].idxmax()]
         return _from_interval(row["difference"], row["ci_low"], row["ci_high"], row["n_seeds"],
-                              f"{row['treatment']} - {row['baseline']} ({row['setting']}); {len(lines)} comparison(s)")
+                              f"{_budget_note(budget)}{row['treatment']} - {row['baseline']} ({row['setting']}); "
+                              f"{len(lines)} comparison(s)")
     return measure
 
 
-@full_budget_only
 def bits_per_parameter(budget, store):
     from raflab.seq.capacity_claims import fit_bits_per_parameter_ci
 
-    fit = fit_bits_per_parameter_ci(_study_rows("bits", store))
+    fit = fit_bits_per_parameter_ci(_study_rows("bits", store, budget))
     return _from_interval(fit["slope"], fit["ci_low"], fit["ci_high"], fit["n_seeds"],
-                          f"{fit['runs']} runs, {fit['params_min']:,}-{fit['params_max']:,} parameters")
+                          f"{_budget_note(budget)}{fit['runs']} runs, {fit['params_min']:,}-{fit['params_max']:,} "
+                          f"parameters, {fit['runs_saturated']} at a plateau")
 
 
 # --------------------------------------------------------------------------- knowledge lab, agents (full budget)
@@ -184,40 +217,50 @@ def fictionalqa_knowledge_from_training(budget, store):
     return _per_seed_interval(by["same_document"] - by["heldout_event"], "fictions; mc4")
 
 
-@functools.lru_cache(maxsize=2)
-def _cross_modal_records(store: str) -> pd.DataFrame:
-    from raflab.seq.cross_modal.study import load_cross_modal_config, run_cross_modal_study
-
-    return run_cross_modal_study(load_cross_modal_config(), store=store)
+#: the quick budget's cross-modal study: the default world at width 32 without bridge personas, 3 seeds
+#: (the claims read only the runs without bridges); full: the default config (widths 16/32/64, bridges 0/0.5)
+QUICK_CROSS_MODAL = {"widths": [32], "bridge_fractions": [0.0], "seeds": 3}
 
 
-@full_budget_only
+@functools.lru_cache(maxsize=4)
+def _cross_modal_records(store: str, budget: str = "full") -> pd.DataFrame:
+    from raflab.seq.cross_modal.study import CrossModalConfig, load_cross_modal_config, run_cross_modal_study
+
+    config = load_cross_modal_config()
+    if budget == QUICK:
+        config = CrossModalConfig(**{**config.model_dump(), **QUICK_CROSS_MODAL})
+    return run_cross_modal_study(config, store=store)
+
+
 def crossmodal_gap(budget, store):
     """Source minus target accuracy at the end of training (all widths, no bridge), per seed."""
-    r = _cross_modal_records(store)
+    r = _cross_modal_records(store, budget)
     t = r[(r["part"] == "transfer") & (r["bridge_fraction"] == r["bridge_fraction"].min())]
     t = t[t["step"] == t.groupby(["width", "seed"])["step"].transform("max")]
-    return _per_seed_interval(t.groupby("seed")["transfer_gap"].mean(), "final transfer gap, all widths")
+    return _per_seed_interval(t.groupby("seed")["transfer_gap"].mean(),
+                              f"{_budget_note(budget)}final transfer gap, widths {sorted(int(w) for w in t['width'].unique())}")
 
 
-@full_budget_only
 def crossmodal_gap_after_unlearning(budget, store):
     """After unlearning the forget set through its source modality: its target minus source accuracy
     (positive: the facts stay recoverable through the other modality), all widths, no bridge, per seed."""
-    r = _cross_modal_records(store)
+    r = _cross_modal_records(store, budget)
     u = r[(r["part"] == "unlearn") & (r["bridge_fraction"] == r["bridge_fraction"].min())]
     u = u[u["step"] == u.groupby(["width", "seed", "direction"])["step"].transform("max")]
     after = u[u["step"] > 0]
     return _per_seed_interval((after["target_accuracy"] - after["source_accuracy"]).groupby(after["seed"]).mean(),
-                              "forget set after unlearning, all widths and directions")
+                              f"{_budget_note(budget)}forget set after unlearning, widths "
+                              f"{sorted(int(w) for w in after['width'].unique())}, both directions")
 
 
-@full_budget_only
 def schema_grpo_beats_sft_unseen(budget, seed):
-    """Columns filter accuracy of SFT + GRPO minus SFT alone on unseen schemas (one seed's data)."""
-    from raflab.agents.schema.linker import run_schema_study
+    """Columns filter accuracy of SFT + GRPO minus SFT alone on unseen schemas (one seed's data), default
+    data and schedules; the quick budget skips the training curves (evaluated every 1000 steps on 20
+    questions: the final policies are the same, the curves are not used here)."""
+    from raflab.agents.schema.linker import SchemaTrainConfig, run_schema_study
 
-    records = run_schema_study(seeds=1, seed=seed, device="cpu")[0]
+    train = SchemaTrainConfig(eval_every=1000, eval_size=20) if budget == QUICK else None
+    records = run_schema_study(train_cfg=train, seeds=1, seed=seed, device="cpu")[0]
     unseen = records[records["split"] == "unseen_schema"].set_index("method")["columns_filter"]
     return float(unseen["sft+grpo"] - unseen["sft"])
 
@@ -259,28 +302,28 @@ SEQ_CLAIMS = (
            Rule(0.5, "below"), mqar_s4d_construction_fails),
     _claim("tbtt.small-models-extrapolate", "tbtt", "small models extrapolate arithmetic (and miss facts)",
            "held-out arithmetic accuracy at the smallest width", Rule(0.5, "above"),
-           study=tbtt_small_models_extrapolate, source="raflab seq study too-big-to-think"),
+           study=tbtt_small_models_extrapolate, revision=2, source="raflab seq study too-big-to-think"),
     _claim("tbtt.large-models-fail-to-extrapolate", "tbtt", "large models store facts and fail to "
            "extrapolate", "held-out arithmetic accuracy at the largest width", Rule(0.5, "below"),
-           study=tbtt_large_models_fail_to_extrapolate, source="raflab seq study too-big-to-think"),
+           study=tbtt_large_models_fail_to_extrapolate, revision=2, source="raflab seq study too-big-to-think"),
     _claim("tbtt.joint-no-width-extrapolates", "tbtt", "trained on facts and arithmetic together, no "
            "width extrapolates", "held-out arithmetic accuracy of joint training, best width",
-           Rule(0.5, "below"), study=tbtt_joint_no_width_extrapolates, source="raflab seq study too-big-to-think"),
+           Rule(0.5, "below"), study=tbtt_joint_no_width_extrapolates, revision=2, source="raflab seq study too-big-to-think"),
     _claim("capacity.width-increases-capacity", "capacity", "embedding size is the primary determinant "
            "of capacity", "fact accuracy, widest minus narrowest (paired by seed)", Rule(0.0, "above"),
-           study=_capacity_line("width"), source="raflab seq study capacity"),
+           study=_capacity_line("width"), revision=2, source="raflab seq study capacity"),
     _claim("capacity.layers-hinder", "capacity", "additional layers give limited benefit and may hinder "
            "(matched parameters)", "fact accuracy, more layers minus 1 layer", Rule(0.0, "below"),
-           study=_capacity_line("layers"), source="raflab seq study capacity"),
+           study=_capacity_line("layers"), revision=2, source="raflab seq study capacity"),
     _claim("capacity.softmax-most-capacity", "capacity", "a softmax FFN activation gives the most "
            "capacity", "fact accuracy, softmax minus another activation", Rule(0.0, "above"),
-           study=_capacity_line("activation"), source="raflab seq study capacity"),
+           study=_capacity_line("activation"), revision=2, source="raflab seq study capacity"),
     _claim("capacity.walks-beat-triplets", "capacity", "more complex data (walks) improves final "
            "memorization", "fact accuracy, walks minus triplets of the same facts", Rule(0.0, "above"),
-           study=_capacity_line("walks"), source="raflab seq study capacity"),
+           study=_capacity_line("walks"), revision=2, source="raflab seq study capacity"),
     _claim("bits.two-bits-per-parameter", "capacity", "language models store about 2 bits per parameter "
            "(Allen-Zhu & Li; 3.6 in Morris et al.)", "fitted memorized bits per parameter at a plateau",
-           Rule(2.0, "above"), study=bits_per_parameter, source="raflab seq study bits"),
+           Rule(2.0, "above"), study=bits_per_parameter, revision=2, source="raflab seq study bits"),
     _claim("fictionalqa.fictsheets-memorized-verbatim", "fictionalqa", "structured fictsheets are "
            "memorized verbatim far more than prose fictions", "verbatim exact recall, fictsheets minus "
            "fictions", Rule(0.0, "above"), study=fictionalqa_fictsheets_verbatim,
@@ -290,13 +333,13 @@ SEQ_CLAIMS = (
            Rule(0.0, "above"), study=fictionalqa_knowledge_from_training, source="raflab seq fictional-qa"),
     _claim("crossmodal.gap", "crossmodal", "facts learned in one modality are recalled worse in the other",
            "source minus target accuracy", Rule(0.0, "above"), study=crossmodal_gap,
-           source="raflab seq cross-modal"),
+           revision=2, source="raflab seq cross-modal"),
     _claim("crossmodal.gap-persists-after-unlearning", "crossmodal", "facts unlearned through one "
            "modality stay recoverable through the other", "forget set after unlearning: target minus source "
-           "accuracy", Rule(0.0, "above"), study=crossmodal_gap_after_unlearning, source="raflab seq study cross-modal"),
+           "accuracy", Rule(0.0, "above"), study=crossmodal_gap_after_unlearning, revision=2, source="raflab seq study cross-modal"),
     _claim("schema.grpo-beats-sft-unseen", "schema", "GRPO after SFT improves schema linking on unseen "
            "schemas", "columns filter accuracy, SFT+GRPO minus SFT, unseen schemas", Rule(0.0, "above"),
-           schema_grpo_beats_sft_unseen, seeds={"quick": 3, "full": 5}, source="raflab schema train"),
+           schema_grpo_beats_sft_unseen, seeds={"quick": 3, "full": 5}, revision=2, source="raflab schema train"),
     _claim("teaching.teaching-beats-practice", "teaching", "teaching a robot helps the child retain "
            "more than practising alone", "delayed recall, teaching minus self-practice (paired lessons)",
            Rule(0.0, "above"), study=teaching_beats_practice, source="raflab teach --mechanism",

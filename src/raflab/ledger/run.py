@@ -9,6 +9,7 @@ a failed unit with its one-line reason (verdict "failed"), and the run goes on.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import time
@@ -19,12 +20,14 @@ import pandas as pd
 
 from raflab.core.checks import one_of
 from raflab.ledger.claims import claims_by_id
-from raflab.ledger.registry import BUDGETS, FAILED, PAPERS, Claim, decide, decide_study
+from raflab.ledger.registry import BUDGETS, FAILED, OUT_OF_REACH, PAPERS, Claim, decide, decide_study
 from raflab.seq.runs import DEFAULT_STORE, run_stored_units, settings_hash
 from raflab.sweeps.store import ResultStore
 
 #: bump when a measurement changes meaning: stored rows of an older revision are not reused
 LEDGER_REVISION = 1
+#: the task of a ledger sweep in the store is LEDGER_TASK + budget
+LEDGER_TASK = "ledger:"
 LEDGER_COLUMNS = ["claim", "paper", "quantity", "rule", "value", "ci95_low", "ci95_high", "n_seeds", "verdict",
                   "budget", "note"]
 
@@ -35,17 +38,21 @@ def claim_hash(claim: Claim, budget: str) -> str:
 
 
 def claim_list() -> pd.DataFrame:
-    """The registry as a table: id, paper, claim, quantity, rule, seeds per budget, source."""
-    return pd.DataFrame([{"claim": c.id, "paper": c.paper, "statement": c.claim, "quantity": c.quantity,
-                          "rule": c.rule.describe(), "seeds_quick": c.n_seeds("quick"),
-                          "seeds_full": c.n_seeds("full"), "source": c.source} for c in claims_by_id()])
+    """The registry as a table: id, paper, claim, quantity, rule, seeds per budget, source, and the
+    estimated cost per budget in CPU-minutes (:mod:`raflab.ledger.costs`)."""
+    from raflab.ledger.costs import claim_costs
+
+    table = pd.DataFrame([{"claim": c.id, "paper": c.paper, "statement": c.claim, "quantity": c.quantity,
+                           "rule": c.rule.describe(), "seeds_quick": c.n_seeds("quick"),
+                           "seeds_full": c.n_seeds("full"), "source": c.source} for c in claims_by_id()])
+    return table.merge(claim_costs(table["claim"]), on="claim", how="left")
 
 
 def _execute(unit: tuple) -> dict:
     """One unit (claim id, budget, seed, store): its value (NaN: out of reach) or a failed row."""
     claim_id, budget, seed, store = unit
     claim = claims_by_id([claim_id])[0]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         if claim.study is not None:
             result = claim.study(budget, store)
@@ -55,7 +62,7 @@ def _execute(unit: tuple) -> dict:
             record = {"value": math.nan if value is None else float(value), "out_of_reach": value is None}
     except Exception as exc:  # a measurement that fails is a result of the ledger, kept with its reason
         record = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
-    return {**record, "wall_s": time.perf_counter() - start}
+    return {**record, "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu_start}
 
 
 def _unit_key(unit: tuple) -> tuple:
@@ -87,6 +94,14 @@ def _verdict(claim: Claim, budget: str, rows: pd.DataFrame) -> dict:
     return {**base, **decide(claim, values)}
 
 
+def _done(store: str, config_hash: str, units: list) -> bool:
+    """Whether the store holds every unit as done."""
+    if not Path(store).exists():
+        return False
+    stored = ResultStore(store).stored_keys(config_hash)
+    return all(stored.get(_unit_key(u)) == "done" for u in units)
+
+
 def run_claims(ids=None, budget: str = "quick", store: str | Path | None = None, quiet: bool = False) -> pd.DataFrame:
     """Measure the claims ``ids`` (all when None) at ``budget`` through ``store`` (default the shared
     results store), running only the units it does not hold; one ledger line per claim."""
@@ -96,9 +111,14 @@ def run_claims(ids=None, budget: str = "quick", store: str | Path | None = None,
     for claim in claims_by_id(ids):
         units = [(claim.id, budget, seed, store) for seed in range(claim.n_seeds(budget))]
         config_hash = claim_hash(claim, budget)
-        run_stored_units(store, config_hash=config_hash, name=f"reproduce {claim.id}", task=f"ledger:{budget}",
+        execute = _execute
+        if claim.study is not None and not _done(store, config_hash, units):
+            # a study writes its own sweep to the store: run it before the ledger's sweep holds the store
+            measured = _execute(units[0])
+            execute = lambda unit, measured=measured: measured  # noqa: E731 (one unit, workers=1: not pickled)
+        run_stored_units(store, config_hash=config_hash, name=f"reproduce {claim.id}", task=f"{LEDGER_TASK}{budget}",
                          config={"claim": claim.id, "budget": budget, "revision": LEDGER_REVISION}, units=units,
-                         key=_unit_key, execute=_execute, row=_unit_row, quiet=quiet, unit_name="seeds")
+                         key=_unit_key, execute=execute, row=_unit_row, quiet=quiet, unit_name="seeds")
         lines.append(_verdict(claim, budget, ResultStore(store).rows(config_hash, status=None)))
     return pd.DataFrame(lines, columns=LEDGER_COLUMNS)
 
@@ -118,29 +138,89 @@ def stored_ledger(budget: str, store: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(lines, columns=LEDGER_COLUMNS)
 
 
+def stored_cpu_seconds(budget: str, store=None) -> pd.DataFrame:
+    """CPU-seconds and wall seconds of each claim's stored units at ``budget`` (summed over its seeds),
+    from what ``store`` holds (claims never measured there are absent)."""
+    one_of(budget, BUDGETS, "budget")
+    result_store = ResultStore(store or DEFAULT_STORE)
+    rows = []
+    if result_store.path.exists():
+        for claim in claims_by_id():
+            units = result_store.rows(claim_hash(claim, budget), status=None)
+            if len(units):
+                cpu = units["cpu_s"].sum() if "cpu_s" in units else float("nan")
+                rows.append({"claim": claim.id, "units": len(units), "cpu_s": float(cpu),
+                             "wall_s": float(units["wall_s"].sum())})
+    return pd.DataFrame(rows, columns=["claim", "units", "cpu_s", "wall_s"])
+
+
 def _cell(v) -> str:
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:.4g}"
     return str(v).replace("|", "\\|")
 
 
+def _interval(r: dict) -> str:
+    return "" if math.isnan(r["ci95_low"]) else f"[{r['ci95_low']:.4g}, {r['ci95_high']:.4g}]"
+
+
+def _by_paper(ledger: pd.DataFrame):
+    """(paper title, records) per paper in the ledger's order; each record gains its claim's statement."""
+    statements = {c.id: c.claim for c in claims_by_id()}
+    for paper, group in ledger.groupby("paper", sort=False):
+        yield PAPERS[paper], [{**r, "statement": statements[r["claim"]]} for r in group.to_dict("records")]
+
+
+def _counts(ledger: pd.DataFrame) -> str:
+    return ", ".join(f"{k} {v}" for k, v in ledger["verdict"].value_counts().items())
+
+
 def ledger_page(ledger: pd.DataFrame, command: str, when: datetime | None = None) -> str:
     """The Markdown page of a ledger: header (command, date), counts by verdict, one table per paper."""
     when = when or datetime.now(timezone.utc)
-    counts = ledger["verdict"].value_counts()
     lines = ["# The reproduction ledger", "",
              f"Generated by `{command}` on {when:%Y-%m-%d %H:%M} UTC from the result store; every claim "
              "measured is listed, whatever its verdict. Value: the measured quantity (mean over seeds); "
-             "interval: 95% Student-t over seeds (the value itself for an exact quantity).", "",
-             "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()), ""]
-    statements = {c.id: c.claim for c in claims_by_id()}
-    for paper, group in ledger.groupby("paper", sort=False):
-        lines += [f"## {PAPERS[paper]}", "", "| claim | statement | quantity | rule | value | 95% interval | "
+             "interval: 95% Student-t over seeds (the value itself for an exact quantity). At `--budget quick` "
+             "the study claims run reduced configs of their studies with 3 seeds "
+             "(`raflab.ledger.measures_seq.QUICK_STUDIES`, `QUICK_CROSS_MODAL`), so their verdicts can be "
+             "inconclusive where the full study's are not; `raflab reproduce --list` gives each claim's cost "
+             "per budget in CPU-minutes.", "",
+             "Verdicts: " + _counts(ledger), ""]
+    for title, records in _by_paper(ledger):
+        lines += [f"## {title}", "", "| claim | statement | quantity | rule | value | 95% interval | "
                   "seeds | verdict | note |", "|---|---|---|---|---|---|---|---|---|"]
-        for r in group.to_dict("records"):
-            interval = "" if math.isnan(r["ci95_low"]) else f"[{r['ci95_low']:.4g}, {r['ci95_high']:.4g}]"
-            lines.append("| " + " | ".join([f"`{r['claim']}`", _cell(statements[r["claim"]]), _cell(r["quantity"]),
-                                             _cell(r["rule"]), _cell(r["value"]), interval, str(r["n_seeds"]),
+        for r in records:
+            lines.append("| " + " | ".join([f"`{r['claim']}`", _cell(r["statement"]), _cell(r["quantity"]),
+                                             _cell(r["rule"]), _cell(r["value"]), _interval(r), str(r["n_seeds"]),
                                              f"**{r['verdict']}**", _cell(r["note"] or "")]) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+#: background colour of a ledger line by verdict in the HTML report
+VERDICT_COLOURS = {"reproduced": "#d8f0d8", "contradicted": "#f6d0d0", "not reproduced": "#fbe3c8",
+                   "inconclusive": "#fbf3c4", OUT_OF_REACH: "#e8e8e8", FAILED: "#e0b0b0"}
+
+
+def ledger_html(ledger: pd.DataFrame) -> str:
+    """The ledger as an HTML fragment (the report's "Reproduction ledger" section): counts by verdict and
+    one table per paper (claim, statement, rule, value, 95% interval, seeds, budget, verdict, note), each
+    line coloured by its verdict. The lines are :func:`stored_ledger`'s or :func:`run_claims`'s."""
+    esc = html.escape
+    parts = ["<h2 id='ledger'>Reproduction ledger</h2>",
+             f"<p>{len(ledger)} claim line(s); verdicts: {esc(_counts(ledger))}. Value: mean over seeds; "
+             "interval: 95% Student-t over seeds (the value itself for an exact quantity).</p>"]
+    header = ["claim", "statement", "quantity", "rule", "value", "95% interval", "seeds", "budget", "verdict", "note"]
+    for title, records in _by_paper(ledger):
+        parts.append(f"<h3>{esc(title)}</h3><table class='ledger'><tr>"
+                     + "".join(f"<th>{h}</th>" for h in header) + "</tr>")
+        for r in records:
+            cells = [f"<code>{esc(r['claim'])}</code>", esc(r["statement"]), esc(r["quantity"]), esc(r["rule"]),
+                     _cell(r["value"]), _interval(r), str(r["n_seeds"]), esc(r["budget"]),
+                     f"<b>{esc(r['verdict'])}</b>", esc(r["note"] or "")]
+            colour = VERDICT_COLOURS.get(r["verdict"], "#ffffff")
+            parts.append(f"<tr class='verdict' data-verdict='{esc(r['verdict'])}' style='background:{colour}'>"
+                         + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        parts.append("</table>")
+    return "\n".join(parts)

@@ -82,27 +82,53 @@ def sweep_figures(rows: pd.DataFrame, out_dir: str | Path, stem: str, title: str
 _CSS = """body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:0.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
 img{max-width:100%}pre{background:#f6f6f6;padding:0.5em;font-size:12px;overflow-x:auto}
-.failed{color:#a00}"""
+.failed{color:#a00}table.ledger td{text-align:left;vertical-align:top}"""
 
 
-def write_report(store: str | Path, out: str | Path, config_hash: str | None = None, max_rows: int = 200) -> Path:
-    """A static HTML page of every sweep in the store (or one): status, config, figures, tables.
+def stored_ledgers(store: str | Path) -> pd.DataFrame:
+    """The reproduction ledger's lines the store holds, every budget measured (:func:`raflab.ledger.run.stored_ledger`)."""
+    from raflab.ledger.run import LEDGER_COLUMNS, LEDGER_TASK, stored_ledger
+
+    sweeps = ResultStore(store).sweeps()
+    budgets = sorted({t[len(LEDGER_TASK):] for t in sweeps["task"] if str(t).startswith(LEDGER_TASK)},
+                     key=("quick", "full").index)
+    frames = [f for f in (stored_ledger(b, store) for b in budgets) if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LEDGER_COLUMNS)
+
+
+def write_report(store: str | Path, out: str | Path, config_hash: str | None = None, max_rows: int = 200,
+                 ledger_only: bool = False) -> Path:
+    """A static HTML page of every sweep in the store (or one): status, config, figures, tables; first, when
+    the store holds ledger lines (``raflab reproduce``), the "Reproduction ledger" section (``ledger_only``:
+    that section alone). The ledger's own sweeps are shown only there.
 
     Figures are PNG files in ``<out stem>_files/`` beside the page, referenced by relative paths,
     so the folder can be copied and opened offline.
     """
+    from raflab.ledger.run import LEDGER_TASK
+
     result_store = ResultStore(store)
     sweeps = result_store.sweeps()
-    if config_hash is not None:
-        sweeps = sweeps[sweeps["config_hash"] == config_hash]
-    if not len(sweeps):
-        raise ValueError(f"no sweep{' ' + config_hash if config_hash else ''} in {store}")
+    ledger = stored_ledgers(store) if config_hash is None else None
+    if ledger_only:
+        if config_hash is not None:
+            raise ValueError("give either --ledger or --config-hash, not both")
+        if not len(ledger):
+            raise ValueError(f"no reproduction ledger lines in {store}: run raflab reproduce --store {store} first")
+        sweeps = sweeps.iloc[:0]
+    else:
+        if config_hash is not None:
+            sweeps = sweeps[sweeps["config_hash"] == config_hash]
+        elif len(ledger):
+            sweeps = sweeps[~sweeps["task"].astype(str).str.startswith(LEDGER_TASK)]
+        if not len(sweeps) and (ledger is None or not len(ledger)):
+            raise ValueError(f"no sweep{' ' + config_hash if config_hash else ''} in {store}")
     out = Path(out)
     files = out.with_name(out.stem + "_files")
     created = [p for p in (files, *files.parents) if not p.exists()]
     try:
         files.mkdir(parents=True, exist_ok=True)
-        _write_report(result_store, sweeps, store, out, files, max_rows)
+        _write_report(result_store, sweeps, store, out, files, max_rows, ledger)
     except BaseException:  # nothing half-written left behind: the folders this call made go
         if created:
             shutil.rmtree(created[-1], ignore_errors=True)
@@ -112,9 +138,14 @@ def write_report(store: str | Path, out: str | Path, config_hash: str | None = N
     return out
 
 
-def _write_report(result_store, sweeps, store, out: Path, files: Path, max_rows: int) -> None:
+def _write_report(result_store, sweeps, store, out: Path, files: Path, max_rows: int,
+                  ledger: pd.DataFrame | None = None) -> None:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>raflab report</title>"
              f"<style>{_CSS}</style></head><body><h1>raflab sweep report</h1><p>store: {html.escape(str(store))}</p>"]
+    if ledger is not None and len(ledger):
+        from raflab.ledger.run import ledger_html
+
+        parts.append(ledger_html(ledger))
     for sweep in sweeps.to_dict(orient="records"):
         h = sweep["config_hash"]
         rows = result_store.rows(h, status=None)
