@@ -92,6 +92,22 @@ def test_only_some_inputs_need_gradients():
         assert (a - b).abs().max() < 1e-10 * b.abs().max()
 
 
+def test_skip_term_gradient_alone_and_with_frozen_u_equal_the_loop():
+    # the skip term u * D is added inside the autograd function: D's gradient is written by hand
+    inputs = _inputs(3, 21, 4, 3, seed=11)
+    detached = [t.detach() for t in inputs]
+    for needs in ([5], [1, 5], [0]):
+        leaves = [t.clone().requires_grad_(i in needs) for i, t in enumerate(detached)]
+        y = selective_scan(*leaves, chunk=4)
+        y_loop = selective_scan_reference(*leaves)
+        assert (y - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+        wanted = [leaves[i] for i in needs]
+        g = torch.autograd.grad(y.square().sum(), wanted)
+        g_loop = torch.autograd.grad(y_loop.square().sum(), wanted)
+        for a, b in zip(g, g_loop):
+            assert (a - b).abs().max() < 1e-10 * b.abs().max()
+
+
 def test_no_grad_forward_equals_the_autograd_forward():
     inputs = _inputs(2, 33, 4, 3, seed=8)
     with torch.no_grad():

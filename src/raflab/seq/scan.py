@@ -158,9 +158,12 @@ def _chunked_forward(u, delta, A, B, C, chunk, keep_states):
     steps = min(chunk, length)
     n_chunks = -(-length // steps)
     # per-chunk views, made once: broadcast operands may be strided, bmm operands are contiguous
+    # delta and delta u are copied time first once (small tensors): the per-chunk products then read
+    # contiguous rows instead of rows strided by the length (about 0.5 ms of 9 at the benchmark size)
     At = A.t().contiguous()
-    dl = delta.transpose(0, 1).unsqueeze(2).split(steps)
-    du = (delta * u).transpose(0, 1).unsqueeze(2).split(steps)
+    dl_t = delta.transpose(0, 1).contiguous()
+    dl = dl_t.unsqueeze(2).split(steps)
+    du = torch.mul(dl_t, u.transpose(0, 1)).unsqueeze(2).split(steps)
     Bc = B.transpose(0, 1).unsqueeze(3).split(steps)
     Cr = C.transpose(0, 1).contiguous().view(length * batch, 1, n_state).split(steps * batch)
     y = u.new_empty(length, batch, channels)
@@ -344,24 +347,43 @@ def _split_backward(dy, u, delta, A, B, C, states, chunk, needs, workers):
     return grads
 
 
+def _batch_first(y, u, D):
+    """The scan's time-first y [L, b, D] (a fresh tensor) plus the skip term u * D where D is given,
+    returned as its [b, L, D] view (the result's memory stays time first, as it always was).
+
+    The skip term goes into y in place, time first. Adding it to the transposed view instead
+    (``y.transpose(0, 1) + u * D``, as before) took about 1.2 ms of the 9-10 ms forward at batch 32,
+    length 256, 64 channels (this: about 0.2 ms).
+    """
+    if D is not None:
+        y.addcmul_(u.transpose(0, 1), D)
+    return y.transpose(0, 1)
+
+
 class _ChunkedScan(torch.autograd.Function):
-    """y = scan(u, delta, A, B, C) without the skip term, with the hand-written backward pass."""
+    """y = scan(u, delta, A, B, C) + u * D (D may be None), with the hand-written backward pass."""
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, chunk, workers):
+    def forward(ctx, u, delta, A, B, C, D, chunk, workers):
         with torch.autocast(u.device.type, enabled=False):
             y, states = _split_forward(u, delta, A, B, C, chunk, True, workers)
-        ctx.save_for_backward(u, delta, A, B, C, states)
+            y = _batch_first(y, u, D)
+        ctx.save_for_backward(u, delta, A, B, C, D, states)
         ctx.chunk, ctx.workers = chunk, workers
-        return y.transpose(0, 1)
+        return y
 
     @staticmethod
     def backward(ctx, dy):
-        u, delta, A, B, C, states = ctx.saved_tensors
+        u, delta, A, B, C, D, states = ctx.saved_tensors
+        need_u, need_D = ctx.needs_input_grad[0], ctx.needs_input_grad[5]
         with torch.autocast(u.device.type, enabled=False):
             grads = _split_backward(dy, u, delta, A, B, C, states, ctx.chunk, ctx.needs_input_grad[:5],
                                     ctx.workers)
-        return (*grads, None, None)
+            if D is not None and need_u:  # the skip term u * D
+                grads[0] = torch.addcmul(grads[0], dy, D)
+            # a product and a sum: torch.einsum("bld,bld->d") took 4.7 ms here against 0.3 ms
+            grad_D = (dy * u).sum((0, 1)) if D is not None and need_D else None
+        return (*grads, grad_D, None, None)
 
 
 def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int | None = None,
@@ -391,13 +413,13 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     u, delta, A, B, C = (t.to(work) for t in (u, delta, A, B, C))
     if chunk is None:
         chunk = default_chunk(u.shape[0], u.shape[2], A.shape[1], work, u.device)
+    D = None if D is None else D.to(work)
     if method == "parallel":
         y = _parallel_scan(u, delta, A, B, C)
-    elif torch.is_grad_enabled() and any(t.requires_grad for t in (u, delta, A, B, C)):
-        y = _ChunkedScan.apply(u, delta, A, B, C, chunk, workers)
+        y = y if D is None else y + u * D
+    elif torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (u, delta, A, B, C, D)):
+        y = _ChunkedScan.apply(u, delta, A, B, C, D, chunk, workers)
     else:
         with torch.autocast(u.device.type, enabled=False):
-            y = _split_forward(u, delta, A, B, C, chunk, False, workers)[0].transpose(0, 1)
-    if D is not None:
-        y = y + u * D.to(work)
+            y = _batch_first(_split_forward(u, delta, A, B, C, chunk, False, workers)[0], u, D)
     return y.to(dtype_in)
