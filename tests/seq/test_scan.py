@@ -186,3 +186,38 @@ def test_batch_workers_follow_torch_threads_on_cpu_only():
         torch.set_num_threads(threads)
     with pytest.raises(ValueError, match="workers"):
         selective_scan(*[t.detach() for t in _inputs(2, 4, 2, 2)], workers=0)
+
+
+def test_compiled_forward_kernel_equals_the_python_function_and_the_loop():
+    # the forward pass runs compiled by TorchScript (so that batch parts run without the interpreter lock)
+    from raflab.seq.scan import _chunked_forward, _forward_kernel
+    kernel = _forward_kernel()
+    assert isinstance(kernel, torch.jit.ScriptFunction)  # torch 2.x still has TorchScript
+    u, delta, A, B, C, _ = [t.detach() for t in _inputs(3, 23, 4, 3, seed=12)]
+    for chunk, keep in ((5, True), (4, False), (64, True)):
+        y, states = kernel(u, delta, A, B, C, chunk, keep)
+        y_py, states_py = _chunked_forward(u, delta, A, B, C, chunk, keep)
+        assert torch.equal(y, y_py)
+        assert (states is None) == (not keep) and (states is None or torch.equal(states, states_py))
+    y_loop = selective_scan_reference(u, delta, A, B, C)
+    assert (y.transpose(0, 1) - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+
+
+def test_default_splits_the_forward_over_two_threads_and_equals_the_loop():
+    from raflab.seq.scan import default_workers
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert default_workers(32, "cpu") == (2, 1)
+        assert default_workers(1, "cpu") == (1, 1)
+        assert default_workers(32, "meta") == (1, 1)
+        # forward in two batch parts (values and the states saved for the backward), backward in one
+        _assert_matches_loop(_inputs(5, 37, 4, 3, seed=13), chunk=6)
+        inputs = [t.detach() for t in _inputs(5, 37, 4, 3, seed=14)]
+        with torch.no_grad():
+            y = selective_scan(*inputs)
+        y_loop = selective_scan_reference(*inputs)
+        assert (y - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)

@@ -24,7 +24,9 @@ which is its value, and nothing overflows.
 from __future__ import annotations
 
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import Optional, Tuple
 
 import torch
 
@@ -151,35 +153,78 @@ def _buffers(n, steps, length, shape, like):
     return full, [f[:last] for f in full]
 
 
-def _chunked_forward(u, delta, A, B, C, chunk, keep_states):
-    """y [L, b, D] (time first) and, if ``keep_states``, the state after each chunk but the last."""
-    batch, length, channels = u.shape
+def _chunked_forward(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
+                     chunk: int, keep_states: bool) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """y [L, b, D] (time first) and, if ``keep_states``, the state after each chunk but the last.
+
+    Written so that TorchScript can compile it (:func:`_forward_kernel`): the compiled function runs
+    without Python's interpreter lock, which lets :func:`_split_forward` scan batch parts on parallel
+    threads, and it dispatches its ~600 operations with less overhead than Python.
+    """
+    batch, length, channels = u.shape[0], u.shape[1], u.shape[2]
     n_state = A.shape[1]
     steps = min(chunk, length)
-    n_chunks = -(-length // steps)
-    # per-chunk views, made once: broadcast operands may be strided, bmm operands are contiguous
-    # delta and delta u are copied time first once (small tensors): the per-chunk products then read
-    # contiguous rows instead of rows strided by the length (about 0.5 ms of 9 at the benchmark size)
+    n_chunks = (length + steps - 1) // steps
+    # delta and delta u time first and contiguous, copied once (small tensors): the per-chunk products
+    # then read contiguous rows instead of rows strided by the length
     At = A.t().contiguous()
     dl_t = delta.transpose(0, 1).contiguous()
-    dl = dl_t.unsqueeze(2).split(steps)
-    du = torch.mul(dl_t, u.transpose(0, 1)).unsqueeze(2).split(steps)
-    Bc = B.transpose(0, 1).unsqueeze(3).split(steps)
-    Cr = C.transpose(0, 1).contiguous().view(length * batch, 1, n_state).split(steps * batch)
-    y = u.new_empty(length, batch, channels)
-    yr = y.view(length * batch, 1, channels).split(steps * batch)
-    (a_full, *h_full), (a_last, *h_last) = _buffers(3 if n_chunks > 1 else 2, steps, length,
-                                                    (batch, n_state, channels), u)
-    states = u.new_empty(n_chunks - 1, batch, n_state, channels) if keep_states else None
-    h0 = None
+    dl = dl_t.unsqueeze(2)
+    du = torch.mul(dl_t, u.transpose(0, 1)).unsqueeze(2)
+    Bc = B.transpose(0, 1).unsqueeze(3)
+    Cr = C.transpose(0, 1).contiguous().view(length * batch, 1, n_state)
+    y = torch.empty([length, batch, channels], dtype=u.dtype, device=u.device)
+    yr = y.view(length * batch, 1, channels)
+    # reused cache-sized buffers: the decays, and two for the states (a chunk starts from the last
+    # state of the one before, which must survive while the next chunk is written)
+    a_buf = torch.empty([steps, batch, n_state, channels], dtype=u.dtype, device=u.device)
+    h_bufs = [torch.empty([steps, batch, n_state, channels], dtype=u.dtype, device=u.device)
+              for _ in range(2 if n_chunks > 1 else 1)]
+    states: Optional[torch.Tensor] = None
+    if keep_states:
+        states = torch.empty([n_chunks - 1, batch, n_state, channels], dtype=u.dtype, device=u.device)
+    h0 = torch.empty([0], dtype=u.dtype, device=u.device)
     for c in range(n_chunks):
-        a, h = (a_full, h_full[c % len(h_full)]) if c < n_chunks - 1 else (a_last, h_last[c % len(h_last)])
-        _chunk_states(dl[c], du[c], Bc[c], At, h0, a, h)
-        torch.bmm(Cr[c], h.view(-1, n_state, channels), out=yr[c])
-        h0 = h[-1]
-        if keep_states and c < n_chunks - 1:
+        t0 = c * steps
+        q = min(steps, length - t0)
+        a = a_buf[:q]
+        h = h_bufs[c % len(h_bufs)][:q]
+        torch.mul(dl[t0:t0 + q], At, out=a)
+        a.exp_()
+        torch.mul(du[t0:t0 + q], Bc[t0:t0 + q], out=h)
+        if c > 0:
+            h[0].addcmul_(a[0], h0)
+        for t in range(1, q):
+            h[t].addcmul_(a[t], h[t - 1])
+        torch.bmm(Cr[t0 * batch:(t0 + q) * batch], h.view(-1, n_state, channels),
+                  out=yr[t0 * batch:(t0 + q) * batch])
+        h0 = h[q - 1]
+        if states is not None and c < n_chunks - 1:
             states[c].copy_(h0)
     return y, states
+
+
+_KERNELS: dict[str, object] = {}
+_KERNEL_LOCK = threading.Lock()
+
+
+def _forward_kernel():
+    """:func:`_chunked_forward` compiled by TorchScript once per process, or the Python function itself
+    where TorchScript is unavailable (it is deprecated in recent torch, which warns; the warning is
+    silenced here because nothing about it concerns the caller)."""
+    kernel = _KERNELS.get("forward")
+    if kernel is None:
+        with _KERNEL_LOCK:
+            kernel = _KERNELS.get("forward")
+            if kernel is None:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        kernel = torch.jit.script(_chunked_forward)
+                except Exception:  # noqa: BLE001 (a torch without TorchScript: the same function, uncompiled)
+                    kernel = _chunked_forward
+                _KERNELS["forward"] = kernel
+    return kernel
 
 
 def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
@@ -269,10 +314,12 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
 # instead, each CPU thread scans its own rows from start to end with single-threaded operations and
 # no synchronization until the end; the interpreter lock is held only while an operation is
 # dispatched, not while it runs. Measured (benchmarks/README.md): on a quiet 2-core machine the split
-# is *slower* (forward + backward 38 ms against 30 ms at batch 32, length 256, D 64, N 16): the two
-# threads queue on the interpreter lock to dispatch ~600 small operations each. It helps only on a
-# machine whose cores are busy with other jobs, where one of torch's threads is often descheduled at
-# each fork and join. So it is off by default (``workers=1``); ``workers=batch_workers(...)`` asks for it.
+# of the Python-dispatched passes is *slower* (forward + backward 38 ms against 30 ms at batch 32,
+# length 256, D 64, N 16): the two threads queue on the interpreter lock to dispatch ~600 small
+# operations each. The forward pass is therefore compiled by TorchScript (:func:`_forward_kernel`),
+# whose calls release the interpreter lock for their whole run: its parts do run in parallel. So by
+# default (``workers=None``) the forward pass is split over torch's CPU threads when it is compiled,
+# and the backward pass (Python-dispatched) is not split; an explicit ``workers`` splits both.
 
 _POOL_LOCK = threading.Lock()
 _POOL: dict[str, ThreadPoolExecutor] = {}
@@ -283,6 +330,16 @@ def batch_workers(batch: int, device) -> int:
     if torch.device(device).type != "cpu":
         return 1
     return max(1, min(torch.get_num_threads(), batch))
+
+
+def default_workers(batch: int, device) -> tuple[int, int]:
+    """The (forward, backward) batch parts of ``selective_scan(..., workers=None)``.
+
+    Forward: :func:`batch_workers` when the forward pass is compiled by TorchScript (its parts then run
+    without the interpreter lock), else 1. Backward: 1 (its operations are dispatched from Python).
+    """
+    compiled = isinstance(_forward_kernel(), torch.jit.ScriptFunction)
+    return (batch_workers(batch, device) if compiled else 1), 1
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -323,10 +380,10 @@ def _batch_parts(batch: int, workers: int):
 def _split_forward(u, delta, A, B, C, chunk, keep_states, workers):
     """:func:`_chunked_forward` with the batch cut into ``workers`` parts scanned on parallel threads."""
     parts = _batch_parts(u.shape[0], workers)
+    kernel = _forward_kernel()
     if len(parts) == 1:
-        return _chunked_forward(u, delta, A, B, C, chunk, keep_states)
-    results = _run_parts([lambda s=s: _chunked_forward(u[s], delta[s], A, B[s], C[s], chunk, keep_states)
-                          for s in parts])
+        return kernel(u, delta, A, B, C, chunk, keep_states)
+    results = _run_parts([lambda s=s: kernel(u[s], delta[s], A, B[s], C[s], chunk, keep_states) for s in parts])
     y = torch.cat([r[0] for r in results], dim=1)
     states = torch.cat([r[1] for r in results], dim=1) if keep_states else None
     return y, states
@@ -364,12 +421,12 @@ class _ChunkedScan(torch.autograd.Function):
     """y = scan(u, delta, A, B, C) + u * D (D may be None), with the hand-written backward pass."""
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, D, chunk, workers):
+    def forward(ctx, u, delta, A, B, C, D, chunk, workers, backward_workers):
         with torch.autocast(u.device.type, enabled=False):
             y, states = _split_forward(u, delta, A, B, C, chunk, True, workers)
             y = _batch_first(y, u, D)
         ctx.save_for_backward(u, delta, A, B, C, D, states)
-        ctx.chunk, ctx.workers = chunk, workers
+        ctx.chunk, ctx.workers = chunk, backward_workers
         return y
 
     @staticmethod
@@ -383,11 +440,11 @@ class _ChunkedScan(torch.autograd.Function):
                 grads[0] = torch.addcmul(grads[0], dy, D)
             # a product and a sum: torch.einsum("bld,bld->d") took 4.7 ms here against 0.3 ms
             grad_D = (dy * u).sum((0, 1)) if D is not None and need_D else None
-        return (*grads, grad_D, None, None)
+        return (*grads, grad_D, None, None, None)
 
 
 def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int | None = None,
-                   workers: int = 1):
+                   workers: int | None = None):
     """The S6 recurrence of :func:`selective_scan_reference`, 5-8x faster than that loop on one CPU thread.
 
     Same arguments and result (shapes: u, delta [batch, length, D]; A [D, N]; B, C [batch, length, N];
@@ -396,15 +453,17 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     ``method="parallel"``: the odd-even :func:`linear_scan`, differentiated by autograd (about three
     [batch, length, D, N] tensors). ``workers`` (chunked, CPU): the batch is cut into this many parts,
     each scanned on its own thread with single-threaded operations (torch's thread count is set to 1
-    while they run and restored after). Default 1: on a quiet machine the split is slower (see the
-    comment above :func:`batch_workers`); :func:`batch_workers` gives torch's thread count.
+    while they run and restored after), forward and backward. Default None: :func:`default_workers`,
+    the forward pass (compiled by TorchScript, so its parts run without the interpreter lock) over
+    torch's CPU threads, the backward pass (dispatched from Python) in one part; see the comment above
+    :func:`batch_workers`.
     Half-precision inputs are scanned in float32 and the result is cast back.
     """
     one_of(method, SCAN_METHODS, "scan method")
     if chunk is not None and (not isinstance(chunk, int) or chunk < 1):
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
     _check_scan_inputs(u, delta, A, B, C, D)
     dtype_in = u.dtype  # the result's dtype: that of the inputs together, as in the reference
     for t in (delta, A, B, C) + (() if D is None else (D,)):
@@ -414,12 +473,14 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     if chunk is None:
         chunk = default_chunk(u.shape[0], u.shape[2], A.shape[1], work, u.device)
     D = None if D is None else D.to(work)
+    forward_workers, backward_workers = (default_workers(u.shape[0], u.device) if workers is None
+                                         else (workers, workers))
     if method == "parallel":
         y = _parallel_scan(u, delta, A, B, C)
         y = y if D is None else y + u * D
     elif torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (u, delta, A, B, C, D)):
-        y = _ChunkedScan.apply(u, delta, A, B, C, D, chunk, workers)
+        y = _ChunkedScan.apply(u, delta, A, B, C, D, chunk, forward_workers, backward_workers)
     else:
         with torch.autocast(u.device.type, enabled=False):
-            y = _batch_first(_split_forward(u, delta, A, B, C, chunk, False, workers)[0], u, D)
+            y = _batch_first(_split_forward(u, delta, A, B, C, chunk, False, forward_workers)[0], u, D)
     return y.to(dtype_in)
