@@ -188,30 +188,38 @@ def test_batch_workers_follow_torch_threads_on_cpu_only():
         selective_scan(*[t.detach() for t in _inputs(2, 4, 2, 2)], workers=0)
 
 
-def test_compiled_forward_kernel_equals_the_python_function_and_the_loop():
-    # the forward pass runs compiled by TorchScript (so that batch parts run without the interpreter lock)
-    from raflab.seq.scan import _chunked_forward, _forward_kernel
-    kernel = _forward_kernel()
-    assert isinstance(kernel, torch.jit.ScriptFunction)  # torch 2.x still has TorchScript
+def test_compiled_kernels_equal_the_python_functions_and_the_loop():
+    # both passes run compiled by TorchScript (so that batch parts run without the interpreter lock)
+    from raflab.seq.scan import _chunked_backward, _chunked_forward, _kernel
+    forward, backward = _kernel("forward"), _kernel("backward")
+    assert isinstance(forward, torch.jit.ScriptFunction) and isinstance(backward, torch.jit.ScriptFunction)
+    assert _kernel("forward", "meta") is _chunked_forward  # uncompiled off the CPU
     u, delta, A, B, C, _ = [t.detach() for t in _inputs(3, 23, 4, 3, seed=12)]
+    dy = torch.randn(3, 23, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     for chunk, keep in ((5, True), (4, False), (64, True)):
-        y, states = kernel(u, delta, A, B, C, chunk, keep)
+        y, states = forward(u, delta, A, B, C, chunk, keep)
         y_py, states_py = _chunked_forward(u, delta, A, B, C, chunk, keep)
         assert torch.equal(y, y_py)
         assert (states is None) == (not keep) and (states is None or torch.equal(states, states_py))
+        if keep:
+            for needs in ([True] * 5, [False, True, False, False, True]):
+                grads = backward(dy, u, delta, A, B, C, states, chunk, needs)
+                grads_py = _chunked_backward(dy, u, delta, A, B, C, states_py, chunk, needs)
+                for g, g_py, need in zip(grads, grads_py, needs):
+                    assert (g is None and g_py is None and not need) or torch.equal(g, g_py)
     y_loop = selective_scan_reference(u, delta, A, B, C)
     assert (y.transpose(0, 1) - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
 
 
-def test_default_splits_the_forward_over_two_threads_and_equals_the_loop():
+def test_default_splits_the_batch_over_two_threads_and_equals_the_loop():
     from raflab.seq.scan import default_workers
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        assert default_workers(32, "cpu") == (2, 1)
-        assert default_workers(1, "cpu") == (1, 1)
-        assert default_workers(32, "meta") == (1, 1)
-        # forward in two batch parts (values and the states saved for the backward), backward in one
+        assert default_workers(32, "cpu") == 2
+        assert default_workers(1, "cpu") == 1
+        assert default_workers(32, "meta") == 1
+        # forward and backward in two batch parts: values and all gradients, with and without autograd
         _assert_matches_loop(_inputs(5, 37, 4, 3, seed=13), chunk=6)
         inputs = [t.detach() for t in _inputs(5, 37, 4, 3, seed=14)]
         with torch.no_grad():

@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 
@@ -131,7 +131,8 @@ def _parallel_scan(u, delta, A, B, C):
 # contiguous slab and y_t = C_t . h_t is a batched (1 x N) @ (N x D) product.
 
 
-def _chunk_states(dl, du, Bc, At, h0, a, h):
+def _chunk_states(dl: torch.Tensor, du: torch.Tensor, Bc: torch.Tensor, At: torch.Tensor,
+                  h0: Optional[torch.Tensor], a: torch.Tensor, h: torch.Tensor):
     """Decays exp(delta A) into ``a`` and states into ``h`` (buffers [q, b, N, D]) for one chunk from h0.
 
     dl, du: delta and delta u of the chunk as [q, b, 1, D]; Bc: B as [q, b, N, 1]; At: A^T [N, D].
@@ -139,25 +140,17 @@ def _chunk_states(dl, du, Bc, At, h0, a, h):
     torch.mul(dl, At, out=a)
     a.exp_()
     torch.mul(du, Bc, out=h)
-    a_steps, h_steps = a.unbind(0), h.unbind(0)
     if h0 is not None:
-        h_steps[0].addcmul_(a_steps[0], h0)
-    for t in range(1, len(h_steps)):
-        h_steps[t].addcmul_(a_steps[t], h_steps[t - 1])
-
-
-def _buffers(n, steps, length, shape, like):
-    """``n`` reused buffers [steps, *shape] and their views [last, *shape] for a shorter last chunk."""
-    last = length - (-(-length // steps) - 1) * steps
-    full = [like.new_empty(steps, *shape) for _ in range(n)]
-    return full, [f[:last] for f in full]
+        h[0].addcmul_(a[0], h0)
+    for t in range(1, h.shape[0]):
+        h[t].addcmul_(a[t], h[t - 1])
 
 
 def _chunked_forward(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
                      chunk: int, keep_states: bool) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """y [L, b, D] (time first) and, if ``keep_states``, the state after each chunk but the last.
 
-    Written so that TorchScript can compile it (:func:`_forward_kernel`): the compiled function runs
+    Written so that TorchScript can compile it (:func:`_kernel`): the compiled function runs
     without Python's interpreter lock, which lets :func:`_split_forward` scan batch parts on parallel
     threads, and it dispatches its ~600 operations with less overhead than Python.
     """
@@ -204,96 +197,84 @@ def _chunked_forward(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: t
     return y, states
 
 
-_KERNELS: dict[str, object] = {}
-_KERNEL_LOCK = threading.Lock()
+def _chunked_backward(dy: torch.Tensor, u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
+                      C: torch.Tensor, states: torch.Tensor, chunk: int,
+                      needs: List[bool]) -> List[Optional[torch.Tensor]]:
+    """Gradients of sum(dy * y) for u, delta, A, B, C (None where ``needs`` says not needed).
 
-
-def _forward_kernel():
-    """:func:`_chunked_forward` compiled by TorchScript once per process, or the Python function itself
-    where TorchScript is unavailable (it is deprecated in recent torch, which warns; the warning is
-    silenced here because nothing about it concerns the caller)."""
-    kernel = _KERNELS.get("forward")
-    if kernel is None:
-        with _KERNEL_LOCK:
-            kernel = _KERNELS.get("forward")
-            if kernel is None:
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        kernel = torch.jit.script(_chunked_forward)
-                except Exception:  # noqa: BLE001 (a torch without TorchScript: the same function, uncompiled)
-                    kernel = _chunked_forward
-                _KERNELS["forward"] = kernel
-    return kernel
-
-
-def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
-    """Gradients of sum(dy * y) for u, delta, A, B, C (None where ``needs`` says not needed)."""
-    batch, length, channels = u.shape
+    Written for TorchScript, like :func:`_chunked_forward` (:func:`_kernel`).
+    """
+    batch, length, channels = u.shape[0], u.shape[1], u.shape[2]
     n_state = A.shape[1]
     steps = min(chunk, length)
-    n_chunks = -(-length // steps)
-    rows = steps * batch
-    need_u, need_delta, need_A, need_B, need_C = needs
+    n_chunks = (length + steps - 1) // steps
+    need_u, need_delta, need_A, need_B, need_C = needs[0], needs[1], needs[2], needs[3], needs[4]
     need_decay = need_delta or need_A
     At = A.t().contiguous()
     dlt = delta.transpose(0, 1)
-    dl = dlt.unsqueeze(2).split(steps)
-    du_t = (delta * u).transpose(0, 1).contiguous()
-    du, du_row = du_t.unsqueeze(2).split(steps), du_t.view(-1, 1, channels).split(rows)
-    Bc = B.transpose(0, 1).unsqueeze(3).split(steps)
-    B_row = B.transpose(0, 1).contiguous().view(-1, 1, n_state).split(rows)
-    Cc = C.transpose(0, 1).unsqueeze(3).split(steps)
+    dl = dlt.contiguous().unsqueeze(2)
+    du_t = torch.mul(dlt, u.transpose(0, 1)).contiguous()
+    du, du_row = du_t.unsqueeze(2), du_t.view(-1, 1, channels)
+    Bc = B.transpose(0, 1).unsqueeze(3)
+    B_row = B.transpose(0, 1).contiguous().view(-1, 1, n_state)
+    Cc = C.transpose(0, 1).unsqueeze(3)
     dy_t = dy.transpose(0, 1).contiguous()
-    dy_bc, dy_row = dy_t.unsqueeze(2).split(steps), dy_t.view(-1, 1, channels).split(rows)
-    (a_full, h_full, g_full), (a_last, h_last, g_last) = _buffers(3, steps, length, (batch, n_state, channels), u)
-    carry = u.new_empty(batch, n_state, channels)  # a_{t+1} g_{t+1} at the first step of the later chunk
-    d_du = u.new_empty(length, batch, channels) if (need_u or need_delta) else None
-    d_delta = u.new_empty(length, batch, channels) if need_delta else None
-    dAt = A.new_zeros(n_state, channels) if need_A else None
-    dB = u.new_empty(length, batch, n_state) if need_B else None
-    dC = u.new_empty(length, batch, n_state) if need_C else None
-    d_du_row = d_du.view(-1, 1, channels).split(rows) if d_du is not None else None
-    d_delta_c = d_delta.split(steps) if need_delta else None
-    dB_row = dB.view(-1, 1, n_state).split(rows) if need_B else None
-    dC_row = dC.view(-1, 1, n_state).split(rows) if need_C else None
-    for c in reversed(range(n_chunks)):
-        a, h, g = (a_full, h_full, g_full) if c < n_chunks - 1 else (a_last, h_last, g_last)
-        h0 = states[c - 1] if c > 0 else None
-        _chunk_states(dl[c], du[c], Bc[c], At, h0, a, h)
+    dy_bc, dy_row = dy_t.unsqueeze(2), dy_t.view(-1, 1, channels)
+    shape = [steps, batch, n_state, channels]
+    a_buf = torch.empty(shape, dtype=u.dtype, device=u.device)
+    h_buf = torch.empty(shape, dtype=u.dtype, device=u.device)
+    g_buf = torch.empty(shape, dtype=u.dtype, device=u.device)
+    carry = u.new_empty([batch, n_state, channels])  # a_{t+1} g_{t+1} at the first step of the later chunk
+    empty = u.new_empty([0])
+    d_du = u.new_empty([length, batch, channels]) if (need_u or need_delta) else empty
+    d_delta = u.new_empty([length, batch, channels]) if need_delta else empty
+    dAt = A.new_zeros([n_state, channels]) if need_A else empty
+    dB = u.new_empty([length, batch, n_state]) if need_B else empty
+    dC = u.new_empty([length, batch, n_state]) if need_C else empty
+    d_du_row = d_du.view(-1, 1, channels) if (need_u or need_delta) else empty
+    dB_row = dB.view(-1, 1, n_state) if need_B else empty
+    dC_row = dC.view(-1, 1, n_state) if need_C else empty
+    for c in range(n_chunks - 1, -1, -1):
+        t0 = c * steps
+        q = min(steps, length - t0)
+        r0, r1 = t0 * batch, (t0 + q) * batch
+        a, h, g = a_buf[:q], h_buf[:q], g_buf[:q]
+        h0: Optional[torch.Tensor] = None
+        if c > 0:
+            h0 = states[c - 1]
+        _chunk_states(dl[t0:t0 + q], du[t0:t0 + q], Bc[t0:t0 + q], At, h0, a, h)
         h_mat, g_mat = h.view(-1, n_state, channels), g.view(-1, n_state, channels)
         # (1 x D) @ (D x N) products with a transposed operand: about twice as fast on a CPU as (N x D) @ (D x 1)
         if need_C:  # dC_t[n] = sum_d h_t[n, d] dy_t[d]
-            torch.bmm(dy_row[c], h_mat.transpose(1, 2), out=dC_row[c])
+            torch.bmm(dy_row[r0:r1], h_mat.transpose(1, 2), out=dC_row[r0:r1])
         # adjoint state: g_t = C_t dy_t + a_{t+1} g_{t+1}, backwards in time
-        torch.mul(Cc[c], dy_bc[c], out=g)
+        torch.mul(Cc[t0:t0 + q], dy_bc[t0:t0 + q], out=g)
         if c < n_chunks - 1:
-            g[-1].add_(carry)
-        a_steps, g_steps = a.unbind(0), g.unbind(0)
-        for t in range(len(g_steps) - 2, -1, -1):
-            g_steps[t].addcmul_(a_steps[t + 1], g_steps[t + 1])
+            g[q - 1].add_(carry)
+        for t in range(q - 2, -1, -1):
+            g[t].addcmul_(a[t + 1], g[t + 1])
         if c > 0:
-            torch.mul(a_steps[0], g_steps[0], out=carry)
+            torch.mul(a[0], g[0], out=carry)
         # the drive delta_t u_t B_t gets g_t: reduce over n for (delta u), over d for B
-        if d_du is not None:
-            torch.bmm(B_row[c], g_mat, out=d_du_row[c])
+        if need_u or need_delta:
+            torch.bmm(B_row[r0:r1], g_mat, out=d_du_row[r0:r1])
         if need_B:
-            torch.bmm(du_row[c], g_mat.transpose(1, 2), out=dB_row[c])
+            torch.bmm(du_row[r0:r1], g_mat.transpose(1, 2), out=dB_row[r0:r1])
         if need_decay:  # the decay a_t gets g_t h_{t-1}; d(delta_t A) = g_t h_{t-1} a_t
-            if len(a_steps) > 1:
-                a[1:].mul_(h[:-1])
+            if q > 1:
+                a[1:].mul_(h[:q - 1])
             if h0 is None:
-                a_steps[0].zero_()
+                a[0].zero_()
             else:
-                a_steps[0].mul_(h0)
+                a[0].mul_(h0)
             a.mul_(g)  # now g_t a_t h_{t-1}
             if need_delta:
                 torch.mul(a, At, out=h)
-                torch.sum(h, dim=2, out=d_delta_c[c])
+                torch.sum(h, dim=[2], out=d_delta[t0:t0 + q])
             if need_A:
-                torch.mul(a, dl[c], out=h)
-                dAt.add_(h.sum(dim=(0, 1)))
-    grads = [None] * 5
+                torch.mul(a, dl[t0:t0 + q], out=h)
+                dAt.add_(h.sum(dim=[0, 1]))
+    grads: List[Optional[torch.Tensor]] = [None, None, None, None, None]
     if need_u:
         grads[0] = (d_du * dlt).transpose(0, 1)
     if need_delta:
@@ -307,6 +288,37 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
     return grads
 
 
+_KERNELS: dict[str, object] = {}
+_KERNEL_LOCK = threading.Lock()
+
+
+def _kernel(name: str, device="cpu"):
+    """``_chunked_forward`` or ``_chunked_backward`` (``name`` "forward" or "backward") for ``device``.
+
+    On a CPU: the function compiled by TorchScript once per process (a compiled function runs without
+    Python's interpreter lock and dispatches its operations with less overhead), or the Python function
+    itself where TorchScript is unavailable (it is deprecated in recent torch, which warns; the warning
+    is silenced here because nothing about it concerns the caller). Elsewhere the Python function: the
+    compiled one was never run on a GPU (none was available), and a GPU gains nothing from it.
+    """
+    if torch.device(device).type != "cpu":
+        return {"forward": _chunked_forward, "backward": _chunked_backward}[name]
+    kernel = _KERNELS.get(name)
+    if kernel is None:
+        with _KERNEL_LOCK:
+            kernel = _KERNELS.get(name)
+            if kernel is None:
+                function = {"forward": _chunked_forward, "backward": _chunked_backward}[name]
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        kernel = torch.jit.script(function)
+                except Exception:  # noqa: BLE001 (a torch without TorchScript: the same function, uncompiled)
+                    kernel = function
+                _KERNELS[name] = kernel
+    return kernel
+
+
 # --------------------------------------------------------------------------- batch split over CPU threads
 # The chunked scan is some 600 small operations per pass (one per time step and a few per chunk),
 # each on a [batch, N, D] slab of a few hundred kB: cut across torch's threads, every one of them pays
@@ -316,10 +328,9 @@ def _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs):
 # dispatched, not while it runs. Measured (benchmarks/README.md): on a quiet 2-core machine the split
 # of the Python-dispatched passes is *slower* (forward + backward 38 ms against 30 ms at batch 32,
 # length 256, D 64, N 16): the two threads queue on the interpreter lock to dispatch ~600 small
-# operations each. The forward pass is therefore compiled by TorchScript (:func:`_forward_kernel`),
-# whose calls release the interpreter lock for their whole run: its parts do run in parallel. So by
-# default (``workers=None``) the forward pass is split over torch's CPU threads when it is compiled,
-# and the backward pass (Python-dispatched) is not split; an explicit ``workers`` splits both.
+# operations each. Both passes are therefore compiled by TorchScript (:func:`_kernel`), whose calls
+# release the interpreter lock for their whole run: the parts do run in parallel. So by default
+# (``workers=None``) the batch is split over torch's CPU threads when the passes are compiled.
 
 _POOL_LOCK = threading.Lock()
 _POOL: dict[str, ThreadPoolExecutor] = {}
@@ -332,14 +343,11 @@ def batch_workers(batch: int, device) -> int:
     return max(1, min(torch.get_num_threads(), batch))
 
 
-def default_workers(batch: int, device) -> tuple[int, int]:
-    """The (forward, backward) batch parts of ``selective_scan(..., workers=None)``.
-
-    Forward: :func:`batch_workers` when the forward pass is compiled by TorchScript (its parts then run
-    without the interpreter lock), else 1. Backward: 1 (its operations are dispatched from Python).
-    """
-    compiled = isinstance(_forward_kernel(), torch.jit.ScriptFunction)
-    return (batch_workers(batch, device) if compiled else 1), 1
+def default_workers(batch: int, device) -> int:
+    """The batch parts of ``selective_scan(..., workers=None)``: :func:`batch_workers` where both passes
+    are compiled by TorchScript (their parts then run without the interpreter lock), else 1."""
+    compiled = all(isinstance(_kernel(name, device), torch.jit.ScriptFunction) for name in ("forward", "backward"))
+    return batch_workers(batch, device) if compiled else 1
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -380,7 +388,7 @@ def _batch_parts(batch: int, workers: int):
 def _split_forward(u, delta, A, B, C, chunk, keep_states, workers):
     """:func:`_chunked_forward` with the batch cut into ``workers`` parts scanned on parallel threads."""
     parts = _batch_parts(u.shape[0], workers)
-    kernel = _forward_kernel()
+    kernel = _kernel("forward", u.device)
     if len(parts) == 1:
         return kernel(u, delta, A, B, C, chunk, keep_states)
     results = _run_parts([lambda s=s: kernel(u[s], delta[s], A, B[s], C[s], chunk, keep_states) for s in parts])
@@ -392,10 +400,11 @@ def _split_forward(u, delta, A, B, C, chunk, keep_states, workers):
 def _split_backward(dy, u, delta, A, B, C, states, chunk, needs, workers):
     """:func:`_chunked_backward` over the batch parts of :func:`_split_forward`; A's gradient summed."""
     parts = _batch_parts(u.shape[0], workers)
+    kernel, needs = _kernel("backward", u.device), [bool(n) for n in needs[:5]]
     if len(parts) == 1:
-        return _chunked_backward(dy, u, delta, A, B, C, states, chunk, needs)
-    results = _run_parts([lambda s=s: _chunked_backward(dy[s], u[s], delta[s], A, B[s], C[s], states[:, s],
-                                                        chunk, needs) for s in parts])
+        return kernel(dy, u, delta, A, B, C, states, chunk, needs)
+    results = _run_parts([lambda s=s: kernel(dy[s], u[s], delta[s], A, B[s], C[s], states[:, s], chunk, needs)
+                          for s in parts])
     grads = [None] * 5
     for i, need in enumerate(needs[:5]):
         if need:
@@ -421,12 +430,12 @@ class _ChunkedScan(torch.autograd.Function):
     """y = scan(u, delta, A, B, C) + u * D (D may be None), with the hand-written backward pass."""
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, D, chunk, workers, backward_workers):
+    def forward(ctx, u, delta, A, B, C, D, chunk, workers):
         with torch.autocast(u.device.type, enabled=False):
             y, states = _split_forward(u, delta, A, B, C, chunk, True, workers)
             y = _batch_first(y, u, D)
         ctx.save_for_backward(u, delta, A, B, C, D, states)
-        ctx.chunk, ctx.workers = chunk, backward_workers
+        ctx.chunk, ctx.workers = chunk, workers
         return y
 
     @staticmethod
@@ -440,7 +449,7 @@ class _ChunkedScan(torch.autograd.Function):
                 grads[0] = torch.addcmul(grads[0], dy, D)
             # a product and a sum: torch.einsum("bld,bld->d") took 4.7 ms here against 0.3 ms
             grad_D = (dy * u).sum((0, 1)) if D is not None and need_D else None
-        return (*grads, grad_D, None, None, None)
+        return (*grads, grad_D, None, None)
 
 
 def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int | None = None,
@@ -454,9 +463,8 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     [batch, length, D, N] tensors). ``workers`` (chunked, CPU): the batch is cut into this many parts,
     each scanned on its own thread with single-threaded operations (torch's thread count is set to 1
     while they run and restored after), forward and backward. Default None: :func:`default_workers`,
-    the forward pass (compiled by TorchScript, so its parts run without the interpreter lock) over
-    torch's CPU threads, the backward pass (dispatched from Python) in one part; see the comment above
-    :func:`batch_workers`.
+    torch's CPU threads where both passes are compiled by TorchScript (their parts then run without
+    the interpreter lock), else 1; see the comment above :func:`batch_workers`.
     Half-precision inputs are scanned in float32 and the result is cast back.
     """
     one_of(method, SCAN_METHODS, "scan method")
@@ -473,14 +481,14 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
     if chunk is None:
         chunk = default_chunk(u.shape[0], u.shape[2], A.shape[1], work, u.device)
     D = None if D is None else D.to(work)
-    forward_workers, backward_workers = (default_workers(u.shape[0], u.device) if workers is None
-                                         else (workers, workers))
+    if workers is None:
+        workers = default_workers(u.shape[0], u.device)
     if method == "parallel":
         y = _parallel_scan(u, delta, A, B, C)
         y = y if D is None else y + u * D
     elif torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (u, delta, A, B, C, D)):
-        y = _ChunkedScan.apply(u, delta, A, B, C, D, chunk, forward_workers, backward_workers)
+        y = _ChunkedScan.apply(u, delta, A, B, C, D, chunk, workers)
     else:
         with torch.autocast(u.device.type, enabled=False):
-            y = _batch_first(_split_forward(u, delta, A, B, C, chunk, False, forward_workers)[0], u, D)
+            y = _batch_first(_split_forward(u, delta, A, B, C, chunk, False, workers)[0], u, D)
     return y.to(dtype_in)
