@@ -211,7 +211,8 @@ def test_compiled_kernels_equal_the_python_functions_and_the_loop():
     assert (y.transpose(0, 1) - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
 
 
-def test_default_splits_the_batch_over_two_threads_and_equals_the_loop():
+def test_default_splits_the_batch_over_two_threads_and_equals_the_loop(monkeypatch):
+    from raflab.seq import scan
     from raflab.seq.scan import default_workers
     threads = torch.get_num_threads()
     try:
@@ -219,13 +220,20 @@ def test_default_splits_the_batch_over_two_threads_and_equals_the_loop():
         assert default_workers(32, "cpu") == 2
         assert default_workers(1, "cpu") == 1
         assert default_workers(32, "meta") == 1
+        assert default_workers(32, "cpu", 32 * 256 * 64 * 16) == 2  # the benchmark size
+        assert default_workers(64, "cpu", 64 * 16 * 68 * 8) == 1  # the MQAR size: too small to split
         # forward and backward in two batch parts: values and all gradients, with and without autograd
+        # (the size threshold lowered so that this small scan is split by default)
+        monkeypatch.setattr(scan, "MIN_SPLIT_ENTRIES", 1)
+        calls = []
+        monkeypatch.setattr(scan, "_run_parts", lambda tasks, run=scan._run_parts: calls.append(len(tasks)) or run(tasks))
         _assert_matches_loop(_inputs(5, 37, 4, 3, seed=13), chunk=6)
         inputs = [t.detach() for t in _inputs(5, 37, 4, 3, seed=14)]
         with torch.no_grad():
             y = selective_scan(*inputs)
         y_loop = selective_scan_reference(*inputs)
         assert (y - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+        assert calls == [2, 2, 2]  # forward and backward with autograd, then the no-grad forward
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(threads)

@@ -347,9 +347,18 @@ def batch_workers(batch: int, device) -> int:
     return max(1, min(torch.get_num_threads(), batch))
 
 
-def default_workers(batch: int, device) -> int:
+#: the fewest state entries (batch x length x D x N) for which ``workers=None`` splits the batch: a
+#: smaller scan takes well under a millisecond, against which handing a part to another thread and
+#: waiting for it is not small (the benchmark size, 32 x 256 x 64 x 16, is 8.4 million)
+MIN_SPLIT_ENTRIES = 1 << 21
+
+
+def default_workers(batch: int, device, entries: int | None = None) -> int:
     """The batch parts of ``selective_scan(..., workers=None)``: :func:`batch_workers` where both passes
-    are compiled by TorchScript (their parts then run without the interpreter lock), else 1."""
+    are compiled by TorchScript (their parts then run without the interpreter lock) and the scan has at
+    least ``MIN_SPLIT_ENTRIES`` state entries (``entries``: batch x length x D x N; None: enough), else 1."""
+    if entries is not None and entries < MIN_SPLIT_ENTRIES:
+        return 1
     compiled = all(isinstance(_kernel(name, device), torch.jit.ScriptFunction) for name in ("forward", "backward"))
     return batch_workers(batch, device) if compiled else 1
 
@@ -486,7 +495,7 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
         chunk = default_chunk(u.shape[0], u.shape[2], A.shape[1], work, u.device)
     D = None if D is None else D.to(work)
     if workers is None:
-        workers = default_workers(u.shape[0], u.device)
+        workers = default_workers(u.shape[0], u.device, u.numel() * A.shape[1])
     if method == "parallel":
         y = _parallel_scan(u, delta, A, B, C)
         y = y if D is None else y + u * D
