@@ -226,7 +226,8 @@ def test_default_splits_the_batch_over_two_threads_and_equals_the_loop(monkeypat
         # (the size threshold lowered so that this small scan is split by default)
         monkeypatch.setattr(scan, "MIN_SPLIT_ENTRIES", 1)
         calls = []
-        monkeypatch.setattr(scan, "_run_parts", lambda tasks, run=scan._run_parts: calls.append(len(tasks)) or run(tasks))
+        run_parts = scan._run_parts
+        monkeypatch.setattr(scan, "_run_parts", lambda tasks: calls.append(len(tasks)) or run_parts(tasks))
         _assert_matches_loop(_inputs(5, 37, 4, 3, seed=13), chunk=6)
         inputs = [t.detach() for t in _inputs(5, 37, 4, 3, seed=14)]
         with torch.no_grad():
