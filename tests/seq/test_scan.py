@@ -238,3 +238,27 @@ def test_default_splits_the_batch_over_two_threads_and_equals_the_loop(monkeypat
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(threads)
+
+
+def _scan_in_child(queue):
+    inputs = [t.detach() for t in _inputs(4, 9, 3, 2, seed=15)]
+    y = selective_scan(*inputs, workers=2)
+    queue.put(float((y - selective_scan_reference(*inputs)).abs().max()))
+
+
+def test_a_forked_child_can_split_the_batch_after_its_parent_did():
+    # the parent's pool threads do not exist in a forked child: it must start its own, not wait forever
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork start method here")
+    selective_scan(*[t.detach() for t in _inputs(4, 9, 3, 2)], workers=2)  # the parent's pool exists
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_scan_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and child.exitcode == 0
+    assert queue.get(timeout=5) < 1e-10

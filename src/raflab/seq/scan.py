@@ -27,6 +27,7 @@ which is its value, and nothing overflows.
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -361,6 +362,15 @@ def default_workers(batch: int, device, entries: int | None = None) -> int:
         return 1
     compiled = all(isinstance(_kernel(name, device), torch.jit.ScriptFunction) for name in ("forward", "backward"))
     return batch_workers(batch, device) if compiled else 1
+
+
+def _forget_pool_after_fork():
+    """A forked child has none of the parent's pool threads: it must not queue work for them (it would wait forever)."""
+    _POOL.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
