@@ -408,32 +408,72 @@ def _batch_parts(batch: int, workers: int):
     return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
 
 
-def _split_forward(u, delta, A, B, C, chunk, keep_states, workers):
-    """:func:`_chunked_forward` with the batch cut into ``workers`` parts scanned on parallel threads."""
+def _split_forward(u, delta, A, B, C, D, chunk, keep_states, workers):
+    """:func:`_chunked_forward` plus the skip term, the batch cut into ``workers`` parts scanned on
+    parallel threads: y [b, L, D] and the states [chunks - 1, b, N, D] (if ``keep_states``).
+
+    In one part y is the time-first result's transposed view (:func:`_batch_first`). In several, each
+    part's thread also writes its rows of a contiguous y and of the states: assembling them afterwards
+    (``torch.cat``, the skip term) were operations on both of torch's threads, each of which waits
+    for the slower thread (on a loaded machine, for one that is descheduled).
+    """
     parts = _batch_parts(u.shape[0], workers)
     kernel = _kernel("forward", u.device)
     if len(parts) == 1:
-        return kernel(u, delta, A, B, C, chunk, keep_states)
-    results = _run_parts([lambda s=s: kernel(u[s], delta[s], A, B[s], C[s], chunk, keep_states) for s in parts])
-    y = torch.cat([r[0] for r in results], dim=1)
-    states = torch.cat([r[1] for r in results], dim=1) if keep_states else None
+        y, states = kernel(u, delta, A, B, C, chunk, keep_states)
+        return _batch_first(y, u, D), states
+    batch, length, n_state = u.shape[0], u.shape[1], A.shape[1]
+    n_chunks = -(-length // min(chunk, length))
+    y = u.new_empty(u.shape)
+    states = u.new_empty(n_chunks - 1, batch, n_state, u.shape[2]) if keep_states else None
+
+    def scan_part(s):
+        y_part, states_part = kernel(u[s], delta[s], A, B[s], C[s], chunk, keep_states)
+        if D is None:
+            y[s].copy_(y_part.transpose(0, 1))
+        else:
+            torch.addcmul(y_part.transpose(0, 1), u[s], D, out=y[s])
+        if keep_states:
+            states[:, s].copy_(states_part)
+
+    _run_parts([lambda s=s: scan_part(s) for s in parts])
     return y, states
 
 
-def _split_backward(dy, u, delta, A, B, C, states, chunk, needs, workers):
-    """:func:`_chunked_backward` over the batch parts of :func:`_split_forward`; A's gradient summed."""
+def _split_backward(dy, u, delta, A, B, C, D, states, chunk, needs, workers):
+    """Gradients for u, delta, A, B, C, D (``needs``: six flags; None where not needed), the batch cut
+    into the parts of :func:`_split_forward`, each part's thread writing its rows of every gradient
+    (and the skip term's share) so that nothing but the small sums for A and D runs on both of torch's
+    threads afterwards."""
     parts = _batch_parts(u.shape[0], workers)
-    kernel, needs = _kernel("backward", u.device), [bool(n) for n in needs[:5]]
+    kernel, scan_needs = _kernel("backward", u.device), [bool(n) for n in needs[:5]]
+    need_u, need_D = bool(needs[0]), bool(needs[5]) and D is not None
     if len(parts) == 1:
-        return kernel(dy, u, delta, A, B, C, states, chunk, needs)
-    results = _run_parts([lambda s=s: kernel(dy[s], u[s], delta[s], A, B[s], C[s], states[:, s], chunk, needs)
-                          for s in parts])
-    grads = [None] * 5
-    for i, need in enumerate(needs[:5]):
-        if need:
-            grads[i] = (torch.stack([r[i] for r in results]).sum(0) if i == 2
-                        else torch.cat([r[i] for r in results], dim=0))
-    return grads
+        grads = kernel(dy, u, delta, A, B, C, states, chunk, scan_needs)
+        if D is not None and need_u:  # the skip term u * D
+            grads[0] = torch.addcmul(grads[0], dy, D)
+        # a product and a sum: torch.einsum("bld,bld->d") took 4.7 ms here against 0.3 ms
+        return [*grads, (dy * u).sum((0, 1)) if need_D else None]
+    full = [t.new_empty(t.shape) if need else None for t, need in zip((u, delta, A, B, C), scan_needs)]
+    full[2] = None
+    partial_A, partial_D = [None] * len(parts), [None] * len(parts)
+
+    def grad_part(i, s):
+        grads = kernel(dy[s], u[s], delta[s], A, B[s], C[s], states[:, s], chunk, scan_needs)
+        for k in (0, 1, 3, 4):
+            if full[k] is not None:
+                if k == 0 and D is not None:
+                    torch.addcmul(grads[0], dy[s], D, out=full[0][s])
+                else:
+                    full[k][s].copy_(grads[k])
+        partial_A[i] = grads[2]
+        if need_D:
+            partial_D[i] = (dy[s] * u[s]).sum((0, 1))
+
+    _run_parts([lambda i=i, s=s: grad_part(i, s) for i, s in enumerate(parts)])
+    if scan_needs[2]:
+        full[2] = torch.stack(partial_A).sum(0)
+    return [*full, torch.stack(partial_D).sum(0) if need_D else None]
 
 
 def _batch_first(y, u, D):
@@ -455,8 +495,7 @@ class _ChunkedScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u, delta, A, B, C, D, chunk, workers):
         with torch.autocast(u.device.type, enabled=False):
-            y, states = _split_forward(u, delta, A, B, C, chunk, True, workers)
-            y = _batch_first(y, u, D)
+            y, states = _split_forward(u, delta, A, B, C, D, chunk, True, workers)
         ctx.save_for_backward(u, delta, A, B, C, D, states)
         ctx.chunk, ctx.workers = chunk, workers
         return y
@@ -464,15 +503,10 @@ class _ChunkedScan(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy):
         u, delta, A, B, C, D, states = ctx.saved_tensors
-        need_u, need_D = ctx.needs_input_grad[0], ctx.needs_input_grad[5]
         with torch.autocast(u.device.type, enabled=False):
-            grads = _split_backward(dy, u, delta, A, B, C, states, ctx.chunk, ctx.needs_input_grad[:5],
+            grads = _split_backward(dy, u, delta, A, B, C, D, states, ctx.chunk, ctx.needs_input_grad[:6],
                                     ctx.workers)
-            if D is not None and need_u:  # the skip term u * D
-                grads[0] = torch.addcmul(grads[0], dy, D)
-            # a product and a sum: torch.einsum("bld,bld->d") took 4.7 ms here against 0.3 ms
-            grad_D = (dy * u).sum((0, 1)) if D is not None and need_D else None
-        return (*grads, grad_D, None, None)
+        return (*grads, None, None)
 
 
 def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk: int | None = None,
@@ -513,5 +547,5 @@ def selective_scan(u, delta, A, B, C, D=None, *, method: str = "chunked", chunk:
         y = _ChunkedScan.apply(u, delta, A, B, C, D, chunk, workers)
     else:
         with torch.autocast(u.device.type, enabled=False):
-            y = _batch_first(_split_forward(u, delta, A, B, C, chunk, False, workers)[0], u, D)
+            y = _split_forward(u, delta, A, B, C, D, chunk, False, workers)[0]
     return y.to(dtype_in)
