@@ -1,8 +1,9 @@
 """Benchmark: raflab's chunked selective scan against the loop over time and Mamba's own reference.
 
 Three implementations of the same S6 recurrence (Mamba-1, per-channel per-state diagonal A), timed
-in the same run (best of ``--repeats``; loop and raflab interleaved round by round, the official
-reference in its own rounds after them), forward alone (no autograd) and forward + backward:
+in the same run (best, or with ``--stat median`` the median, of ``--repeats``; loop and raflab
+interleaved round by round, the official reference in its own rounds after them), forward alone (no
+autograd) and forward + backward:
 
 - ``loop``: :func:`raflab.seq.scan.selective_scan_reference`, a Python step per time step, written
   like Mamba's ``selective_scan_ref`` but with ``unbind`` (its backward is linear in length);
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import statistics
 import subprocess
 import time
 from pathlib import Path
@@ -126,6 +128,8 @@ def main(argv=None):
     parser.add_argument("--chunk", type=int, default=None, help="raflab's chunk length (default: its own)")
     parser.add_argument("--parallel", action="store_true", help="also time raflab's odd-even parallel scan")
     parser.add_argument("--repeats", type=int, default=7, help="best of this many interleaved rounds")
+    parser.add_argument("--stat", choices=["best", "median"], default="best",
+                        help="the best round (default), or the median round (steadier on a loaded machine)")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="wall time, or this process's CPU time (steadier on a loaded machine, 1 thread)")
     parser.add_argument("--budget", type=float, default=20.0, help="stop a peer's rounds after this many s")
@@ -141,7 +145,8 @@ def main(argv=None):
     if official is not None:
         scans["official"] = lambda *t: official(*t)
     print(f"selective scan | device {device}, torch threads {torch.get_num_threads()}, batch {args.batch}, "
-          f"channels {args.channels}, state {args.state}, float32, {args.clock} time, best of {args.repeats} rounds"
+          f"channels {args.channels}, state {args.state}, float32, {args.clock} time, {args.stat} of {args.repeats} "
+          f"rounds, load average {os.getloadavg()[0]:.1f}"
           + ("" if official else " | no --mamba-repo: the official reference is skipped"))
     names = list(scans)
     head = " ".join(f"{n:>10s}" for n in names)
@@ -166,7 +171,7 @@ def main(argv=None):
             scans[n](*layouts[n]).square().sum().backward()
 
         for label, run in (("fwd", forward), ("fwd+bwd", forward_backward)):
-            best = {n: float("inf") for n in names}
+            rounds = {n: [] for n in names}
             spent = {n: 0.0 for n in names}
             # the official reference runs in its own rounds after the others: its backward writes a
             # full-size gradient for each of the L slices deltaA[:, :, i] (gigabytes of fresh memory),
@@ -178,10 +183,12 @@ def main(argv=None):
                     for n in group:
                         if spent[n] < args.budget:
                             elapsed = timed(lambda: run(n), device, clock)
-                            best[n], spent[n] = min(best[n], elapsed), spent[n] + elapsed
+                            rounds[n].append(elapsed)
+                            spent[n] += elapsed
+            best = {n: min(r) if args.stat == "best" else statistics.median(r) for n, r in rounds.items()}
             times = " ".join(f"{best[n] * 1e3:8.1f}ms" for n in names)
             ratio = " ".join(f"{best[n] / best['raflab']:15.1f}x" for n in names if n != "raflab")
-            print(f"{length:6d} {label:>8s} {times}   {ratio}")
+            print(f"{length:6d} {label:>8s} {times}   {ratio}   (load average {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,22 @@ def test_only_some_inputs_need_gradients():
         assert (a - b).abs().max() < 1e-10 * b.abs().max()
 
 
+def test_skip_term_gradient_alone_and_with_frozen_u_equal_the_loop():
+    # the skip term u * D is added inside the autograd function: D's gradient is written by hand
+    inputs = _inputs(3, 21, 4, 3, seed=11)
+    detached = [t.detach() for t in inputs]
+    for needs in ([5], [1, 5], [0]):
+        leaves = [t.clone().requires_grad_(i in needs) for i, t in enumerate(detached)]
+        y = selective_scan(*leaves, chunk=4)
+        y_loop = selective_scan_reference(*leaves)
+        assert (y - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+        wanted = [leaves[i] for i in needs]
+        g = torch.autograd.grad(y.square().sum(), wanted)
+        g_loop = torch.autograd.grad(y_loop.square().sum(), wanted)
+        for a, b in zip(g, g_loop):
+            assert (a - b).abs().max() < 1e-10 * b.abs().max()
+
+
 def test_no_grad_forward_equals_the_autograd_forward():
     inputs = _inputs(2, 33, 4, 3, seed=8)
     with torch.no_grad():
@@ -170,3 +186,99 @@ def test_batch_workers_follow_torch_threads_on_cpu_only():
         torch.set_num_threads(threads)
     with pytest.raises(ValueError, match="workers"):
         selective_scan(*[t.detach() for t in _inputs(2, 4, 2, 2)], workers=0)
+
+
+def test_compiled_kernels_equal_the_python_functions_and_the_loop():
+    # both passes run compiled by TorchScript (so that batch parts run without the interpreter lock)
+    from raflab.seq.scan import _chunked_backward, _chunked_forward, _kernel
+    forward, backward = _kernel("forward"), _kernel("backward")
+    assert isinstance(forward, torch.jit.ScriptFunction) and isinstance(backward, torch.jit.ScriptFunction)
+    assert _kernel("forward", "meta") is _chunked_forward  # uncompiled off the CPU
+    u, delta, A, B, C, _ = [t.detach() for t in _inputs(3, 23, 4, 3, seed=12)]
+    dy = torch.randn(3, 23, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for chunk, keep in ((5, True), (4, False), (64, True)):
+        y, states = forward(u, delta, A, B, C, chunk, keep)
+        y_py, states_py = _chunked_forward(u, delta, A, B, C, chunk, keep)
+        assert torch.equal(y, y_py)
+        assert (states is None) == (not keep) and (states is None or torch.equal(states, states_py))
+        if keep:
+            for needs in ([True] * 5, [False, True, False, False, True]):
+                grads = backward(dy, u, delta, A, B, C, states, chunk, needs)
+                grads_py = _chunked_backward(dy, u, delta, A, B, C, states_py, chunk, needs)
+                for g, g_py, need in zip(grads, grads_py, needs):
+                    assert (g is None and g_py is None and not need) or torch.equal(g, g_py)
+    y_loop = selective_scan_reference(u, delta, A, B, C)
+    assert (y.transpose(0, 1) - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+
+
+def test_default_splits_the_batch_over_two_threads_and_equals_the_loop(monkeypatch):
+    from raflab.seq import scan
+    from raflab.seq.scan import default_workers
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert default_workers(32, "cpu") == 2
+        assert default_workers(1, "cpu") == 1
+        assert default_workers(32, "meta") == 1
+        assert default_workers(32, "cpu", 32 * 256 * 64 * 16) == 2  # the benchmark size
+        assert default_workers(64, "cpu", 64 * 16 * 68 * 8) == 1  # the MQAR size: too small to split
+        # forward and backward in two batch parts: values and all gradients, with and without autograd
+        # (the size threshold lowered so that this small scan is split by default)
+        monkeypatch.setattr(scan, "MIN_SPLIT_ENTRIES", 1)
+        calls = []
+        run_parts = scan._run_parts
+        monkeypatch.setattr(scan, "_run_parts", lambda tasks: calls.append(len(tasks)) or run_parts(tasks))
+        _assert_matches_loop(_inputs(5, 37, 4, 3, seed=13), chunk=6)
+        inputs = [t.detach() for t in _inputs(5, 37, 4, 3, seed=14)]
+        with torch.no_grad():
+            y = selective_scan(*inputs)
+        y_loop = selective_scan_reference(*inputs)
+        assert (y - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+        assert calls == [2, 2, 2]  # forward and backward with autograd, then the no-grad forward
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _scan_in_child(queue):
+    inputs = [t.detach() for t in _inputs(4, 9, 3, 2, seed=15)]
+    y = selective_scan(*inputs, workers=2)
+    queue.put(float((y - selective_scan_reference(*inputs)).abs().max()))
+
+
+def test_a_forked_child_can_split_the_batch_after_its_parent_did():
+    # the parent's pool threads do not exist in a forked child: it must start its own, not wait forever
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork start method here")
+    selective_scan(*[t.detach() for t in _inputs(4, 9, 3, 2)], workers=2)  # the parent's pool exists
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_scan_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and child.exitcode == 0
+    assert queue.get(timeout=5) < 1e-10
+
+
+@pytest.mark.parametrize("needs", [(1, 4), (0, 2, 5), (5,)])
+def test_batch_split_with_some_gradients_equals_the_loop(needs):
+    # each part's thread writes its rows of the gradients it is asked for (the skip term's share of u's too)
+    inputs = [t.detach() for t in _inputs(5, 20, 3, 2, seed=16)]
+    for D_given in (True, False):
+        if not D_given and needs == (5,):
+            continue
+        leaves = [t.clone().requires_grad_(i in needs) for i, t in enumerate(inputs)]
+        if not D_given:
+            leaves[5] = None
+        y = selective_scan(*leaves, chunk=6, workers=2)
+        y_loop = selective_scan_reference(*leaves)
+        assert (y - y_loop).abs().max() < 1e-10 * y_loop.abs().max()
+        wanted = [leaves[i] for i in needs if leaves[i] is not None]
+        g = torch.autograd.grad(y.square().sum(), wanted)
+        g_loop = torch.autograd.grad(y_loop.square().sum(), wanted)
+        for a, b in zip(g, g_loop):
+            assert (a - b).abs().max() < 1e-10 * b.abs().max()
