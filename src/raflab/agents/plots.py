@@ -43,9 +43,7 @@ def plot_teaching_curves(curves: pd.DataFrame, out=None, title: str | None = Non
         ax.set_ylim(0, 1.02)
     axes[0][0].set_ylabel("robot accuracy (greedy answer)")
     axes[0][-1].legend(fontsize=6.5, loc="lower right", ncol=2)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)
 
 
 def plot_teaching_gain(records: pd.DataFrame, out=None, title: str | None = None):
@@ -78,9 +76,7 @@ def plot_teaching_gain(records: pd.DataFrame, out=None, title: str | None = None
     handles.insert(1, Patch(facecolor=colors["teaching"], edgecolor="white", hatch="///", lw=0))
     labels.insert(1, "teaching-specific part")
     axes[0][0].legend(handles, labels, fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)
 
 
 def plot_schema_curves(curves: pd.DataFrame, records: pd.DataFrame | None = None, out=None,
@@ -134,9 +130,7 @@ def plot_schema_curves(curves: pd.DataFrame, records: pd.DataFrame | None = None
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("final filter accuracy")
         ax.legend(fontsize=6)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)
 
 
 def plot_teaching_map(records: pd.DataFrame, out=None, title: str | None = None):

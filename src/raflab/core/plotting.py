@@ -27,8 +27,11 @@ STYLE = {
 }
 
 
-def _finish(fig, out):
-    """Tight layout, and the file written (its folder created) when ``out`` is given."""
+def _finish(fig, out, title: str | None = None, title_size: float | None = None):
+    """The figure's title (when given), tight layout, and the file written (its folder created) when
+    ``out`` is given."""
+    if title:
+        fig.suptitle(title, fontsize=title_size)
     fig.tight_layout()
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,4 @@ def plot_atlas(curves: pd.DataFrame, points: pd.DataFrame, out=None, title: str 
     ax_err.set_ylabel("rule generalization error at capacity")
     ax_err.set_title("generalization (RAF theory at α_c(ε))")
     ax_err.legend(fontsize=7, loc="upper right")
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)

@@ -134,9 +134,7 @@ def plot_attractor_counts(records: pd.DataFrame, out=None, title: str | None = N
         ax.set_xscale("log")
         ax.set_xlabel("memories K")
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)
 
 
 def _ci_bars(ax, frame: pd.DataFrame, y: str, label: str, **kw):
@@ -175,9 +173,7 @@ def plot_spurious_attractors(summary: pd.DataFrame, out=None, title: str | None 
         ax.set_xscale("log")
         ax.set_xlabel("training set size K")
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)
 
 
 def plot_generalized_attractors(summary: pd.DataFrame, out=None, title: str | None = None):
@@ -199,6 +195,4 @@ def plot_generalized_attractors(summary: pd.DataFrame, out=None, title: str | No
         ax.set_xscale("log")
         ax.set_xlabel("memories K")
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)

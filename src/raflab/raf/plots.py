@@ -73,9 +73,7 @@ def plot_raf_errors(theory: pd.DataFrame | None, simulation: pd.DataFrame | None
             ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="0.4")
             ax.set_yticks([])
     axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 AXIS_LABELS = {"alpha": "α = n/d", "eps": "ε (fraction of facts)", "lam": "λ", "kappa": "κ = p/d"}
@@ -206,9 +204,7 @@ def plot_realdata(records: pd.DataFrame, out: str | Path | None = None, title: s
         ax.set_title(ERROR_LABELS[err])
         ax.set_ylim(bottom=0)
     axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 def plot_rates(curves: pd.DataFrame, fits: pd.DataFrame, out: str | Path | None = None, title: str | None = None,
@@ -265,9 +261,7 @@ def plot_learning_curves(curves: pd.DataFrame, out: str | Path | None = None, ti
         ax.set_ylim(bottom=0)
     axes[0][0].set_ylabel(ERROR_LABELS["gen_error"])
     axes[0][0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 def _short_kernel(text: str) -> str:
@@ -330,9 +324,7 @@ def plot_kernel_geometry(records: pd.DataFrame, out: str | Path | None = None, t
         ax.set_ylabel("μ* (fact part, √(k(1)−k(0)−k'(0)))")
         ax.set_title(label, fontsize=9)
         ax.grid(False)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 def plot_realdata_front(records: pd.DataFrame, out: str | Path | None = None, title: str | None = None):
@@ -383,6 +375,4 @@ def plot_realdata_front(records: pd.DataFrame, out: str | Path | None = None, ti
     ax.set_xscale("symlog", linthresh=0.02)  # the front sits at small errors; chance is 0.5
     ax.set_title("what (η, λ) trade (x: linear below 0.02, log above)", fontsize=9)
     ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
