@@ -82,6 +82,7 @@ from raflab.seq.fictional.data import (
     split_corpus,
     tokenize,
 )
+from raflab.seq.fictional.documents import long_training_data, make_long_corpus
 from raflab.seq.nets import NetConfig, count_parameters, make_model
 from raflab.seq.runs import DEFAULT_STORE, read_study_file, run_study_units, settings_hash
 from raflab.seq.train import TrainConfig, train_model
@@ -114,6 +115,11 @@ class FictionalQAConfig(BaseModel):
     heldout_fraction: float = Field(1 / 3, gt=0, lt=1)
     mix_ratio: float = Field(0.5, description="fraction of training sequences that are fictional, in (0, 1]")
     generic_vocab: int = Field(300, ge=0, description="most frequent generic-text words in the vocabulary")
+    # long documents (issue 22, raflab.seq.fictional.documents); None = the short template fictions
+    doc_words: list[int] | None = Field(None, description="[low, high] words per long fiction")
+    fact_repeats: int = Field(1, ge=1, description="long fictions: times each of its facts is stated")
+    generic_fraction: float = Field(0.05, ge=0, lt=1, description="long fictions: generic share of training TOKENS")
+    fictsheet_exposure: str = Field("matched", description="long fictions: 'matched' per-fact exposure or 'same_mix'")
     # model
     n_layer: int = Field(2, ge=1)
     n_head: int = Field(2, ge=1)
@@ -140,6 +146,18 @@ class FictionalQAConfig(BaseModel):
         if not 0 < value <= 1:
             raise ValueError(f"mix_ratio must be in (0, 1] (got {value})")
         return value
+
+    @field_validator("doc_words")
+    @classmethod
+    def _doc_words(cls, value):
+        if value is not None and (len(value) != 2 or not 50 <= value[0] <= value[1]):
+            raise ValueError(f"doc_words must be [low, high] with 50 <= low <= high (got {value})")
+        return value
+
+    @field_validator("fictsheet_exposure")
+    @classmethod
+    def _exposure(cls, value):
+        return one_of(value, ("matched", "same_mix"), "fictsheet_exposure")
 
     @field_validator("splits")
     @classmethod
@@ -257,7 +275,8 @@ def load_corpus(config: FictionalQAConfig, seed: int) -> tuple[FictionalCorpus, 
     else:
         fc = FictionalConfig(n_events=config.n_events + config.format_events, docs_per_style=config.docs_per_style,
                              facts_per_doc=config.facts_per_doc, questions_per_doc=config.questions_per_doc)
-        corpus = make_fictional_corpus(fc, point_rng(seed, 12, 1))
+        corpus = (make_fictional_corpus(fc, point_rng(seed, 12, 1)) if config.doc_words is None else
+                  make_long_corpus(fc, point_rng(seed, 12, 1), tuple(config.doc_words), config.fact_repeats))
     events = corpus.event_ids
     if len(events) <= config.format_events + 1:
         raise ValueError(f"the corpus has {len(events)} events; format_events={config.format_events} leaves too few")
@@ -370,7 +389,10 @@ def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: st
                 + [qa_prompt(q) for q in corpus.fict_qa.question] + corpus.fict_qa.natural_answer.tolist())
     vocab = build_vocab(all_text, generic, config.generic_vocab)
     rng = point_rng(seed, 12, 3, SPLITS.index(split_name), CORPORA.index(corpus_kind))
-    data = training_rows(texts, qa_pairs, generic, vocab, config.block_size, config.mix_ratio, rng)
+    if config.doc_words is None:
+        data, extra = training_rows(texts, qa_pairs, generic, vocab, config.block_size, config.mix_ratio, rng), {}
+    else:  # long documents: sentence-aligned chunks, generic share counted in tokens, exposure counted
+        data, extra = _long_rows(config, corpus, split, corpus_kind, format_events, qa_pairs, generic, vocab, rng)
     net = NetConfig(vocab_size=len(vocab), block_size=config.block_size, n_layer=config.n_layer,
                     n_head=config.n_head, n_embd=config.n_embd)
     model = make_model(net, seed=seed, device=config.device)
@@ -385,10 +407,22 @@ def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: st
     verbatim = evaluate_verbatim(model, docs, vocab, config.prefix_tokens, config.suffix_tokens, config.block_size)
     run = {"seed": seed, "split": split_name, "corpus": corpus_kind, "n_parameters": count_parameters(model),
            "vocab_size": len(vocab), "train_rows": len(data["idx"]),
-           "fictional_rows": len(texts) + len(qa_pairs), "steps": result.steps,
+           "fictional_rows": len(texts) + len(qa_pairs), "steps": result.steps, **extra,
            "final_train_loss": float(result.final.get("train_loss", np.nan)), "train_s": result.wall_s,
            "eval_s": time.perf_counter() - start, "tokens_per_s": result.tokens_per_s}
     return {"qa": qa, "verbatim": verbatim, "run": run}
+
+
+def _long_rows(config, corpus, split, corpus_kind, format_events, qa_pairs, generic, vocab, rng) -> tuple[dict, dict]:
+    """The training arrays of a long-document run and its exposure summary (:mod:`.documents`)."""
+    qa_rows = [vocab.encode(f"{qa_prompt(q)} {a}") + [EOS] for q, a in qa_pairs]
+    stream = np.array([t for s in generic for t in vocab.encode(s) + [EOS]], dtype=np.int64)
+    out = long_training_data(corpus, split, corpus_kind, format_events, qa_rows, stream, vocab.encode,
+                             config.block_size, config.generic_fraction, config.steps * config.batch_size,
+                             config.fictsheet_exposure, rng)
+    idx, targets = _rows(out["seqs"], config.block_size)
+    order = rng.permutation(len(idx))
+    return {"idx": idx[order], "targets": targets[order]}, out["info"]
 
 
 def generic_text(corpus: FictionalCorpus) -> list[str]:
