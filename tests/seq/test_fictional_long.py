@@ -195,3 +195,57 @@ def test_reader_on_the_release_layout(tmp_path):
     assert corpus.facts is None
     split = split_corpus(corpus, "style", point_rng(0), heldout_style="social")
     assert len(split.heldout_fictions) == 2 and len(split.train_fictions) == 6
+
+
+def test_fictsheet_gaps_per_seed_intervals():
+    from raflab.core.summary import t_interval
+    from raflab.seq.fictional.evaluation import fictsheet_gaps
+
+    rows = []
+    for seed, (same, held, sheet, v_fic, v_sheet) in enumerate([(0.8, 0.0, 0.5, 0.4, 1.0), (0.9, 0.1, 0.4, 0.5, 1.0),
+                                                                (0.7, 0.0, 0.6, 0.3, 0.9)]):
+        base = {"seed": seed, "split": "event"}
+        rows += [{**base, "corpus": "fictions", "measure": "knowledge", "group": "same_document", "n": 10,
+                  "exact_match": same, "mc4": 1.0},
+                 {**base, "corpus": "fictions", "measure": "knowledge", "group": "heldout_event", "n": 5,
+                  "exact_match": held, "mc4": 0.25},
+                 {**base, "corpus": "fictsheets", "measure": "knowledge", "group": "fictsheet", "n": 10,
+                  "exact_match": sheet, "mc4": 0.9},
+                 # two styles of trained fictions, weighted by documents: (3 * v + 1 * 0) / 4
+                 {**base, "corpus": "fictions", "measure": "verbatim", "group": "news", "trained": True, "n": 3,
+                  "verbatim_exact": v_fic},
+                 {**base, "corpus": "fictions", "measure": "verbatim", "group": "blog", "trained": True, "n": 1,
+                  "verbatim_exact": 0.0},
+                 {**base, "corpus": "fictions", "measure": "verbatim", "group": "blog", "trained": False, "n": 1,
+                  "verbatim_exact": 0.9},
+                 {**base, "corpus": "fictsheets", "measure": "verbatim", "group": "fictsheet", "trained": True,
+                  "n": 8, "verbatim_exact": v_sheet}]
+    gaps = fictsheet_gaps(pd.DataFrame(rows)).set_index(["contrast", "measure", "metric"])
+    g = gaps.loc[("trained vs held-out events", "knowledge", "exact_match")]
+    assert g.gap == pytest.approx(np.mean([0.8, 0.8, 0.7])) and g.n_seeds == 3
+    low, high = t_interval([0.8, 0.8, 0.7])
+    assert (g.gap_ci95_low, g.gap_ci95_high) == pytest.approx((low, high))
+    k = gaps.loc[("fictsheets vs fictions", "knowledge", "exact_match")]
+    assert k.gap == pytest.approx(np.mean([0.5 - 0.8, 0.4 - 0.9, 0.6 - 0.7]))
+    v = gaps.loc[("fictsheets vs fictions", "verbatim", "verbatim_exact")]
+    assert v.second == pytest.approx(np.mean([0.3, 0.375, 0.225]))  # held-out fictions left out, n-weighted
+    assert v.gap == pytest.approx(np.mean([1.0 - 0.3, 1.0 - 0.375, 0.9 - 0.225]))
+
+
+REDUCED_LONG = dict(n_events=9, format_events=6, docs_per_style=ONE_PER_STYLE, facts_per_doc=7, questions_per_doc=5,
+                    doc_words=[300, 400], splits=["event"], fictsheets=False, options=[2], n_layer=4, n_head=4,
+                    n_embd=128, block_size=64, steps=500, batch_size=32, lr=3e-3, warmup=50, device="cpu")
+
+
+@pytest.mark.slow
+def test_reduced_long_protocol_answers_by_generation():
+    """9 evaluated events (3 held out) + 6 format events, 500 steps: trained facts are written by
+    greedy decoding, held-out events' never (coined names it never saw)."""
+    from raflab.seq.fictional.study import FictionalQAConfig, run_fictional_qa
+
+    run = run_fictional_qa(FictionalQAConfig(**REDUCED_LONG), "event", "fictions", 0)
+    em = run["qa"].groupby("category")["exact_match"].mean()
+    assert em["same_document"] > 0.4
+    assert em["heldout_event"] < 0.05
+    assert run["run"]["generic_token_fraction"] == pytest.approx(0.05, abs=0.01)
+    assert run["run"]["fact_styles_min"] == 5

@@ -68,6 +68,7 @@ from raflab.seq.fictional.evaluation import (
     _rows,
     answer_options,
     evaluate_verbatim,
+    fictsheet_gaps,
     sequence_logprobs,
 )
 from raflab.seq.fictional.data import (
@@ -377,6 +378,7 @@ def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: st
     """Train one model and evaluate it; returns ``{"qa", "verbatim", "run"}`` (two tables and a record)."""
     one_of(split_name, SPLITS, "split")
     one_of(corpus_kind, CORPORA, "corpus")
+    cpu_start = time.process_time()
     corpus, format_events = corpus_and_format or load_corpus(config, seed)
     evaluated = _subset(corpus, [e for e in corpus.event_ids if e not in set(format_events)])
     split = split_corpus(evaluated, split_name, point_rng(seed, 12, 2), heldout_fraction=config.heldout_fraction,
@@ -409,7 +411,8 @@ def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: st
            "vocab_size": len(vocab), "train_rows": len(data["idx"]),
            "fictional_rows": len(texts) + len(qa_pairs), "steps": result.steps, **extra,
            "final_train_loss": float(result.final.get("train_loss", np.nan)), "train_s": result.wall_s,
-           "eval_s": time.perf_counter() - start, "tokens_per_s": result.tokens_per_s}
+           "eval_s": time.perf_counter() - start, "tokens_per_s": result.tokens_per_s,
+           "cpu_s": time.process_time() - cpu_start}
     return {"qa": qa, "verbatim": verbatim, "run": run}
 
 
@@ -515,7 +518,7 @@ def fictional_qa_table(records: pd.DataFrame) -> pd.DataFrame:
     df["trained"] = df["trained"].astype(object).where(df["trained"].notna(), "")
     keys = ["split", "corpus", "measure", "group", "trained"]
     values = [c for c in df.columns if c not in keys + ["seed", "n"] and df[c].dtype.kind == "f"]
-    out = summarize(df, keys, values)
+    out = summarize(df, keys, values, ci95_of=values)
     out.insert(len(keys) + len(values), "n", df.groupby(keys, sort=False)["n"].sum().to_numpy())
     return out.dropna(axis=1, how="all")
 
@@ -553,6 +556,11 @@ def run_fictional_qa_cli(config: str | None = None, seeds: int | None = None, st
     summary.attrs["notes"] = [f"fictional-qa: {len(runs)} runs in {wall:.0f} s, "
                               f"{runs.tokens_per_s.mean():.0f} training tokens/s, "
                               f"{int(runs.n_parameters.iloc[0])} parameters, vocabulary {int(runs.vocab_size.iloc[0])}"]
+    gaps = fictsheet_gaps(records)
+    if len(gaps):
+        summary.attrs["notes"] += [f"{g.contrast}, {g.measure} {g.metric}: {g.first:.3f} vs {g.second:.3f}, gap "
+                                   f"{g.gap:+.3f} [{g.gap_ci95_low:+.3f}, {g.gap_ci95_high:+.3f}] ({g.n_seeds} seeds)"
+                                   for g in gaps.itertuples()]
     figure = None
     if out is not None:
         from raflab.seq.plots import plot_fictional_qa
