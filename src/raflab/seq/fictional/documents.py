@@ -406,6 +406,12 @@ def long_training_data(corpus: FictionalCorpus, split, corpus_kind: str, format_
     if fictsheet_exposure not in ("matched", "same_mix"):
         raise ValueError(f"fictsheet_exposure must be 'matched' or 'same_mix' (got {fictsheet_exposure!r})")
     fmt = set(format_events)
+    if corpus.facts is None:  # the release: no typed facts, so no exposure count and no matching
+        docs = training_documents(corpus, split.train_fictions, split.train_events, corpus_kind, fmt)
+        seqs, rows = long_training_rows(docs, qa_rows, generic_stream, encode, block_size, generic_fraction, rng)
+        tokens = rows.groupby("kind")["tokens"].sum()
+        return {"seqs": seqs, "rows": rows, "exposure": None,
+                "info": {"generic_token_fraction": float(tokens.get("generic", 0) / tokens.sum())}}
     trained_facts = corpus.facts[corpus.facts.event_id.isin(set(split.train_events) - fmt)]
     repeat, total_rows = 1, None
     if corpus_kind == "fictsheets" and fictsheet_exposure == "matched":
