@@ -568,8 +568,10 @@ def run_fictional_qa_cli(config: str | None = None, seeds: int | None = None, st
         from raflab.seq.plots import plot_fictional_qa
 
         figure = plot_fictional_qa(**fictional_qa_figure_data(records), out=out,
-                                   title=f"Fictional Q&A: {cfg.n_events} events, mix ratio {cfg.mix_ratio:g}, "
-                                         f"{cfg.seeds} seed(s)")
+                                   title=f"Fictional Q&A: {cfg.n_events} events, " + (
+                                       f"mix ratio {cfg.mix_ratio:g}" if cfg.doc_words is None else
+                                       f"{cfg.doc_words[0]}-{cfg.doc_words[1]}-word fictions, generic "
+                                       f"{cfg.generic_fraction:.0%} of tokens") + f", {cfg.seeds} seed(s)")
     return summary, figure
 
 
