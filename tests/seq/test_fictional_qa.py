@@ -23,7 +23,7 @@ torch.set_num_threads(1)
 SMALL = dict(n_events=12, format_events=3, docs_per_style={"news": 2, "blog": 2, "encyclopedia": 2},
              facts_per_doc=3, questions_per_doc=3, options=[4], block_size=80, n_embd=48, n_head=2, n_layer=1,
              batch_size=16, steps=250, lr=1e-2, warmup=20, mix_ratio=1.0, generic_vocab=100, prefix_tokens=6,
-             suffix_tokens=6, device="cpu")
+             suffix_tokens=6, doc_words=None, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ def test_config_bad_input(tmp_path):
         with pytest.raises(ValueError, match=r"mix_ratio must be in \(0, 1\]"):
             FictionalQAConfig(mix_ratio=bad)
     with pytest.raises(ValueError, match="10 options need 10 events"):
-        FictionalQAConfig(n_events=12)
+        FictionalQAConfig(n_events=12, options=[4, 10])
     with pytest.raises(ValueError, match="fictsheets"):
         run_fictional_qa_study(FictionalQAConfig(data_dir=str(tmp_path)))
 

@@ -24,14 +24,15 @@ from raflab.sweeps.store import ResultStore
 torch.set_num_threads(1)
 
 #: what a row holds that depends on when and where it ran, not on what was computed
-TIMINGS = ("finished_at", "backend", "git_commit", "raflab_version", "wall_s", "tokens_per_s", "train_s", "eval_s")
+TIMINGS = ("finished_at", "backend", "git_commit", "raflab_version", "wall_s", "tokens_per_s", "train_s", "eval_s",
+           "cpu_s")
 
 CROSS_MODAL = dict(n_personas=8, widths=[8], bridge_fractions=[0.0], steps=4, eval_every=2, pretrain_steps=2,
                    align_steps=2, unlearn_steps=2, train_views=1, test_views=1, seeds=2, device="cpu")
 FICTIONAL = dict(n_events=12, format_events=3, docs_per_style={"news": 2, "encyclopedia": 2}, options=[4],
                  block_size=100, n_embd=16, n_head=2, n_layer=1, batch_size=8, steps=4, warmup=1, mix_ratio=1.0,
                  generic_vocab=20, prefix_tokens=4, suffix_tokens=4, splits=["event", "document"], fictsheets=True,
-                 device="cpu")
+                 facts_per_doc=3, questions_per_doc=3, doc_words=None, device="cpu")
 STUDIES = {"cross-modal": (CROSS_MODAL, cross_modal.load_cross_modal_config, cross_modal.run_cross_modal_study),
            "fictional-qa": (FICTIONAL, fictional.load_fictional_qa_config, fictional.run_fictional_qa_study)}
 

@@ -103,4 +103,48 @@ def evaluate_verbatim(model, documents: pd.DataFrame, vocab: Vocab, prefix_token
     return out
 
 
-__all__ = ["SPECIALS", "PAD", "EOS", "UNK", "IGNORE", "sequence_logprobs", "answer_options", "evaluate_verbatim"]
+def _per_seed(records: pd.DataFrame, corpus: str, measure: str, group, metric: str) -> pd.Series:
+    """Per seed, the ``n``-weighted mean of ``metric`` over the event-split rows of one corpus and group(s)."""
+    rows = records[(records.split == "event") & (records.corpus == corpus) & (records.measure == measure)
+                   & records["group"].isin([group] if isinstance(group, str) else group)]
+    if measure == "verbatim":
+        rows = rows[rows["trained"].astype(object) == True]  # noqa: E712 (True, False or missing)
+    if rows.empty or metric not in rows.columns:
+        return pd.Series(dtype=float)
+    weighted = rows.assign(_w=rows[metric] * rows["n"]).groupby("seed")[["_w", "n"]].sum()
+    return weighted["_w"] / weighted["n"]
+
+
+def fictsheet_gaps(records: pd.DataFrame, styles=("news", "social", "corporate", "blog", "encyclopedia"),
+                   level: float = 0.95) -> pd.DataFrame:
+    """The paper's three contrasts on the event split, per seed then over seeds (mean and Student-t
+    interval, :func:`raflab.core.summary.t_interval`): trained facts vs held-out events (fiction run),
+    fictsheets vs fictions for knowledge (QA on facts seen only in fictsheets vs in the same document)
+    and for verbatim recall (trained fictsheets vs trained fictions)."""
+    from raflab.core.summary import t_interval
+
+    contrasts = [
+        ("trained vs held-out events", "knowledge", ("fictions", "same_document"), ("fictions", "heldout_event"),
+         ["exact_match", "mc4", "mc10"]),
+        ("fictsheets vs fictions", "knowledge", ("fictsheets", "fictsheet"), ("fictions", "same_document"),
+         ["exact_match", "mc4", "mc10"]),
+        ("fictsheets vs fictions", "verbatim", ("fictsheets", "fictsheet"), ("fictions", list(styles)),
+         ["verbatim_exact", "verbatim_token", "loss"]),
+    ]
+    out = []
+    for name, measure, (corpus_a, group_a), (corpus_b, group_b), metrics_ in contrasts:
+        for metric in metrics_:
+            a = _per_seed(records, corpus_a, measure, group_a, metric)
+            b = _per_seed(records, corpus_b, measure, group_b, metric)
+            seeds = a.index.intersection(b.index)
+            if not len(seeds):
+                continue
+            gap = (a[seeds] - b[seeds]).to_numpy(float)
+            low, high = t_interval(gap, level) if len(seeds) > 1 else (np.nan, np.nan)
+            out.append({"contrast": name, "measure": measure, "metric": metric, "first": float(a[seeds].mean()),
+                        "second": float(b[seeds].mean()), "gap": float(gap.mean()), "gap_ci95_low": low,
+                        "gap_ci95_high": high, "n_seeds": len(seeds)})
+    return pd.DataFrame(out)
+
+
+__all__ = ["fictsheet_gaps", "SPECIALS", "PAD", "EOS", "UNK", "IGNORE", "sequence_logprobs", "answer_options", "evaluate_verbatim"]

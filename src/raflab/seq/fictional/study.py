@@ -68,6 +68,7 @@ from raflab.seq.fictional.evaluation import (
     _rows,
     answer_options,
     evaluate_verbatim,
+    fictsheet_gaps,
     sequence_logprobs,
 )
 from raflab.seq.fictional.data import (
@@ -82,6 +83,7 @@ from raflab.seq.fictional.data import (
     split_corpus,
     tokenize,
 )
+from raflab.seq.fictional.documents import long_training_data, make_long_corpus
 from raflab.seq.nets import NetConfig, count_parameters, make_model
 from raflab.seq.runs import DEFAULT_STORE, read_study_file, run_study_units, settings_hash
 from raflab.seq.train import TrainConfig, train_model
@@ -92,7 +94,9 @@ CORPORA = ("fictions", "fictsheets")
 
 
 class FictionalQAConfig(BaseModel):
-    """The study's settings; the defaults run in a few minutes on two CPU cores.
+    """The study's settings; the defaults (issue 22's long-document protocol, event split and the
+    matched fictsheet run) take about 5 CPU-minutes per seed. The short template protocol of issue 12
+    is ``configs/cpu/fictional_qa_short.yaml`` (``doc_words: null``).
 
     ``runs``: one training run per split (trained on the fictions) and, with ``fictsheets``, one more
     with the event split trained on the fictsheets; each repeated for ``seeds`` seeds.
@@ -101,32 +105,37 @@ class FictionalQAConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # data
-    n_events: int = Field(30, ge=2, description="evaluated events (>= 3 x options for the event split)")
-    format_events: int = Field(6, ge=0, description="extra events trained with their QA pairs, never evaluated")
-    docs_per_style: dict[str, int] = Field(default_factory=lambda: {s: 2 for s in STYLES},
+    n_events: int = Field(24, ge=2, description="evaluated events (>= 3 x options for the event split)")
+    format_events: int = Field(12, ge=0, description="extra events trained with their QA pairs, never evaluated")
+    docs_per_style: dict[str, int] = Field(default_factory=lambda: {s: 1 for s in STYLES},
                                            description="fictions per event and style (the paper: 5, 3, 3, 2, 2)")
-    facts_per_doc: int = Field(3, ge=1, le=7)
-    questions_per_doc: int = Field(3, ge=1)
+    facts_per_doc: int = Field(7, ge=1, le=7)
+    questions_per_doc: int = Field(5, ge=1)
     data_dir: str | None = Field(None, description="read the FictionalQA release here instead of generating")
-    splits: list[str] = Field(default_factory=lambda: list(SPLITS))
+    splits: list[str] = Field(default_factory=lambda: ["event"])
     fictsheets: bool = Field(True, description="add a run on the fictsheets of the event split's training events")
     heldout_style: str = "encyclopedia"
     heldout_fraction: float = Field(1 / 3, gt=0, lt=1)
     mix_ratio: float = Field(0.5, description="fraction of training sequences that are fictional, in (0, 1]")
     generic_vocab: int = Field(300, ge=0, description="most frequent generic-text words in the vocabulary")
+    # long documents (issue 22, raflab.seq.fictional.documents); None = the short template fictions
+    doc_words: list[int] | None = Field(default_factory=lambda: [300, 600], description="[low, high] words per long fiction")
+    fact_repeats: int = Field(1, ge=1, description="long fictions: times each of its facts is stated")
+    generic_fraction: float = Field(0.05, ge=0, lt=1, description="long fictions: generic share of training TOKENS")
+    fictsheet_exposure: str = Field("matched", description="long fictions: 'matched' per-fact exposure or 'same_mix'")
     # model
-    n_layer: int = Field(2, ge=1)
-    n_head: int = Field(2, ge=1)
-    n_embd: int = Field(48, ge=4)
-    block_size: int = Field(88, ge=16, description="tokens per training sequence (>= the longest document)")
+    n_layer: int = Field(4, ge=1)
+    n_head: int = Field(4, ge=1)
+    n_embd: int = Field(128, ge=4)
+    block_size: int = Field(64, ge=16, description="tokens per training row (short protocol: >= the longest document)")
     # training
-    steps: int = Field(600, ge=1)
-    lr: float = Field(1e-2, gt=0)
-    batch_size: int = Field(16, ge=1)
-    warmup: int = Field(50, ge=0)
+    steps: int = Field(1000, ge=1)
+    lr: float = Field(3e-3, gt=0)
+    batch_size: int = Field(32, ge=1)
+    warmup: int = Field(100, ge=0)
     weight_decay: float = Field(0.0, ge=0)
     # evaluation
-    options: list[int] = Field(default_factory=lambda: [4, 10])
+    options: list[int] = Field(default_factory=lambda: [4])
     prefix_tokens: int = Field(8, ge=1)
     suffix_tokens: int = Field(8, ge=1)
     seeds: int = Field(1, ge=1)
@@ -140,6 +149,18 @@ class FictionalQAConfig(BaseModel):
         if not 0 < value <= 1:
             raise ValueError(f"mix_ratio must be in (0, 1] (got {value})")
         return value
+
+    @field_validator("doc_words")
+    @classmethod
+    def _doc_words(cls, value):
+        if value is not None and (len(value) != 2 or not 50 <= value[0] <= value[1]):
+            raise ValueError(f"doc_words must be [low, high] with 50 <= low <= high (got {value})")
+        return value
+
+    @field_validator("fictsheet_exposure")
+    @classmethod
+    def _exposure(cls, value):
+        return one_of(value, ("matched", "same_mix"), "fictsheet_exposure")
 
     @field_validator("splits")
     @classmethod
@@ -257,7 +278,8 @@ def load_corpus(config: FictionalQAConfig, seed: int) -> tuple[FictionalCorpus, 
     else:
         fc = FictionalConfig(n_events=config.n_events + config.format_events, docs_per_style=config.docs_per_style,
                              facts_per_doc=config.facts_per_doc, questions_per_doc=config.questions_per_doc)
-        corpus = make_fictional_corpus(fc, point_rng(seed, 12, 1))
+        corpus = (make_fictional_corpus(fc, point_rng(seed, 12, 1)) if config.doc_words is None else
+                  make_long_corpus(fc, point_rng(seed, 12, 1), tuple(config.doc_words), config.fact_repeats))
     events = corpus.event_ids
     if len(events) <= config.format_events + 1:
         raise ValueError(f"the corpus has {len(events)} events; format_events={config.format_events} leaves too few")
@@ -358,6 +380,7 @@ def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: st
     """Train one model and evaluate it; returns ``{"qa", "verbatim", "run"}`` (two tables and a record)."""
     one_of(split_name, SPLITS, "split")
     one_of(corpus_kind, CORPORA, "corpus")
+    cpu_start = time.process_time()
     corpus, format_events = corpus_and_format or load_corpus(config, seed)
     evaluated = _subset(corpus, [e for e in corpus.event_ids if e not in set(format_events)])
     split = split_corpus(evaluated, split_name, point_rng(seed, 12, 2), heldout_fraction=config.heldout_fraction,
@@ -370,7 +393,10 @@ def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: st
                 + [qa_prompt(q) for q in corpus.fict_qa.question] + corpus.fict_qa.natural_answer.tolist())
     vocab = build_vocab(all_text, generic, config.generic_vocab)
     rng = point_rng(seed, 12, 3, SPLITS.index(split_name), CORPORA.index(corpus_kind))
-    data = training_rows(texts, qa_pairs, generic, vocab, config.block_size, config.mix_ratio, rng)
+    if config.doc_words is None:
+        data, extra = training_rows(texts, qa_pairs, generic, vocab, config.block_size, config.mix_ratio, rng), {}
+    else:  # long documents: sentence-aligned chunks, generic share counted in tokens, exposure counted
+        data, extra = _long_rows(config, corpus, split, corpus_kind, format_events, qa_pairs, generic, vocab, rng)
     net = NetConfig(vocab_size=len(vocab), block_size=config.block_size, n_layer=config.n_layer,
                     n_head=config.n_head, n_embd=config.n_embd)
     model = make_model(net, seed=seed, device=config.device)
@@ -385,10 +411,23 @@ def run_fictional_qa(config: FictionalQAConfig, split_name: str, corpus_kind: st
     verbatim = evaluate_verbatim(model, docs, vocab, config.prefix_tokens, config.suffix_tokens, config.block_size)
     run = {"seed": seed, "split": split_name, "corpus": corpus_kind, "n_parameters": count_parameters(model),
            "vocab_size": len(vocab), "train_rows": len(data["idx"]),
-           "fictional_rows": len(texts) + len(qa_pairs), "steps": result.steps,
+           "fictional_rows": len(texts) + len(qa_pairs), "steps": result.steps, **extra,
            "final_train_loss": float(result.final.get("train_loss", np.nan)), "train_s": result.wall_s,
-           "eval_s": time.perf_counter() - start, "tokens_per_s": result.tokens_per_s}
+           "eval_s": time.perf_counter() - start, "tokens_per_s": result.tokens_per_s,
+           "cpu_s": time.process_time() - cpu_start}
     return {"qa": qa, "verbatim": verbatim, "run": run}
+
+
+def _long_rows(config, corpus, split, corpus_kind, format_events, qa_pairs, generic, vocab, rng) -> tuple[dict, dict]:
+    """The training arrays of a long-document run and its exposure summary (:mod:`.documents`)."""
+    qa_rows = [vocab.encode(f"{qa_prompt(q)} {a}") + [EOS] for q, a in qa_pairs]
+    stream = np.array([t for s in generic for t in vocab.encode(s) + [EOS]], dtype=np.int64)
+    out = long_training_data(corpus, split, corpus_kind, format_events, qa_rows, stream, vocab.encode,
+                             config.block_size, config.generic_fraction, config.steps * config.batch_size,
+                             config.fictsheet_exposure, rng)
+    idx, targets = _rows(out["seqs"], config.block_size)
+    order = rng.permutation(len(idx))
+    return {"idx": idx[order], "targets": targets[order]}, out["info"]
 
 
 def generic_text(corpus: FictionalCorpus) -> list[str]:
@@ -481,7 +520,7 @@ def fictional_qa_table(records: pd.DataFrame) -> pd.DataFrame:
     df["trained"] = df["trained"].astype(object).where(df["trained"].notna(), "")
     keys = ["split", "corpus", "measure", "group", "trained"]
     values = [c for c in df.columns if c not in keys + ["seed", "n"] and df[c].dtype.kind == "f"]
-    out = summarize(df, keys, values)
+    out = summarize(df, keys, values, ci95_of=values)
     out.insert(len(keys) + len(values), "n", df.groupby(keys, sort=False)["n"].sum().to_numpy())
     return out.dropna(axis=1, how="all")
 
@@ -519,13 +558,20 @@ def run_fictional_qa_cli(config: str | None = None, seeds: int | None = None, st
     summary.attrs["notes"] = [f"fictional-qa: {len(runs)} runs in {wall:.0f} s, "
                               f"{runs.tokens_per_s.mean():.0f} training tokens/s, "
                               f"{int(runs.n_parameters.iloc[0])} parameters, vocabulary {int(runs.vocab_size.iloc[0])}"]
+    gaps = fictsheet_gaps(records)
+    if len(gaps):
+        summary.attrs["notes"] += [f"{g.contrast}, {g.measure} {g.metric}: {g.first:.3f} vs {g.second:.3f}, gap "
+                                   f"{g.gap:+.3f} [{g.gap_ci95_low:+.3f}, {g.gap_ci95_high:+.3f}] ({g.n_seeds} seeds)"
+                                   for g in gaps.itertuples()]
     figure = None
     if out is not None:
         from raflab.seq.plots import plot_fictional_qa
 
         figure = plot_fictional_qa(**fictional_qa_figure_data(records), out=out,
-                                   title=f"Fictional Q&A: {cfg.n_events} events, mix ratio {cfg.mix_ratio:g}, "
-                                         f"{cfg.seeds} seed(s)")
+                                   title=f"Fictional Q&A: {cfg.n_events} events, " + (
+                                       f"mix ratio {cfg.mix_ratio:g}" if cfg.doc_words is None else
+                                       f"{cfg.doc_words[0]}-{cfg.doc_words[1]}-word fictions, generic "
+                                       f"{cfg.generic_fraction:.0%} of tokens") + f", {cfg.seeds} seed(s)")
     return summary, figure
 
 
