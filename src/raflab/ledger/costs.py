@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from raflab.core.checks import one_of
+from raflab.core.checks import in_range, one_of
 from raflab.ledger.registry import BUDGETS
 
 #: (quick CPU-minutes measured, full CPU-minutes estimated, basis of the full estimate), per claim run alone;
@@ -96,3 +96,16 @@ def total_cpu_minutes(costs: pd.DataFrame, budget: str) -> float:
     alone = costs[costs["shares"] == ""][column].sum()
     shared = costs[costs["shares"] != ""].groupby("shares")[column].max().sum()
     return float(alone + shared)
+
+
+def split_by_cost(ids, budget: str, max_cpu_min: float) -> tuple[list[str], pd.DataFrame]:
+    """The claims ``ids`` whose estimated cost at ``budget`` (run alone, :data:`COSTS`) is at most
+    ``max_cpu_min`` CPU-minutes, in their order, and the others (claim, cpu_min at ``budget``; an unknown
+    cost counts as too large) for ``raflab reproduce --max-cpu-min``."""
+    one_of(budget, BUDGETS, "budget")
+    max_cpu_min = in_range(max_cpu_min, "--max-cpu-min", low=0)
+    costs = claim_costs(list(ids))
+    column = f"cpu_min_{budget}"
+    affordable = costs[column] <= max_cpu_min  # NaN (unknown) compares False: skipped
+    skipped = costs.loc[~affordable, ["claim", column]].rename(columns={column: "cpu_min"})
+    return list(costs.loc[affordable, "claim"]), skipped.reset_index(drop=True)
