@@ -31,6 +31,7 @@ def reproduce(
     """Measure claims (stored, resumable) and print value, 95% interval, seeds and verdict per claim."""
     from raflab.ledger.run import (claim_list, ledger_page, run_claims, stored_ledger,
                                    stored_ledger_largest_budget, write_ledger_page)
+    from raflab.seq.runs import DEFAULT_STORE
 
     if list_claims:
         from raflab.ledger.costs import total_cpu_minutes
@@ -70,7 +71,7 @@ def reproduce(
         command = (f"raflab reproduce {'--all' if all_claims else ' '.join(claims)} --budget {budget}"
                    + ("" if max_cpu_min is None else f" --max-cpu-min {max_cpu_min:g}"))
     if page is not None:
-        write_ledger_page(page, ledger_page(ledger, command))
+        write_ledger_page(page, ledger_page(ledger, command, store=store or DEFAULT_STORE))
     budget_title = budget or "largest budget stored per claim"
     _emit(ledger, fmt, f"reproduction ledger ({budget_title})", main=["claim", "verdict", "value", "ci95_low",
                                                                          "ci95_high", "n_seeds", "budget"])
