@@ -16,7 +16,8 @@ BOTH, QUICK_ONLY = "raf.gardner-capacity", "hopfield.capacity-0138"
 
 @pytest.fixture
 def mixed_store(tmp_path, monkeypatch):
-    """BOTH measured at quick (3.0: contradicted, the rule is = 2) and at full (2.0: reproduced); QUICK_ONLY at quick."""
+    """BOTH measured at quick (3.0: contradicted, its rule is = 2) and at full (2.0: reproduced); QUICK_ONLY at
+    quick."""
     by_budget = lambda budget, seed: 2.0 if budget == "full" else 3.0  # noqa: E731
     claims = [Claim(**{**c.__dict__, "measure": by_budget}) if c.id == BOTH else c for c in all_claims()]
     monkeypatch.setattr("raflab.ledger.claims.all_claims", lambda: claims)

@@ -40,8 +40,8 @@ def reproduce(
         _emit(table, fmt, "the reproduction ledger's claims (CPU-minutes per budget, each claim run alone)",
               main=["claim", "rule", "cpu_min_quick", "cpu_min_full", "quantity"])
         typer.echo(f"--all: ~{total_cpu_minutes(table, 'quick'):.0f} CPU-minutes at --budget quick (measured), "
-                   f"~{total_cpu_minutes(table, 'full'):.0f} at --budget full (estimated; a shared study counted once; "
-                   "see cost_basis)", err=True)
+                   f"~{total_cpu_minutes(table, 'full'):.0f} at --budget full (measured, or estimated where too "
+                   "costly to run; a shared study counted once; see cost_basis)", err=True)
         return
     if page is not None and not (claims or all_claims):
         if max_cpu_min is not None:
