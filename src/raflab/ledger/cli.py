@@ -16,15 +16,22 @@ def reproduce(
     claims: Optional[list[str]] = typer.Argument(None, help="claim ids (see --list)"),
     all_claims: bool = typer.Option(False, "--all", help="every claim of the ledger"),
     list_claims: bool = typer.Option(False, "--list", help="list the claims and their rules; run nothing"),
-    budget: str = typer.Option("quick", "--budget", help="quick (reduced sizes, ~15 min for --all on 2 cores) "
-                               "| full (the shipped study configs)"),
+    budget: Optional[str] = typer.Option(None, "--budget", help="quick (the default; reduced sizes, ~15 min for "
+                                         "--all on 2 cores) | full (the shipped study configs); with --page "
+                                         "alone: the budget of the page's lines (default: per claim the "
+                                         "largest budget the store holds)"),
+    max_cpu_min: Optional[float] = typer.Option(None, "--max-cpu-min", help="skip (and list on stderr) the "
+                                                "claims whose estimated cost at --budget exceeds this many "
+                                                "CPU-minutes (see --list)"),
     store: Optional[str] = typer.Option(None, "--store", help="result store (default results/raflab.duckdb)"),
     page: Optional[Path] = typer.Option(None, "--page", help="write the ledger page (Markdown) from the store"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
     fmt: Format = FormatOpt,
 ):
     """Measure claims (stored, resumable) and print value, 95% interval, seeds and verdict per claim."""
-    from raflab.ledger.run import claim_list, ledger_page, run_claims, stored_ledger
+    from raflab.ledger.run import (claim_list, ledger_page, run_claims, stored_ledger,
+                                   stored_ledger_largest_budget, write_ledger_page)
+    from raflab.seq.runs import DEFAULT_STORE
 
     if list_claims:
         from raflab.ledger.costs import total_cpu_minutes
@@ -33,24 +40,41 @@ def reproduce(
         _emit(table, fmt, "the reproduction ledger's claims (CPU-minutes per budget, each claim run alone)",
               main=["claim", "rule", "cpu_min_quick", "cpu_min_full", "quantity"])
         typer.echo(f"--all: ~{total_cpu_minutes(table, 'quick'):.0f} CPU-minutes at --budget quick (measured), "
-                   f"~{total_cpu_minutes(table, 'full'):.0f} at --budget full (estimated; a shared study counted once; "
-                   "see cost_basis)", err=True)
+                   f"~{total_cpu_minutes(table, 'full'):.0f} at --budget full (measured, or estimated where too "
+                   "costly to run; a shared study counted once; see cost_basis)", err=True)
         return
     if page is not None and not (claims or all_claims):
-        ledger = stored_ledger(budget, store)
+        if max_cpu_min is not None:
+            raise ValueError("--max-cpu-min selects claims to run: name claims or give --all")
+        ledger = stored_ledger_largest_budget(store) if budget is None else stored_ledger(budget, store)
         if ledger.empty:
-            raise ValueError(f"the store holds no ledger lines at budget {budget!r}: run raflab reproduce first")
-        command = f"raflab reproduce --all --budget {budget}"
+            raise ValueError(f"the store holds no ledger lines{'' if budget is None else f' at budget {budget!r}'}"
+                             ": run raflab reproduce first")
+        command = " ".join(["raflab reproduce --page", str(page), *(["--budget", budget] if budget else []),
+                            *(["--store", str(store)] if store else [])])
     else:
         if not (claims or all_claims):
             raise ValueError("name claims, or give --all or --list")
-        ledger = run_claims(None if all_claims else claims, budget=budget, store=store, quiet=quiet)
-        command = f"raflab reproduce {'--all' if all_claims else ' '.join(claims)} --budget {budget}"
+        budget = budget or "quick"
+        ids = None if all_claims else claims
+        if max_cpu_min is not None:
+            from raflab.ledger.claims import claims_by_id
+            from raflab.ledger.costs import split_by_cost
+
+            ids, skipped = split_by_cost([c.id for c in claims_by_id(ids)], budget, max_cpu_min)
+            for line in skipped.to_dict("records"):
+                typer.echo(f"skipped {line['claim']}: ~{line['cpu_min']:.3g} CPU-min at --budget {budget} "
+                           f"> --max-cpu-min {max_cpu_min:g}", err=True)
+            if not ids:
+                raise ValueError(f"every claim named costs more than --max-cpu-min {max_cpu_min:g} at {budget}")
+        ledger = run_claims(ids, budget=budget, store=store, quiet=quiet)
+        command = (f"raflab reproduce {'--all' if all_claims else ' '.join(claims)} --budget {budget}"
+                   + ("" if max_cpu_min is None else f" --max-cpu-min {max_cpu_min:g}"))
     if page is not None:
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(ledger_page(ledger, command))
-    _emit(ledger, fmt, f"reproduction ledger ({budget})", main=["claim", "verdict", "value", "ci95_low",
-                                                                   "ci95_high", "n_seeds"])
+        write_ledger_page(page, ledger_page(ledger, command, store=store or DEFAULT_STORE))
+    budget_title = budget or "largest budget stored per claim"
+    _emit(ledger, fmt, f"reproduction ledger ({budget_title})", main=["claim", "verdict", "value", "ci95_low",
+                                                                         "ci95_high", "n_seeds", "budget"])
 
 
 @user_errors
