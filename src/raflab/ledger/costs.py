@@ -55,8 +55,10 @@ COSTS: dict[str, tuple[float, float, str]] = {
     "capacity.softmax-most-capacity": (1.94, 60, "shipped config header (seq_capacity.yaml): ~1 CPU-hour on one core"),
     "capacity.walks-beat-triplets": (1.94, 60, "shipped config header (seq_capacity.yaml): ~1 CPU-hour on one core"),
     "bits.two-bits-per-parameter": (3.8, 120, "shipped config header (seq_bits.yaml): ~1-3 CPU-hours on one core"),
-    "fictionalqa.fictsheets-memorized-verbatim": (0, 5, "docs/fictional_qa.md: the default study ~4-5 min on a quiet 2-core machine"),
-    "fictionalqa.knowledge-from-training": (0, 5, "docs/fictional_qa.md: the default study ~4-5 min on a quiet 2-core machine"),
+    "fictionalqa.fictsheets-memorized-verbatim": (0, 15, "docs/fictional_qa.md: the long-document protocol, ~5 CPU-min per seed (fictions + fictsheets runs) x 3 seeds"),
+    "fictionalqa.knowledge-from-training": (0, 15, "docs/fictional_qa.md: the long-document protocol, ~5 CPU-min per seed (fictions + fictsheets runs) x 3 seeds"),
+    "fictionalqa.qa-by-generation": (0, 15, "docs/fictional_qa.md: the long-document protocol, ~5 CPU-min per seed (fictions + fictsheets runs) x 3 seeds"),
+    "fictionalqa.fictsheets-transfer-worse": (0, 15, "docs/fictional_qa.md: the long-document protocol, ~5 CPU-min per seed (fictions + fictsheets runs) x 3 seeds"),
     "crossmodal.gap": (0.323, 0.643, "measured at full (2026-12-06): the cross-modal study, paid once"),
     "crossmodal.gap-persists-after-unlearning": (0.323, 0.643, "measured at full (2026-12-06): the cross-modal study, paid once"),
     "schema.grpo-beats-sft-unseen": (0.341, 0.597, "measured at full (2026-12-06)"),
@@ -75,6 +77,8 @@ SHARES = {
     "capacity.softmax-most-capacity": "capacity study", "capacity.walks-beat-triplets": "capacity study",
     "fictionalqa.fictsheets-memorized-verbatim": "fictional-qa study",
     "fictionalqa.knowledge-from-training": "fictional-qa study",
+    "fictionalqa.qa-by-generation": "fictional-qa study",
+    "fictionalqa.fictsheets-transfer-worse": "fictional-qa study",
     "crossmodal.gap": "cross-modal study", "crossmodal.gap-persists-after-unlearning": "cross-modal study",
 }
 
