@@ -55,9 +55,7 @@ def plot_too_big_to_think(summary: pd.DataFrame, out=None, title: str | None = N
         ax.set_ylabel("exact-match accuracy")
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
@@ -92,9 +90,7 @@ def plot_kg_capacity(summary: pd.DataFrame, out=None, title: str | None = None):
         ax.set_title(", ".join(f"{k}={v}" for k, v in held.items()))
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 MQAR_NAMES = {"gpt": "attention", "s4d": "S4D (fixed step)", "mamba": "S6 / Mamba (selective)",
@@ -121,9 +117,7 @@ def plot_mqar(summary: pd.DataFrame, out=None, title: str | None = None):
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=8)
     axes[0][0].set_ylabel("held-out recall accuracy")
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 def plot_mqar_sizes(summary: pd.DataFrame, out=None, title: str | None = None):
@@ -149,9 +143,7 @@ def plot_mqar_sizes(summary: pd.DataFrame, out=None, title: str | None = None):
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel("held-out recall accuracy (95% CI)")
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
 
 
 def plot_bits_per_parameter(summary: pd.DataFrame, out=None, title: str | None = None, references=None):
@@ -242,9 +234,7 @@ def plot_fictional_qa(table: pd.DataFrame, trained_verbatim: pd.DataFrame | None
     axes[2].legend(fontsize=7)
     for ax in axes:
         ax.set_ylim(0, 1.02)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)
 
 
 def plot_cross_modal(curves: pd.DataFrame, summary: pd.DataFrame, bars: pd.DataFrame, out=None,
@@ -299,9 +289,7 @@ def plot_cross_modal(curves: pd.DataFrame, summary: pd.DataFrame, bars: pd.DataF
     ax.set_ylabel("accuracy")
     ax.set_title(f"unlearning and two-hop (bridge {b0:g})")
     ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _finish(fig, out)
+    return _finish(fig, out, title, title_size=9)
 
 
 def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | None = None,
@@ -351,6 +339,4 @@ def plot_ssm_probes(haar: pd.DataFrame | None = None, impulse: pd.DataFrame | No
             ax.set_ylabel("recall (slope of output on value)")
             ax.set_title("memory across a gap (trained)")
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, out)
+    return _finish(fig, out, title)
