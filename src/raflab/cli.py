@@ -17,8 +17,8 @@ from raflab.core.cli import OneLineErrors
 from raflab.memory.cli import diffusion_app, hopfield_app
 from raflab.raf.cli import raf_app
 from raflab.seq.cli import seq_app
-from raflab.sweeps.cli import report, sweep_app
-from raflab.ledger.cli import atlas, reproduce
+from raflab.sweeps.cli import sweep_app
+from raflab.ledger.cli import atlas, report, reproduce
 
 app = typer.Typer(
     add_completion=False,

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from raflab.cli import app
 from raflab.ledger import run as ledger_run
 from raflab.ledger.run import VERDICT_COLOURS, stored_ledger
-from raflab.sweeps.report import write_report
+from raflab.ledger.run import write_report_with_ledger as write_report
 
 CHEAP = ["raf.gardner-capacity", "hopfield.capacity-0138", "sdpi.omega-d-bits-at-constant-n"]
 

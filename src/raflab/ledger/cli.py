@@ -115,3 +115,19 @@ def atlas(
     else:
         _emit(points, fmt, "memorization atlas: stored fact bits per parameter",
               main=["system", "eps", "bits_per_parameter", "ci95_low", "ci95_high", "gen_error", "source"])
+
+
+@user_errors
+def report(store: str = typer.Argument("results/raflab.duckdb", help="result store"),
+           out: str = typer.Option("report.html", "--out", help="HTML page; figures go to <stem>_files/"),
+           config_hash: str = typer.Option(None, "--config-hash", help="only this sweep"),
+           ledger: bool = typer.Option(False, "--ledger", help="only the reproduction ledger (raflab reproduce)")):
+    """A static HTML report of the sweeps in a store: figures and tables, viewable offline; the
+    reproduction ledger's verdicts first when the store holds them."""
+    from raflab.ledger.run import write_report_with_ledger
+
+    check_out_path(out, suffixes=(".html", ".htm"))
+    if not Path(store).exists():
+        raise ValueError(f"no result store at {store}")
+    path = write_report_with_ledger(store, out, config_hash, ledger_only=ledger)
+    typer.echo(f"report written to {path}", err=True)

@@ -276,3 +276,27 @@ def ledger_html(ledger: pd.DataFrame) -> str:
                          + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         parts.append("</table>")
     return "\n".join(parts)
+
+
+def stored_ledgers(store: str | Path) -> pd.DataFrame:
+    """The ledger's lines the store holds, every budget measured (:func:`stored_ledger` per budget)."""
+    sweeps = ResultStore(store).sweeps()
+    budgets = sorted({t[len(LEDGER_TASK):] for t in sweeps["task"] if str(t).startswith(LEDGER_TASK)},
+                     key=BUDGETS.index)
+    frames = [f for f in (stored_ledger(b, store) for b in budgets) if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LEDGER_COLUMNS)
+
+
+def write_report_with_ledger(store: str | Path, out: str | Path, config_hash: str | None = None,
+                             ledger_only: bool = False) -> Path:
+    """``raflab report``: the sweeps report of :func:`raflab.sweeps.report.write_report`, with the
+    "Reproduction ledger" section first when the store holds ledger lines (``ledger_only``: that alone)."""
+    from raflab.sweeps.report import FrontSection, write_report
+
+    if ledger_only and config_hash is not None:
+        raise ValueError("give either --ledger or --config-hash, not both")
+    ledger = stored_ledgers(store) if config_hash is None else None
+    if ledger_only and not len(ledger):
+        raise ValueError(f"no reproduction ledger lines in {store}: run raflab reproduce --store {store} first")
+    front = FrontSection(ledger_html(ledger), LEDGER_TASK) if ledger is not None and len(ledger) else None
+    return write_report(store, out, config_hash, front=front, front_only=ledger_only)

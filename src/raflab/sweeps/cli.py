@@ -118,17 +118,3 @@ def plot(config: str = ConfigArg, store: str = StoreOpt,
         typer.echo(f"{len(paths)} figures written (one per learner)", err=True)
 
 
-@user_errors
-def report(store: str = typer.Argument("results/raflab.duckdb", help="result store"),
-           out: str = typer.Option("report.html", "--out", help="HTML page; figures go to <stem>_files/"),
-           config_hash: str = typer.Option(None, "--config-hash", help="only this sweep"),
-           ledger: bool = typer.Option(False, "--ledger", help="only the reproduction ledger (raflab reproduce)")):
-    """A static HTML report of the sweeps in a store: figures and tables, viewable offline; the
-    reproduction ledger's verdicts first when the store holds them."""
-    from raflab.sweeps.report import write_report
-
-    check_out_path(out, suffixes=(".html", ".htm"))
-    if not Path(store).exists():
-        raise ValueError(f"no result store at {store}")
-    path = write_report(store, out, config_hash, ledger_only=ledger)
-    typer.echo(f"report written to {path}", err=True)

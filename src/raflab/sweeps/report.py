@@ -9,6 +9,7 @@ import html
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -85,50 +86,42 @@ img{max-width:100%}pre{background:#f6f6f6;padding:0.5em;font-size:12px;overflow-
 .failed{color:#a00}table.ledger td{text-align:left;vertical-align:top}"""
 
 
-def stored_ledgers(store: str | Path) -> pd.DataFrame:
-    """The reproduction ledger's lines the store holds, every budget measured (:func:`raflab.ledger.run.stored_ledger`)."""
-    from raflab.ledger.run import LEDGER_COLUMNS, LEDGER_TASK, stored_ledger
+@dataclass(frozen=True)
+class FrontSection:
+    """A section rendered by another package (the reproduction ledger's verdicts), put first on the page;
+    the sweeps whose task starts with ``task_prefix`` are shown only there."""
 
-    sweeps = ResultStore(store).sweeps()
-    budgets = sorted({t[len(LEDGER_TASK):] for t in sweeps["task"] if str(t).startswith(LEDGER_TASK)},
-                     key=("quick", "full").index)
-    frames = [f for f in (stored_ledger(b, store) for b in budgets) if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LEDGER_COLUMNS)
+    html: str
+    task_prefix: str
 
 
 def write_report(store: str | Path, out: str | Path, config_hash: str | None = None, max_rows: int = 200,
-                 ledger_only: bool = False) -> Path:
-    """A static HTML page of every sweep in the store (or one): status, config, figures, tables; first, when
-    the store holds ledger lines (``raflab reproduce``), the "Reproduction ledger" section (``ledger_only``:
-    that section alone). The ledger's own sweeps are shown only there.
+                 front: FrontSection | None = None, front_only: bool = False) -> Path:
+    """A static HTML page of every sweep in the store (or one): status, config, figures, tables; first,
+    when given, the ``front`` section (``front_only``: that section alone).
 
     Figures are PNG files in ``<out stem>_files/`` beside the page, referenced by relative paths,
     so the folder can be copied and opened offline.
     """
-    from raflab.ledger.run import LEDGER_TASK
-
     result_store = ResultStore(store)
     sweeps = result_store.sweeps()
-    ledger = stored_ledgers(store) if config_hash is None else None
-    if ledger_only:
-        if config_hash is not None:
-            raise ValueError("give either --ledger or --config-hash, not both")
-        if not len(ledger):
-            raise ValueError(f"no reproduction ledger lines in {store}: run raflab reproduce --store {store} first")
+    if front_only:
+        if front is None:
+            raise ValueError("front_only needs a front section")
         sweeps = sweeps.iloc[:0]
     else:
         if config_hash is not None:
             sweeps = sweeps[sweeps["config_hash"] == config_hash]
-        elif len(ledger):
-            sweeps = sweeps[~sweeps["task"].astype(str).str.startswith(LEDGER_TASK)]
-        if not len(sweeps) and (ledger is None or not len(ledger)):
+        elif front is not None:
+            sweeps = sweeps[~sweeps["task"].astype(str).str.startswith(front.task_prefix)]
+        if not len(sweeps) and front is None:
             raise ValueError(f"no sweep{' ' + config_hash if config_hash else ''} in {store}")
     out = Path(out)
     files = out.with_name(out.stem + "_files")
     created = [p for p in (files, *files.parents) if not p.exists()]
     try:
         files.mkdir(parents=True, exist_ok=True)
-        _write_report(result_store, sweeps, store, out, files, max_rows, ledger)
+        _write_report(result_store, sweeps, store, out, files, max_rows, front)
     except BaseException:  # nothing half-written left behind: the folders this call made go
         if created:
             shutil.rmtree(created[-1], ignore_errors=True)
@@ -139,13 +132,11 @@ def write_report(store: str | Path, out: str | Path, config_hash: str | None = N
 
 
 def _write_report(result_store, sweeps, store, out: Path, files: Path, max_rows: int,
-                  ledger: pd.DataFrame | None = None) -> None:
+                  front: FrontSection | None = None) -> None:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>raflab report</title>"
              f"<style>{_CSS}</style></head><body><h1>raflab sweep report</h1><p>store: {html.escape(str(store))}</p>"]
-    if ledger is not None and len(ledger):
-        from raflab.ledger.run import ledger_html
-
-        parts.append(ledger_html(ledger))
+    if front is not None:
+        parts.append(front.html)
     for sweep in sweeps.to_dict(orient="records"):
         h = sweep["config_hash"]
         rows = result_store.rows(h, status=None)
