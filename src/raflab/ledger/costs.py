@@ -59,8 +59,8 @@ COSTS: dict[str, tuple[float, float, str]] = {
     "fictionalqa.knowledge-from-training": (0, 15, "docs/fictional_qa.md: the long-document protocol, ~5 CPU-min per seed (fictions + fictsheets runs) x 3 seeds"),
     "fictionalqa.qa-by-generation": (0, 15, "docs/fictional_qa.md: the long-document protocol, ~5 CPU-min per seed (fictions + fictsheets runs) x 3 seeds"),
     "fictionalqa.fictsheets-transfer-worse": (0, 15, "docs/fictional_qa.md: the long-document protocol, ~5 CPU-min per seed (fictions + fictsheets runs) x 3 seeds"),
-    "crossmodal.gap": (0.323, 0.643, "measured at full (2026-12-06): the cross-modal study, paid once"),
-    "crossmodal.gap-persists-after-unlearning": (0.323, 0.643, "measured at full (2026-12-06): the cross-modal study, paid once"),
+    "crossmodal.gap": (0.323, 1.93, "measured at full (2026-12-06, 1 seed: 0.64 CPU-min) x 3 seeds: the cross-modal study, paid once"),
+    "crossmodal.gap-persists-after-unlearning": (0.323, 1.93, "measured at full (2026-12-06, 1 seed: 0.64 CPU-min) x 3 seeds: the cross-modal study, paid once"),
     "schema.grpo-beats-sft-unseen": (0.341, 0.597, "measured at full (2026-12-06)"),
     "teaching.teaching-beats-practice": (0.001, 0.001, "measured at full (2026-12-06)"),
 }
