@@ -97,3 +97,27 @@ def test_quick_cross_modal_claims_read_the_bridge_free_runs(tmp_path, monkeypatc
         assert "widths [8]" in line["note"] and line["note"].startswith("quick: reduced config"), claim
         assert -1 <= line["value"] <= 1
     measures_seq._cross_modal_records.cache_clear()
+
+
+def test_capacity_claims_are_judged_where_capacity_binds():
+    # saturated settings (few facts, or a wide model) give 0 and say nothing: the most facts and the
+    # smallest model decide; against several baselines the least favourable one; layers: the deepest
+    import pandas as pd
+
+    from raflab.ledger.measures_seq import binding_comparison
+
+    def line(treatment, baseline, setting, difference):
+        return {"treatment": treatment, "baseline": baseline, "setting": setting, "difference": difference,
+                "ci_low": difference - 0.01, "ci_high": difference + 0.01, "n_seeds": 5}
+
+    lines = pd.DataFrame([line("activation=softmax", "activation=gelu", "triplets=250, width=16", 0.0),
+                          line("activation=softmax", "activation=gelu", "triplets=2000, width=16", -0.005),
+                          line("activation=softmax", "activation=relu", "triplets=2000, width=16", 0.04),
+                          line("activation=softmax", "activation=relu", "triplets=2000, width=32", -0.3)])
+    row = binding_comparison(lines, "above")
+    assert (row["baseline"], row["difference"]) == ("activation=gelu", -0.005)
+    layers = pd.DataFrame([line("layers=2", "layers=1", "triplets=2000, target_params=5072", 0.0085),
+                           line("layers=4", "layers=1", "triplets=2000, target_params=5072", -0.0571),
+                           line("layers=4", "layers=1", "triplets=1000, target_params=5072", -0.0078)])
+    assert binding_comparison(layers, "below")["treatment"] == "layers=2"  # least favourable
+    assert binding_comparison(layers, "below", deepest=True)["difference"] == -0.0571

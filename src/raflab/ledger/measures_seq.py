@@ -156,7 +156,38 @@ tbtt_joint_no_width_extrapolates = _tbtt_part(
     "c", lambda p: p.loc[p["mean"].idxmax()])  # the width that comes closest to extrapolating
 
 
-def _capacity_line(name: str):
+def _setting(text: str) -> dict:
+    """'triplets=2000, width=16, ...' -> {'triplets': 2000.0, 'width': 16.0, ...} (numbers only)."""
+    pairs = (part.split("=", 1) for part in str(text).split(", ") if "=" in part)
+    out = {}
+    for key, value in pairs:
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            pass
+    return out
+
+
+def binding_comparison(lines: pd.DataFrame, side: str, deepest: bool = False) -> pd.Series:
+    """The comparison that decides a Capacity Matters claim: where capacity binds, i.e. at the most facts
+    (``triplets``) and, there, the smallest model (``width`` or ``target_params``); among what is left
+    the least favourable to the claim (``side`` "above": the smallest difference, "below": the largest),
+    so that "softmax beats the other activations" must hold against each. ``deepest``: first keep the
+    treatment with the most layers ("more layers" is the deepest model of the grid). At saturated settings (every model stores every fact) the difference is
+    0 and says nothing about capacity: the earlier rule (the first comparison) read those."""
+    settings = lines["setting"].map(_setting)
+    facts = settings.map(lambda d: d.get("triplets", 0.0))
+    kept = lines[facts == facts.max()]
+    size = settings[kept.index].map(lambda d: d.get("width", d.get("target_params", 0.0)))
+    kept = kept[size == size.min()]
+    kept = kept[kept["n_seeds"] == kept["n_seeds"].max()]
+    if deepest:
+        layers = kept["treatment"].map(_setting).map(lambda d: d.get("layers", 0.0))
+        kept = kept[layers == layers.max()]
+    return kept.loc[kept["difference"].idxmin() if side == "above" else kept["difference"].idxmax()]
+
+
+def _capacity_line(name: str, side: str, deepest: bool = False):
     def measure(budget, store):
         from raflab.seq.capacity_claims import capacity_claims
 
@@ -164,10 +195,10 @@ def _capacity_line(name: str):
         lines = lines[lines["claim"] == name] if len(lines) else lines
         if not len(lines):
             return None
-        row = lines.loc[lines["n_seeds"].idxmax()]
+        row = binding_comparison(lines, side, deepest)
         return _from_interval(row["difference"], row["ci_low"], row["ci_high"], row["n_seeds"],
                               f"{_budget_note(budget)}{row['treatment']} - {row['baseline']} ({row['setting']}); "
-                              f"{len(lines)} comparison(s)")
+                              f"the binding one of {len(lines)} comparison(s)")
     return measure
 
 
@@ -336,16 +367,16 @@ SEQ_CLAIMS = (
            Rule(0.5, "below"), study=tbtt_joint_no_width_extrapolates, revision=2, source="raflab seq study too-big-to-think"),
     _claim("capacity.width-increases-capacity", "capacity", "embedding size is the primary determinant "
            "of capacity", "fact accuracy, widest minus narrowest (paired by seed)", Rule(0.0, "above"),
-           study=_capacity_line("width"), revision=2, source="raflab seq study capacity"),
+           study=_capacity_line("width", "above"), revision=3, source="raflab seq study capacity"),
     _claim("capacity.layers-hinder", "capacity", "additional layers give limited benefit and may hinder "
            "(matched parameters)", "fact accuracy, more layers minus 1 layer", Rule(0.0, "below"),
-           study=_capacity_line("layers"), revision=2, source="raflab seq study capacity"),
+           study=_capacity_line("layers", "below", deepest=True), revision=3, source="raflab seq study capacity"),
     _claim("capacity.softmax-most-capacity", "capacity", "a softmax FFN activation gives the most "
            "capacity", "fact accuracy, softmax minus another activation", Rule(0.0, "above"),
-           study=_capacity_line("activation"), revision=2, source="raflab seq study capacity"),
+           study=_capacity_line("activation", "above"), revision=3, source="raflab seq study capacity"),
     _claim("capacity.walks-beat-triplets", "capacity", "more complex data (walks) improves final "
            "memorization", "fact accuracy, walks minus triplets of the same facts", Rule(0.0, "above"),
-           study=_capacity_line("walks"), revision=2, source="raflab seq study capacity"),
+           study=_capacity_line("walks", "above"), revision=3, source="raflab seq study capacity"),
     _claim("bits.two-bits-per-parameter", "capacity", "language models store about 2 bits per parameter "
            "(Allen-Zhu & Li; 3.6 in Morris et al.)", "fitted memorized bits per parameter at a plateau",
            Rule(2.0, "above"), study=bits_per_parameter, revision=2, source="raflab seq study bits"),
