@@ -303,10 +303,12 @@ def _fill(template: str, facts: dict[str, str], rng: np.random.Generator) -> str
     return text[0].upper() + text[1:]
 
 
-def _fictsheet(facts: dict[str, str], rng: np.random.Generator) -> dict[str, str]:
+def _fictsheet(facts: dict[str, str], rng: np.random.Generator, sheet_lines: dict | None = None) -> dict[str, str]:
+    """The fictsheet of one event, per section and whole; ``sheet_lines``: relation -> (section, line
+    template), default the short protocol's value-first lines."""
     sections: dict[str, list[str]] = {s: [] for s in _SHEET_SECTIONS}
     for relation in RELATIONS:
-        section, line = _SHEET_LINES[relation]
+        section, line = (sheet_lines or _SHEET_LINES)[relation]
         sections[section].append(line.format(**facts))
     for lines in sections.values():  # items within a section in random order
         order = rng.permutation(len(lines))

@@ -44,6 +44,7 @@ from raflab.seq.fictional.data import (
     _HANDLES,
     _QUESTIONS,
     _SHEET_SECTIONS,
+    _fictsheet,
     RELATIONS,
     FictionalConfig,
     FictionalCorpus,
@@ -220,15 +221,8 @@ def long_fiction(style: str, facts: dict, relations: list[str], n_words: int, fa
 
 
 def long_fictsheet(facts: dict, rng: np.random.Generator) -> dict[str, str]:
-    sections: dict[str, list[str]] = {s: [] for s in _SHEET_SECTIONS}
-    for relation in RELATIONS:
-        section, line = SHEET_LINES[relation]
-        sections[section].append(line.format(**facts))
-    for lines in sections.values():
-        lines[:] = [lines[i] for i in rng.permutation(len(lines))]
-    out = {s: "\n".join(lines) for s, lines in sections.items()}
-    out["fictsheet"] = "\n".join(f"{s.capitalize()}:\n{out[s]}" for s in _SHEET_SECTIONS)
-    return out
+    """The fictsheet with key-first lines (:data:`SHEET_LINES`), the direction of the long fictions."""
+    return _fictsheet(facts, rng, SHEET_LINES)
 
 
 def make_long_corpus(config: FictionalConfig, rng: np.random.Generator, doc_words: tuple[int, int] = (300, 600),
