@@ -138,15 +138,19 @@ def stored_ledger(budget: str, store: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(lines, columns=LEDGER_COLUMNS)
 
 
+def stored_ledgers(store: str | Path | None = None) -> pd.DataFrame:
+    """The ledger lines ``store`` holds at every budget, the smaller budget's first (:func:`stored_ledger`
+    of each budget; nothing is run)."""
+    frames = [f for f in (stored_ledger(budget, store) for budget in BUDGETS) if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LEDGER_COLUMNS)
+
+
 def stored_ledger_largest_budget(store: str | Path | None = None) -> pd.DataFrame:
     """Per claim, its ledger line at the largest budget ``store`` holds it at: the ``full`` line where the
-    claim was measured at full, else the ``quick`` one (:func:`stored_ledger` of each budget; nothing is
-    run; a claim never measured is absent). Lines in the registry's order, the ``budget`` column saying which."""
-    by_budget = {budget: stored_ledger(budget, store) for budget in BUDGETS}
-    largest = {}
-    for budget in BUDGETS:  # BUDGETS runs from small to large: a larger budget's line replaces a smaller's
-        for line in by_budget[budget].to_dict("records"):
-            largest[line["claim"]] = line
+    claim was measured at full, else the ``quick`` one (nothing is run; a claim never measured is
+    absent). Lines in the registry's order, the ``budget`` column saying which."""
+    # BUDGETS runs from small to large: a larger budget's line replaces a smaller's
+    largest = {line["claim"]: line for line in stored_ledgers(store).to_dict("records")}
     order = [c.id for c in claims_by_id() if c.id in largest]
     return pd.DataFrame([largest[i] for i in order], columns=LEDGER_COLUMNS)
 
@@ -276,15 +280,6 @@ def ledger_html(ledger: pd.DataFrame) -> str:
                          + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         parts.append("</table>")
     return "\n".join(parts)
-
-
-def stored_ledgers(store: str | Path) -> pd.DataFrame:
-    """The ledger's lines the store holds, every budget measured (:func:`stored_ledger` per budget)."""
-    sweeps = ResultStore(store).sweeps()
-    budgets = sorted({t[len(LEDGER_TASK):] for t in sweeps["task"] if str(t).startswith(LEDGER_TASK)},
-                     key=BUDGETS.index)
-    frames = [f for f in (stored_ledger(b, store) for b in budgets) if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LEDGER_COLUMNS)
 
 
 def write_report_with_ledger(store: str | Path, out: str | Path, config_hash: str | None = None,
