@@ -17,7 +17,9 @@ def reproduce(
     all_claims: bool = typer.Option(False, "--all", help="every claim of the ledger"),
     list_claims: bool = typer.Option(False, "--list", help="list the claims and their rules; run nothing"),
     budget: Optional[str] = typer.Option(None, "--budget", help="quick (the default; reduced sizes, ~15 min for "
-                                         "--all on 2 cores) | full (the shipped study configs); with --page "
+                                         "--all on 2 cores) | full (the shipped study configs; with CUDA, "
+                                         "the paper-scale run cards where a claim has one: budget paper) | "
+                                         "paper (those cards; needs CUDA); with --page "
                                          "alone: the budget of the page's lines (default: per claim the "
                                          "largest budget the store holds)"),
     max_cpu_min: Optional[float] = typer.Option(None, "--max-cpu-min", help="skip (and list on stderr) the "
@@ -29,7 +31,7 @@ def reproduce(
     fmt: Format = FormatOpt,
 ):
     """Measure claims (stored, resumable) and print value, 95% interval, seeds and verdict per claim."""
-    from raflab.ledger.run import (claim_list, ledger_page, run_claims, stored_ledger,
+    from raflab.ledger.run import (claim_list, ledger_page, resolve_budget, run_claims, stored_ledger,
                                    stored_ledger_largest_budget, write_ledger_page)
     from raflab.seq.runs import DEFAULT_STORE
 
@@ -59,6 +61,9 @@ def reproduce(
         ids = None if all_claims else claims
         if max_cpu_min is not None:
             from raflab.ledger.claims import claims_by_id
+
+            if budget == "paper":
+                raise ValueError("--max-cpu-min counts CPU-minutes: give it with --budget quick or full")
             from raflab.ledger.costs import split_by_cost
 
             ids, skipped = split_by_cost([c.id for c in claims_by_id(ids)], budget, max_cpu_min)
@@ -67,6 +72,9 @@ def reproduce(
                            f"> --max-cpu-min {max_cpu_min:g}", err=True)
             if not ids:
                 raise ValueError(f"every claim named costs more than --max-cpu-min {max_cpu_min:g} at {budget}")
+        if budget != "quick" and resolve_budget(budget) == "paper":
+            typer.echo("CUDA is present: the claims with a paper-scale run card (see --list, paper_card) run it "
+                       "(budget paper); the others are measured at full", err=True)
         ledger = run_claims(ids, budget=budget, store=store, quiet=quiet)
         command = (f"raflab reproduce {'--all' if all_claims else ' '.join(claims)} --budget {budget}"
                    + ("" if max_cpu_min is None else f" --max-cpu-min {max_cpu_min:g}"))

@@ -14,7 +14,9 @@ from __future__ import annotations
 import pandas as pd
 
 from raflab.core.checks import in_range, one_of
-from raflab.ledger.registry import BUDGETS
+
+#: the budgets costs are known at, in CPU-minutes (budget paper runs GPU run cards: no CPU cost)
+COST_BUDGETS = ("quick", "full")
 
 #: (quick CPU-minutes measured, full CPU-minutes estimated, basis of the full estimate), per claim run alone;
 #: 0.001 stands for "at most 0.001" (a theory evaluation of milliseconds), 0 for "nothing runs" (out of reach)
@@ -91,12 +93,12 @@ def claim_costs(ids) -> pd.DataFrame:
         quick, full, basis = COSTS.get(claim_id, (float("nan"), float("nan"), "not measured"))
         rows.append({"claim": claim_id, "cpu_min_quick": quick, "cpu_min_full": full,
                      "shares": SHARES.get(claim_id, ""), "cost_basis": basis})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["claim", "cpu_min_quick", "cpu_min_full", "shares", "cost_basis"])
 
 
 def total_cpu_minutes(costs: pd.DataFrame, budget: str) -> float:
     """CPU-minutes of running every claim of ``costs`` together: each shared study counted once."""
-    one_of(budget, BUDGETS, "budget")
+    one_of(budget, COST_BUDGETS, "budget")
     column = f"cpu_min_{budget}"
     alone = costs[costs["shares"] == ""][column].sum()
     shared = costs[costs["shares"] != ""].groupby("shares")[column].max().sum()
@@ -107,7 +109,7 @@ def split_by_cost(ids, budget: str, max_cpu_min: float) -> tuple[list[str], pd.D
     """The claims ``ids`` whose estimated cost at ``budget`` (run alone, :data:`COSTS`) is at most
     ``max_cpu_min`` CPU-minutes, in their order, and the others (claim, cpu_min at ``budget``; an unknown
     cost counts as too large) for ``raflab reproduce --max-cpu-min``."""
-    one_of(budget, BUDGETS, "budget")
+    one_of(budget, COST_BUDGETS, "budget")
     max_cpu_min = in_range(max_cpu_min, "--max-cpu-min", low=0)
     costs = claim_costs(list(ids))
     column = f"cpu_min_{budget}"

@@ -11,6 +11,7 @@ cannot reach at all (:func:`full_budget_only`) returns None there: "out of reach
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -107,10 +108,28 @@ QUICK_STUDIES = {
 }
 
 
+#: the paper-scale run card (``configs/paper/``) of each shipped study the ledger reads at budget ``paper``
+PAPER_CARDS = {"too-big-to-think": "too_big_to_think.yaml", "capacity": "capacity_matters.yaml",
+               "bits": "bits_per_parameter.yaml"}
+
+
+def paper_card_path(card: str) -> Path:
+    """``configs/paper/<card>`` of the raflab checkout this package runs from (the cards are run cards
+    beside the code, not package data): a clear error where the package was installed without them."""
+    path = Path(__file__).resolve().parents[3] / "configs" / "paper" / card
+    if not path.is_file():
+        raise ValueError(f"the paper-scale run card {card} is not beside this installation ({path}): run "
+                         "budget paper from a raflab checkout (pip install -e .)")
+    return path
+
+
 def study_config(study: str, budget: str):
-    """The study config a budget runs: the shipped one (full) or its :data:`QUICK_STUDIES` reduction."""
+    """The study config a budget runs: the shipped one (full), its paper-scale run card (paper:
+    :data:`PAPER_CARDS`) or its :data:`QUICK_STUDIES` reduction (quick)."""
     from raflab.seq.studies import load_study_config, shipped_study_config
 
+    if budget == "paper":
+        return load_study_config(paper_card_path(PAPER_CARDS[study]))
     if budget != QUICK:
         return load_study_config(shipped_study_config(study))
     quick = dict(QUICK_STUDIES[study])
@@ -358,28 +377,36 @@ SEQ_CLAIMS = (
            Rule(0.5, "below"), mqar_s4d_construction_fails),
     _claim("tbtt.small-models-extrapolate", "tbtt", "small models extrapolate arithmetic (and miss facts)",
            "held-out arithmetic accuracy at the smallest width", Rule(0.5, "above"),
-           study=tbtt_small_models_extrapolate, revision=2, source="raflab seq study too-big-to-think"),
+           study=tbtt_small_models_extrapolate, revision=2, source="raflab seq study too-big-to-think",
+           paper_card=PAPER_CARDS["too-big-to-think"]),
     _claim("tbtt.large-models-fail-to-extrapolate", "tbtt", "large models store facts and fail to "
            "extrapolate", "held-out arithmetic accuracy at the largest width", Rule(0.5, "below"),
-           study=tbtt_large_models_fail_to_extrapolate, revision=2, source="raflab seq study too-big-to-think"),
+           study=tbtt_large_models_fail_to_extrapolate, revision=2, source="raflab seq study too-big-to-think",
+           paper_card=PAPER_CARDS["too-big-to-think"]),
     _claim("tbtt.joint-no-width-extrapolates", "tbtt", "trained on facts and arithmetic together, no "
            "width extrapolates", "held-out arithmetic accuracy of joint training, best width",
-           Rule(0.5, "below"), study=tbtt_joint_no_width_extrapolates, revision=2, source="raflab seq study too-big-to-think"),
+           Rule(0.5, "below"), study=tbtt_joint_no_width_extrapolates, revision=2, source="raflab seq study too-big-to-think",
+           paper_card=PAPER_CARDS["too-big-to-think"]),
     _claim("capacity.width-increases-capacity", "capacity", "embedding size is the primary determinant "
            "of capacity", "fact accuracy, widest minus narrowest (paired by seed)", Rule(0.0, "above"),
-           study=_capacity_line("width", "above"), revision=3, source="raflab seq study capacity"),
+           study=_capacity_line("width", "above"), revision=3, source="raflab seq study capacity",
+           paper_card=PAPER_CARDS["capacity"]),
     _claim("capacity.layers-hinder", "capacity", "additional layers give limited benefit and may hinder "
            "(matched parameters)", "fact accuracy, more layers minus 1 layer", Rule(0.0, "below"),
-           study=_capacity_line("layers", "below", deepest=True), revision=3, source="raflab seq study capacity"),
+           study=_capacity_line("layers", "below", deepest=True), revision=3, source="raflab seq study capacity",
+           paper_card=PAPER_CARDS["capacity"]),
     _claim("capacity.softmax-most-capacity", "capacity", "a softmax FFN activation gives the most "
            "capacity", "fact accuracy, softmax minus another activation", Rule(0.0, "above"),
-           study=_capacity_line("activation", "above"), revision=3, source="raflab seq study capacity"),
+           study=_capacity_line("activation", "above"), revision=3, source="raflab seq study capacity",
+           paper_card=PAPER_CARDS["capacity"]),
     _claim("capacity.walks-beat-triplets", "capacity", "more complex data (walks) improves final "
            "memorization", "fact accuracy, walks minus triplets of the same facts", Rule(0.0, "above"),
-           study=_capacity_line("walks", "above"), revision=3, source="raflab seq study capacity"),
+           study=_capacity_line("walks", "above"), revision=3, source="raflab seq study capacity",
+           paper_card=PAPER_CARDS["capacity"]),
     _claim("bits.two-bits-per-parameter", "capacity", "language models store about 2 bits per parameter "
            "(Allen-Zhu & Li; 3.6 in Morris et al.)", "fitted memorized bits per parameter at a plateau",
-           Rule(2.0, "above"), study=bits_per_parameter, revision=2, source="raflab seq study bits"),
+           Rule(2.0, "above"), study=bits_per_parameter, revision=2, source="raflab seq study bits",
+           paper_card=PAPER_CARDS["bits"]),
     _claim("fictionalqa.fictsheets-memorized-verbatim", "fictionalqa", "structured fictsheets are "
            "memorized verbatim far more than prose fictions", "verbatim exact recall, fictsheets minus "
            "fictions", Rule(0.0, "above"), study=fictionalqa_fictsheets_verbatim,

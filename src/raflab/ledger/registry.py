@@ -13,6 +13,10 @@ A claim is measured per seed (``measure(budget, seed) -> float``) or per study (
 store) -> dict`` with value, ci95_low, ci95_high, n_seeds: the study's own seeds and interval). A
 measure returns None when its budget cannot reach the claim: the verdict is then "out of reach at
 this budget", never a guess.
+
+Budgets, from small to large: ``quick`` (reduced configs, ~15 CPU-minutes for every claim), ``full`` (the
+shipped study configs, CPU scale) and ``paper`` (the paper-scale run cards of ``configs/paper/``, for a GPU,
+for the claims that name one in ``paper_card``; the other claims are measured at ``full`` under it).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from raflab.core.checks import one_of
 from raflab.core.intervals import VERDICTS as INTERVAL_VERDICTS
 from raflab.core.intervals import mean_interval, verdict
 
-BUDGETS = ("quick", "full")
+BUDGETS = ("quick", "full", "paper")
 OUT_OF_REACH = "out of reach at this budget"
 FAILED = "failed"
 #: every verdict a ledger line can carry
@@ -101,6 +105,7 @@ class Claim:
     exact: bool = False               # a deterministic quantity: one evaluation, no interval
     seeds: dict = field(default_factory=lambda: {"quick": 3, "full": 5})
     source: str = ""                  # the config or command that measures it at full budget
+    paper_card: str = ""              # configs/paper/<file>: the run card that measures it at budget paper (GPU)
     note: str = ""
     revision: int = 1                 # bump when this claim's measurement changes: its stored rows are not reused
 
@@ -115,7 +120,13 @@ class Claim:
 
     def n_seeds(self, budget: str) -> int:
         one_of(budget, BUDGETS, "budget")
-        return 1 if self.exact or self.study is not None else int(self.seeds[budget])
+        return 1 if self.exact or self.study is not None else int(self.seeds.get(budget, self.seeds["full"]))
+
+    def line_budget(self, budget: str) -> str:
+        """The budget this claim is measured (and stored) at when ``budget`` is asked for: ``paper`` only
+        where the claim has a paper-scale run card; elsewhere ``paper`` is ``full`` (same config, same rows)."""
+        one_of(budget, BUDGETS, "budget")
+        return "full" if budget == "paper" and not self.paper_card else budget
 
 
 #: id prefixes for claims of one paper measured by another system (e.g. Hopfield capacity, a classical

@@ -44,7 +44,8 @@ def claim_list() -> pd.DataFrame:
 
     table = pd.DataFrame([{"claim": c.id, "paper": c.paper, "statement": c.claim, "quantity": c.quantity,
                            "rule": c.rule.describe(), "seeds_quick": c.n_seeds("quick"),
-                           "seeds_full": c.n_seeds("full"), "source": c.source} for c in claims_by_id()])
+                           "seeds_full": c.n_seeds("full"), "source": c.source, "paper_card": c.paper_card}
+                          for c in claims_by_id()])
     return table.merge(claim_costs(table["claim"]), on="claim", how="left")
 
 
@@ -103,12 +104,14 @@ def _done(store: str, config_hash: str, units: list) -> bool:
 
 
 def run_claims(ids=None, budget: str = "quick", store: str | Path | None = None, quiet: bool = False) -> pd.DataFrame:
-    """Measure the claims ``ids`` (all when None) at ``budget`` through ``store`` (default the shared
-    results store), running only the units it does not hold; one ledger line per claim."""
-    one_of(budget, BUDGETS, "budget")
+    """Measure the claims ``ids`` (all when None) at ``budget`` (:func:`resolve_budget`: ``full`` with CUDA
+    is ``paper``) through ``store`` (default the shared results store), running only the units it does not
+    hold; one ledger line per claim, at the budget it was measured at (:meth:`Claim.line_budget`)."""
+    asked = resolve_budget(budget)
     store = str(store or DEFAULT_STORE)
     lines = []
     for claim in claims_by_id(ids):
+        budget = claim.line_budget(asked)
         units = [(claim.id, budget, seed, store) for seed in range(claim.n_seeds(budget))]
         config_hash = claim_hash(claim, budget)
         execute = _execute
@@ -121,6 +124,22 @@ def run_claims(ids=None, budget: str = "quick", store: str | Path | None = None,
                          key=_unit_key, execute=execute, row=_unit_row, quiet=quiet, unit_name="seeds")
         lines.append(_verdict(claim, budget, ResultStore(store).rows(config_hash, status=None)))
     return pd.DataFrame(lines, columns=LEDGER_COLUMNS)
+
+
+def resolve_budget(budget: str) -> str:
+    """The budget a run is measured at: ``full`` on a machine with CUDA is ``paper`` (the claims with a
+    paper-scale run card run it; the others are measured at ``full``); ``paper`` needs CUDA."""
+    from raflab.core.device import cuda_available
+
+    one_of(budget, BUDGETS, "budget")
+    if budget == "quick":
+        return budget
+    if cuda_available():
+        return "paper"
+    if budget == "paper":
+        raise ValueError("budget paper runs the paper-scale run cards (configs/paper/, device cuda) and needs "
+                         "CUDA, which is not available here: use --budget full (the CPU-scale study configs)")
+    return budget
 
 
 def stored_ledger(budget: str, store: str | Path | None = None) -> pd.DataFrame:
@@ -200,8 +219,10 @@ def budget_counts(ledger: pd.DataFrame, store: str | Path | None = None) -> str:
 
     quick_only = ledger.loc[ledger["budget"] == "quick", "claim"]
     full_cost = total_cpu_minutes(claim_costs(quick_only), "full")
-    text = (f"Budgets: measured at full: {int((ledger['budget'] == 'full').sum())}; at quick only: "
-            f"{len(quick_only)} (their full cost: {full_cost:.0f} CPU-min, estimated)")
+    paper = int((ledger["budget"] == "paper").sum())
+    text = (f"Budgets: {f'measured at paper scale (GPU run cards): {paper}; ' if paper else ''}measured at "
+            f"full: {int((ledger['budget'] == 'full').sum())}; at quick only: "
+            f"{len(quick_only)}" + (f" (their full cost: {full_cost:.0f} CPU-min, estimated)" if len(quick_only) else ""))
     if store is None:
         return text
     spent = []
@@ -227,6 +248,8 @@ def ledger_page(ledger: pd.DataFrame, command: str, when: datetime | None = None
              "(the value itself for an exact quantity). At `--budget quick` the study claims run reduced "
              "configs of their studies with 3 seeds (`raflab.ledger.measures_seq.QUICK_STUDIES`, "
              "`QUICK_CROSS_MODAL`), so their verdicts can be inconclusive where the full study's are not; "
+             "At `--budget full` on a machine with CUDA (budget paper) the claims with a paper-scale run "
+             "card (`configs/paper/`, column paper_card of `--list`) run it instead of the CPU-scale config. "
              "`raflab reproduce --list` gives each claim's cost per budget in CPU-minutes.", "",
              budget_counts(ledger, store), "", "Verdicts: " + _counts(ledger), ""]
     for title, records in _by_paper(ledger):
