@@ -65,3 +65,17 @@ def test_too_big_to_think_points_from_a_store(tmp_path):
     points = atlas_points(store=tmp_path / "t.duckdb")
     tbtt = points[points["system"].str.contains("Too Big to Think")]
     assert (tbtt["kind"] == DOCUMENTED).all() and STORED not in set(points["kind"])
+
+
+def test_too_big_to_think_point_reads_the_papers_held_out_lines_only(monkeypatch):
+    """A paper card runs both held-out sets (digits 1: the paper's 4 lines; 2: 792 lines): the point
+    reads digits 1 alone, the set its label names (rows faked: 1.0 held out on the 4 lines, 0.0 on 792)."""
+    import pandas as pd
+
+    rows = pd.DataFrame([{"task": "both", "width": 56, "digits": digits, "seed": seed, "steps": 30000,
+                          "params": 24920, "fact_accuracy": 0.9 + 0.02 * seed + (0.05 if digits == 2 else 0.0),
+                          "heldout_accuracy": 1.0 if digits == 1 else 0.0} for digits in (1, 2) for seed in range(3)])
+    monkeypatch.setattr("raflab.ledger.atlas_store._study_sweeps", lambda store, study: [("paper", "h", rows)])
+    found = stored_too_big_to_think("any.duckdb", "both")
+    assert found["heldout_accuracy"] == 1.0 and found["n_seeds"] == 3
+    assert found["fact_accuracy"] == pytest.approx(0.92)

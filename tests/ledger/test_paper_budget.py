@@ -94,3 +94,57 @@ def test_list_names_each_claims_card():
     table = pd.DataFrame(json.loads(result.stdout))
     assert table.set_index("claim").loc[CARD_CLAIM, "paper_card"] == "bits_per_parameter.yaml"
     assert table.set_index("claim").loc[PLAIN_CLAIM, "paper_card"] == ""
+
+
+def test_walk_counts_are_compared_apart_each_paired_by_seed():
+    """The Capacity card runs 3 walk counts: each is its own comparison of 3 seeds (not 9 rows as 9 seeds)."""
+    from raflab.seq.capacity_claims import CAPACITY_CLAIMS, capacity_claims
+
+    rows = pd.DataFrame([{"task": task, "walk_facts": task == "kg", "walks": walks, "seed": seed,
+                          "fact_accuracy": (0.5 + walks / 1e5 + 0.01 * seed) if task == "walks" else 0.4 + 0.01 * seed,
+                          "triplets": 100000, "width": 128, "layers": 1, "activation": "relu", "graph": "random",
+                          "entities": 20000, "relations": 50}
+                         for walks in (5000, 10000, 20000) for seed in range(3) for task in ("walks", "kg")])
+    lines = capacity_claims(rows, claims=[c for c in CAPACITY_CLAIMS if c.name == "walks"])
+    assert len(lines) == 3 and (lines["n_seeds"] == 3).all()
+    assert sorted(lines["difference"].round(6)) == [0.15, 0.2, 0.3]  # 0.1 + walks / 1e5, the seeds' shift cancels
+
+
+def test_max_cpu_min_with_cuda_leaves_the_gpu_cards_out(monkeypatch):
+    from raflab.ledger.costs import split_by_cost
+
+    ids = [PLAIN_CLAIM, "capacity.layers-hinder", CARD_CLAIM]
+    kept, skipped = split_by_cost(ids, "paper", 1000)  # every CPU cost is under 1000 CPU-min
+    assert kept == [PLAIN_CLAIM]
+    assert list(skipped["claim"]) == ids[1:] and skipped["reason"].str.contains("GPU run card").all()
+    assert split_by_cost(ids, "full", 1000)[0] == ids  # on CPU the same claims run their shipped configs
+
+
+def test_a_missing_card_is_one_error_before_anything_runs(tmp_path, monkeypatch):
+    _cuda(monkeypatch, True)
+    monkeypatch.setitem(PAPER_CARDS, "bits", "no_such_card.yaml")
+    claims = [Claim(**{**c.__dict__, "paper_card": "no_such_card.yaml"}) if c.id == CARD_CLAIM else c
+              for c in all_claims()]
+    monkeypatch.setattr("raflab.ledger.claims.all_claims", lambda: claims)
+    store = tmp_path / "ledger.duckdb"
+    with pytest.raises(ValueError, match="no_such_card.yaml is not beside this installation"):
+        ledger_run.run_claims([PLAIN_CLAIM, CARD_CLAIM], budget="full", store=store, quiet=True)
+    assert not store.exists()
+
+
+def test_a_failed_larger_budget_line_does_not_hide_a_good_one(tmp_path, monkeypatch):
+    def study(budget, store):
+        if budget == "paper":
+            raise RuntimeError("CUDA out of memory")
+        return {"value": 1.7, "ci95_low": 1.6, "ci95_high": 1.8, "n_seeds": 3, "note": ""}
+
+    claims = [Claim(**{**c.__dict__, "study": study}) if c.id == CARD_CLAIM else c for c in all_claims()]
+    monkeypatch.setattr("raflab.ledger.claims.all_claims", lambda: claims)
+    store = tmp_path / "ledger.duckdb"
+    _cuda(monkeypatch, False)
+    ledger_run.run_claims([CARD_CLAIM], budget="full", store=store, quiet=True)
+    _cuda(monkeypatch, True)
+    failed = ledger_run.run_claims([CARD_CLAIM], budget="full", store=store, quiet=True)
+    assert failed["verdict"].iloc[0] == "failed" and failed["budget"].iloc[0] == "paper"
+    line = ledger_run.stored_ledger_largest_budget(store).iloc[0]
+    assert (line["budget"], line["verdict"], line["value"]) == ("full", "contradicted", 1.7)

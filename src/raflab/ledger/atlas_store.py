@@ -86,9 +86,15 @@ def stored_capacity_triplets(store, width: int = 16, triplets: int = 2000) -> di
 
 def stored_too_big_to_think(store, regime: str, width: int = 56) -> dict | None:
     """Too Big to Think at ``width`` trained on ``regime`` (facts | both): fact accuracy (mean, 95%
-    interval over seeds), parameters and, for both, the held-out accuracy."""
-    found = _best(store, "too-big-to-think",
-                  lambda r: r[(r["task"] == regime) & (r["width"] == width)] if "fact_accuracy" in r else r.iloc[:0])
+    interval over seeds), parameters and, for both, the held-out accuracy on the paper's 4 lines (digits 1;
+    a paper card's 792-line runs, digits 2, are left out)."""
+    def select(rows):
+        if "fact_accuracy" not in rows:
+            return rows.iloc[:0]
+        paper_set = rows["digits"].fillna(1) == 1 if "digits" in rows else True  # the paper's 4 held-out lines only
+        return rows[(rows["task"] == regime) & (rows["width"] == width) & paper_set]
+
+    found = _best(store, "too-big-to-think", select)
     if found is None:
         return None
     sweep, rows = found

@@ -58,29 +58,26 @@ def reproduce(
         if not (claims or all_claims):
             raise ValueError("name claims, or give --all or --list")
         budget = budget or "quick"
+        resolved = resolve_budget(budget)
+        if resolved == "paper" and budget == "full":
+            typer.echo("CUDA is present: the claims with a paper-scale run card (see --list, paper_card) run it "
+                       "(budget paper); the others are measured at full", err=True)
         ids = None if all_claims else claims
         if max_cpu_min is not None:
             from raflab.ledger.claims import claims_by_id
-
-            if budget == "paper":
-                raise ValueError("--max-cpu-min counts CPU-minutes: give it with --budget quick or full")
             from raflab.ledger.costs import split_by_cost
 
-            ids, skipped = split_by_cost([c.id for c in claims_by_id(ids)], budget, max_cpu_min)
+            ids, skipped = split_by_cost([c.id for c in claims_by_id(ids)], resolved, max_cpu_min)
             for line in skipped.to_dict("records"):
-                typer.echo(f"skipped {line['claim']}: ~{line['cpu_min']:.3g} CPU-min at --budget {budget} "
-                           f"> --max-cpu-min {max_cpu_min:g}", err=True)
+                typer.echo(f"skipped {line['claim']}: {line['reason']}", err=True)
             if not ids:
                 raise ValueError(f"every claim named costs more than --max-cpu-min {max_cpu_min:g} at {budget}")
-        if budget != "quick" and resolve_budget(budget) == "paper":
-            typer.echo("CUDA is present: the claims with a paper-scale run card (see --list, paper_card) run it "
-                       "(budget paper); the others are measured at full", err=True)
         ledger = run_claims(ids, budget=budget, store=store, quiet=quiet)
         command = (f"raflab reproduce {'--all' if all_claims else ' '.join(claims)} --budget {budget}"
                    + ("" if max_cpu_min is None else f" --max-cpu-min {max_cpu_min:g}"))
     if page is not None:
         write_ledger_page(page, ledger_page(ledger, command, store=store or DEFAULT_STORE))
-    budget_title = budget or "largest budget stored per claim"
+    budget_title = ", ".join(ledger["budget"].unique()) if budget else "largest budget stored per claim"
     _emit(ledger, fmt, f"reproduction ledger ({budget_title})", main=["claim", "verdict", "value", "ci95_low",
                                                                          "ci95_high", "n_seeds", "budget"])
 

@@ -107,12 +107,23 @@ def total_cpu_minutes(costs: pd.DataFrame, budget: str) -> float:
 
 def split_by_cost(ids, budget: str, max_cpu_min: float) -> tuple[list[str], pd.DataFrame]:
     """The claims ``ids`` whose estimated cost at ``budget`` (run alone, :data:`COSTS`) is at most
-    ``max_cpu_min`` CPU-minutes, in their order, and the others (claim, cpu_min at ``budget``; an unknown
-    cost counts as too large) for ``raflab reproduce --max-cpu-min``."""
-    one_of(budget, COST_BUDGETS, "budget")
+    ``max_cpu_min`` CPU-minutes, in their order, and the others (claim, cpu_min at ``budget``, reason; an
+    unknown cost counts as too large) for ``raflab reproduce --max-cpu-min``. At budget ``paper`` (``full``
+    on a CUDA machine) the claims with a paper-scale run card are left out (a GPU run card has no CPU cost
+    to compare) and the others are judged at their ``full`` cost."""
+    from raflab.ledger.claims import claims_by_id
+
+    one_of(budget, (*COST_BUDGETS, "paper"), "budget")
     max_cpu_min = in_range(max_cpu_min, "--max-cpu-min", low=0)
-    costs = claim_costs(list(ids))
-    column = f"cpu_min_{budget}"
-    affordable = costs[column] <= max_cpu_min  # NaN (unknown) compares False: skipped
+    ids = list(ids)
+    on_gpu = {c.id for c in claims_by_id(ids) if c.paper_card} if budget == "paper" else set()
+    costs = claim_costs(ids)
+    column = "cpu_min_full" if budget == "paper" else f"cpu_min_{budget}"
+    gpu = costs["claim"].isin(on_gpu)
+    affordable = (costs[column] <= max_cpu_min) & ~gpu  # NaN (unknown) compares False: skipped
     skipped = costs.loc[~affordable, ["claim", column]].rename(columns={column: "cpu_min"})
+    skipped["reason"] = [
+        "a paper-scale GPU run card (budget paper): not counted in CPU-minutes" if claim in on_gpu
+        else f"~{cpu:.3g} CPU-min at --budget {'full' if budget == 'paper' else budget} > --max-cpu-min "
+             f"{max_cpu_min:g}" for claim, cpu in zip(skipped["claim"], skipped["cpu_min"])]
     return list(costs.loc[affordable, "claim"]), skipped.reset_index(drop=True)

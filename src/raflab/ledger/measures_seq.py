@@ -151,7 +151,9 @@ def _from_interval(value, low, high, n_seeds, note="") -> dict:
             "note": note}
 
 
-def _budget_note(budget: str) -> str:
+def _budget_note(budget: str, study: str = "") -> str:
+    if budget == "paper":
+        return f"paper: run card configs/paper/{PAPER_CARDS[study]}; "
     return "quick: reduced config; " if budget == QUICK else ""
 
 
@@ -159,11 +161,15 @@ def _tbtt_part(claim: str, pick):
     def measure(budget, store):
         from raflab.seq.studies import study_summary
 
-        claims = study_summary("too-big-to-think", _study_rows("too-big-to-think", store, budget)).attrs["claims"]
+        rows = _study_rows("too-big-to-think", store, budget)
+        claims = study_summary("too-big-to-think", rows).attrs["claims"]
         parts = claims[(claims["claim"] == claim) & (claims["task"] != "all") & (claims["digits"] == 1)]
         row = pick(parts)
+        layers = int(rows.loc[rows["width"] == row["width"], "layers"].max()) if "layers" in rows else 1
         return _from_interval(row["mean"], row["ci95_low"], row["ci95_high"], row["n_seeds"],
-                              f"{_budget_note(budget)}{row['task']} at width {int(row['width'])}, {row['metric']}")
+                              f"{_budget_note(budget, 'too-big-to-think')}{row['task']} at width {int(row['width'])}"
+                              f"{f' ({layers} layers)' if layers > 1 else ''}, {row['metric']} (the paper's 4 "
+                              "held-out lines)")
     return measure
 
 
@@ -216,7 +222,7 @@ def _capacity_line(name: str, side: str, deepest: bool = False):
             return None
         row = binding_comparison(lines, side, deepest)
         return _from_interval(row["difference"], row["ci_low"], row["ci_high"], row["n_seeds"],
-                              f"{_budget_note(budget)}{row['treatment']} - {row['baseline']} ({row['setting']}); "
+                              f"{_budget_note(budget, 'capacity')}{row['treatment']} - {row['baseline']} ({row['setting']}); "
                               f"the binding one of {len(lines)} comparison(s)")
     return measure
 
@@ -226,7 +232,7 @@ def bits_per_parameter(budget, store):
 
     fit = fit_bits_per_parameter_ci(_study_rows("bits", store, budget))
     return _from_interval(fit["slope"], fit["ci_low"], fit["ci_high"], fit["n_seeds"],
-                          f"{_budget_note(budget)}{fit['runs']} runs, {fit['params_min']:,}-{fit['params_max']:,} "
+                          f"{_budget_note(budget, 'bits')}{fit['runs']} runs, {fit['params_min']:,}-{fit['params_max']:,} "
                           f"parameters, {fit['runs_saturated']} at a plateau")
 
 

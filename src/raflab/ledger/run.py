@@ -109,8 +109,15 @@ def run_claims(ids=None, budget: str = "quick", store: str | Path | None = None,
     hold; one ledger line per claim, at the budget it was measured at (:meth:`Claim.line_budget`)."""
     asked = resolve_budget(budget)
     store = str(store or DEFAULT_STORE)
+    claims = claims_by_id(ids)
+    if asked == "paper":
+        from raflab.ledger.measures_seq import paper_card_path
+
+        for claim in claims:  # a missing card is one clear error before anything runs, not a "failed" line
+            if claim.paper_card:
+                paper_card_path(claim.paper_card)
     lines = []
-    for claim in claims_by_id(ids):
+    for claim in claims:
         budget = claim.line_budget(asked)
         units = [(claim.id, budget, seed, store) for seed in range(claim.n_seeds(budget))]
         config_hash = claim_hash(claim, budget)
@@ -165,11 +172,15 @@ def stored_ledgers(store: str | Path | None = None) -> pd.DataFrame:
 
 
 def stored_ledger_largest_budget(store: str | Path | None = None) -> pd.DataFrame:
-    """Per claim, its ledger line at the largest budget ``store`` holds it at: the ``full`` line where the
-    claim was measured at full, else the ``quick`` one (nothing is run; a claim never measured is
-    absent). Lines in the registry's order, the ``budget`` column saying which."""
-    # BUDGETS runs from small to large: a larger budget's line replaces a smaller's
-    largest = {line["claim"]: line for line in stored_ledgers(store).to_dict("records")}
+    """Per claim, its ledger line at the largest budget ``store`` holds it at (paper > full > quick) among
+    the lines that did not fail; a failed line only where the claim has no other (nothing is run; a claim
+    never measured is absent). Lines in the registry's order, the ``budget`` column saying which."""
+    # BUDGETS runs from small to large: a larger budget's line replaces a smaller's, unless it failed
+    largest = {}
+    for line in stored_ledgers(store).to_dict("records"):
+        kept = largest.get(line["claim"])
+        if kept is None or line["verdict"] != FAILED or kept["verdict"] == FAILED:
+            largest[line["claim"]] = line
     order = [c.id for c in claims_by_id() if c.id in largest]
     return pd.DataFrame([largest[i] for i in order], columns=LEDGER_COLUMNS)
 
@@ -247,7 +258,7 @@ def ledger_page(ledger: pd.DataFrame, command: str, when: datetime | None = None
              "budget). Value: the measured quantity (mean over seeds); interval: 95% Student-t over seeds "
              "(the value itself for an exact quantity). At `--budget quick` the study claims run reduced "
              "configs of their studies with 3 seeds (`raflab.ledger.measures_seq.QUICK_STUDIES`, "
-             "`QUICK_CROSS_MODAL`), so their verdicts can be inconclusive where the full study's are not; "
+             "`QUICK_CROSS_MODAL`), so their verdicts can be inconclusive where the full study's are not. "
              "At `--budget full` on a machine with CUDA (budget paper) the claims with a paper-scale run "
              "card (`configs/paper/`, column paper_card of `--list`) run it instead of the CPU-scale config. "
              "`raflab reproduce --list` gives each claim's cost per budget in CPU-minutes.", "",

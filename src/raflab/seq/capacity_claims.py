@@ -82,7 +82,9 @@ CAPACITY_CLAIMS = (
     Claim("activation", "Softmax shows greater stability and capacity", "activation", "softmax", "others", +1,
           where=(("data", "triplets"), ("layers", 1), ("target_params", None))),
     Claim("walks", "more complex data (walks) improves the final memorization", "data", "walks",
-          "triplets of the walks' facts", +1, where=(("target_params", None),)),
+          "triplets of the walks' facts", +1, where=(("target_params", None),),
+          match=("triplets", "width", "layers", "activation", "target_params", "graph", "entities", "relations",
+                 "walks")),
 )
 
 
