@@ -86,7 +86,7 @@ def test_cli_max_cpu_min_runs_the_affordable_claims_and_lists_the_others(tmp_pat
     result = CliRunner().invoke(app, ["reproduce", BOTH, "tbtt.small-models-extrapolate", "--budget", "full",
                                       "--max-cpu-min", "1", "--store", str(store), "-q", "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert "skipped tbtt.small-models-extrapolate: ~150 CPU-min at --budget full > --max-cpu-min 1" in result.output
+    assert "skipped tbtt.small-models-extrapolate: ~56.4 CPU-min at --budget full > --max-cpu-min 1" in result.output
     assert list(ledger_run.stored_ledger("full", store)["claim"]) == [BOTH]
     none = CliRunner().invoke(app, ["reproduce", "--all", "--budget", "full", "--max-cpu-min", "0.0001",
                                     "--store", str(store)])
