@@ -72,7 +72,7 @@ def reproduce(
                 typer.echo(f"skipped {line['claim']}: {line['reason']}", err=True)
             if not ids:
                 raise ValueError(f"every claim named costs more than --max-cpu-min {max_cpu_min:g} at {budget}")
-        ledger = run_claims(ids, budget=budget, store=store, quiet=quiet)
+        ledger = run_claims(ids, budget=resolved, store=store, quiet=quiet)
         command = (f"raflab reproduce {'--all' if all_claims else ' '.join(claims)} --budget {budget}"
                    + ("" if max_cpu_min is None else f" --max-cpu-min {max_cpu_min:g}"))
     if page is not None:

@@ -118,12 +118,13 @@ def split_by_cost(ids, budget: str, max_cpu_min: float) -> tuple[list[str], pd.D
     ids = list(ids)
     on_gpu = {c.id for c in claims_by_id(ids) if c.paper_card} if budget == "paper" else set()
     costs = claim_costs(ids)
-    column = "cpu_min_full" if budget == "paper" else f"cpu_min_{budget}"
+    cost_budget = "full" if budget == "paper" else budget
+    column = f"cpu_min_{cost_budget}"
     gpu = costs["claim"].isin(on_gpu)
     affordable = (costs[column] <= max_cpu_min) & ~gpu  # NaN (unknown) compares False: skipped
     skipped = costs.loc[~affordable, ["claim", column]].rename(columns={column: "cpu_min"})
     skipped["reason"] = [
         "a paper-scale GPU run card (budget paper): not counted in CPU-minutes" if claim in on_gpu
-        else f"~{cpu:.3g} CPU-min at --budget {'full' if budget == 'paper' else budget} > --max-cpu-min "
+        else f"~{cpu:.3g} CPU-min at --budget {cost_budget} > --max-cpu-min "
              f"{max_cpu_min:g}" for claim, cpu in zip(skipped["claim"], skipped["cpu_min"])]
     return list(costs.loc[affordable, "claim"]), skipped.reset_index(drop=True)
